@@ -1,0 +1,96 @@
+//! Clock injection: signing time comes from a [`Clock`] so tests can freeze it.
+
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+/// A source of the current time.
+pub trait Clock: Send + Sync {
+    /// Now.
+    fn now(&self) -> SystemTime;
+}
+
+/// The system clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> SystemTime {
+        SystemTime::now()
+    }
+}
+
+/// A clock stopped at one instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub SystemTime);
+
+impl FixedClock {
+    /// Stopped at `secs` seconds after the Unix epoch.
+    pub fn at_unix(secs: u64) -> Self {
+        Self(UNIX_EPOCH + Duration::from_secs(secs))
+    }
+}
+
+impl Clock for FixedClock {
+    fn now(&self) -> SystemTime {
+        self.0
+    }
+}
+
+/// A UTC calendar time, second precision.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub struct UtcTime {
+    /// Year (e.g. 2026).
+    pub year: u16,
+    /// Month 1..=12.
+    pub month: u8,
+    /// Day 1..=31.
+    pub day: u8,
+    /// Hour 0..=23.
+    pub hour: u8,
+    /// Minute 0..=59.
+    pub minute: u8,
+    /// Second 0..=59.
+    pub second: u8,
+}
+
+impl UtcTime {
+    /// Converts a system time (years 1970..=9999).
+    pub fn from_system_time(t: SystemTime) -> Option<Self> {
+        let dt = der::DateTime::from_system_time(t).ok()?;
+        Some(Self {
+            year: dt.year(),
+            month: dt.month(),
+            day: dt.day(),
+            hour: dt.hour(),
+            minute: dt.minutes(),
+            second: dt.seconds(),
+        })
+    }
+
+    /// PDF date string body, `D:YYYYMMDDHHmmSSZ` (ISO 32000-2 7.9.4).
+    pub fn to_pdf_date(self) -> String {
+        format!(
+            "D:{:04}{:02}{:02}{:02}{:02}{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+
+    /// XML Schema dateTime, `YYYY-MM-DDTHH:mm:SSZ`.
+    pub fn to_xml_datetime(self) -> String {
+        format!(
+            "{:04}-{:02}-{:02}T{:02}:{:02}:{:02}Z",
+            self.year, self.month, self.day, self.hour, self.minute, self.second
+        )
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn pdf_date_of_a_fixed_instant() {
+        let t = UtcTime::from_system_time(FixedClock::at_unix(1_700_000_000).now()).unwrap();
+        assert_eq!(t.to_pdf_date(), "D:20231114221320Z");
+        assert_eq!(t.to_xml_datetime(), "2023-11-14T22:13:20Z");
+    }
+}

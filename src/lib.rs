@@ -1,0 +1,1 @@
+//! shomei facade.
