@@ -105,11 +105,11 @@ pub mod hex_bytes {
 
     /// Lower-case hex.
     pub fn encode(bytes: &[u8]) -> String {
-        const HEX: &[u8; 16] = b"0123456789abcdef";
-        let mut s = String::with_capacity(bytes.len() * 2);
+        let mut s = String::with_capacity(bytes.len().saturating_mul(2));
         for b in bytes {
-            s.push(char::from(HEX[usize::from(b >> 4)]));
-            s.push(char::from(HEX[usize::from(b & 0x0f)]));
+            for nibble in [b >> 4, b & 0x0f] {
+                s.push(char::from_digit(u32::from(nibble), 16).unwrap_or('0'));
+            }
         }
         s
     }

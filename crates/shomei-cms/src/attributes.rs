@@ -1,0 +1,33 @@
+//! Attribute OIDs and constructors (RFC 5652 11, RFC 5035, RFC 3161).
+
+use const_oid::ObjectIdentifier;
+use der::{asn1::SetOfVec, Any, Decode, Encode};
+use x509_cert::attr::Attribute;
+
+/// id-data (RFC 5652 4).
+pub const ID_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.1");
+/// id-signedData (RFC 5652 5.1).
+pub const ID_SIGNED_DATA: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.2.840.113549.1.7.2");
+/// id-contentType (RFC 5652 11.1).
+pub const ID_CONTENT_TYPE: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.3");
+/// id-messageDigest (RFC 5652 11.2).
+pub const ID_MESSAGE_DIGEST: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.4");
+/// id-signingTime (RFC 5652 11.3).
+pub const ID_SIGNING_TIME: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.5");
+/// id-aa-signingCertificateV2 (RFC 5035 3).
+pub const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.47");
+/// id-aa-signatureTimeStampToken (RFC 3161 Appendix A).
+pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
+    ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
+
+/// An attribute with a single value.
+pub fn single_valued<T: Encode>(oid: ObjectIdentifier, value: &T) -> Result<Attribute, der::Error> {
+    let any = Any::from_der(&value.to_der()?)?;
+    let mut values = SetOfVec::new();
+    values.insert(any)?;
+    Ok(Attribute { oid, values })
+}
