@@ -1,1 +1,29 @@
-//! placeholder
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+// Unit tests may unwrap; library code may not (workspace lints).
+#![cfg_attr(
+    test,
+    allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)
+)]
+
+mod acroform;
+mod error;
+mod filter;
+mod lexer;
+mod limits;
+pub mod object;
+mod parser;
+mod reader;
+mod serialize;
+mod signature;
+mod writer;
+mod xref;
+
+pub use error::PdfError;
+pub use object::{Dictionary, Object, ObjectId, Stream};
+pub use reader::PdfReader;
+pub use serialize::{decode_text, text_string};
+pub use signature::{
+    prepare_signature, PreparedUpdate, SignatureDictionary, SignatureRequest,
+    DEFAULT_CONTENTS_CAPACITY,
+};
