@@ -2,8 +2,8 @@
 #![forbid(unsafe_code)]
 
 pub mod attributes;
-pub mod ess;
 mod error;
+pub mod ess;
 pub mod signed_data;
 
 pub use error::CmsError;

@@ -23,9 +23,7 @@ use cms::signed_data::{
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
 use serde::{Deserialize, Serialize};
-use shomei_core::{
-    CertificateChain, Digest, DigestAlgorithm, SignatureAlgorithm, SignatureValue,
-};
+use shomei_core::{CertificateChain, Digest, DigestAlgorithm, SignatureAlgorithm, SignatureValue};
 use spki::AlgorithmIdentifierOwned;
 use std::time::SystemTime;
 use x509_cert::attr::Attribute;
@@ -101,7 +99,10 @@ impl PreparedCades {
         }
         let signing = chain.signing_cert();
         let mut attrs: SetOfVec<Attribute> = SetOfVec::new();
-        attrs.insert(single_valued(attributes::ID_CONTENT_TYPE, &attributes::ID_DATA)?)?;
+        attrs.insert(single_valued(
+            attributes::ID_CONTENT_TYPE,
+            &attributes::ID_DATA,
+        )?)?;
         attrs.insert(single_valued(
             attributes::ID_MESSAGE_DIGEST,
             &OctetString::new(content_digest.as_bytes())?,
@@ -123,7 +124,10 @@ impl PreparedCades {
                 }),
             }],
         };
-        attrs.insert(single_valued(attributes::ID_AA_SIGNING_CERTIFICATE_V2, &ess)?)?;
+        attrs.insert(single_valued(
+            attributes::ID_AA_SIGNING_CERTIFICATE_V2,
+            &ess,
+        )?)?;
         Ok(Self {
             signed_attrs_der: attrs.to_der()?,
             chain: chain.clone(),
@@ -178,7 +182,11 @@ impl PreparedCades {
         Ok(self.content_info(sig, unsigned)?.to_der()?)
     }
 
-    fn content_info(&self, sig: Vec<u8>, unsigned: Vec<Attribute>) -> Result<ContentInfo, CmsError> {
+    fn content_info(
+        &self,
+        sig: Vec<u8>,
+        unsigned: Vec<Attribute>,
+    ) -> Result<ContentInfo, CmsError> {
         let signing = self.chain.signing_cert();
         let tbs = signing.cert().tbs_certificate();
         let signed_attrs = SetOfVec::<Attribute>::from_der(&self.signed_attrs_der)?;

@@ -320,7 +320,10 @@ mod tests {
 
     #[test]
     fn digest_names_parse() {
-        assert_eq!("SHA-384".parse::<DigestAlgorithm>(), Ok(DigestAlgorithm::Sha384));
+        assert_eq!(
+            "SHA-384".parse::<DigestAlgorithm>(),
+            Ok(DigestAlgorithm::Sha384)
+        );
         assert!("md5".parse::<DigestAlgorithm>().is_err());
     }
 }

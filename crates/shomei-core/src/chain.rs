@@ -62,7 +62,10 @@ impl ChainCert {
 
     /// The DER of the SubjectPublicKeyInfo.
     pub fn spki_der(&self) -> Result<Vec<u8>, der::Error> {
-        self.cert.tbs_certificate().subject_public_key_info().to_der()
+        self.cert
+            .tbs_certificate()
+            .subject_public_key_info()
+            .to_der()
     }
 
     /// The raw subject public key bits (PKCS#1 RSAPublicKey or an EC point).
@@ -172,7 +175,10 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<ChainCert>, ChainError> {
         .iter()
         .position(|b| !b.is_ascii_whitespace())
         .unwrap_or(0);
-    if bytes.get(text_start..).is_some_and(|b| b.starts_with(b"-----BEGIN")) {
+    if bytes
+        .get(text_start..)
+        .is_some_and(|b| b.starts_with(b"-----BEGIN"))
+    {
         let mut out = Vec::new();
         let text = String::from_utf8_lossy(bytes);
         let mut rest: &str = &text;
@@ -194,12 +200,16 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<ChainCert>, ChainError> {
                 })?;
             let pem = block.get(..after_end).unwrap_or_default();
             rest = block.get(after_end..).unwrap_or_default();
-            let (label, der) = der::pem::decode_vec(pem.as_bytes()).map_err(|e| ChainError::Pem {
-                index,
-                message: e.to_string(),
-            })?;
+            let (label, der) =
+                der::pem::decode_vec(pem.as_bytes()).map_err(|e| ChainError::Pem {
+                    index,
+                    message: e.to_string(),
+                })?;
             if label == "CERTIFICATE" || label == "X509 CERTIFICATE" {
-                out.push(ChainCert::from_der(&der).map_err(|source| ChainError::Der { index, source })?);
+                out.push(
+                    ChainCert::from_der(&der)
+                        .map_err(|source| ChainError::Der { index, source })?,
+                );
             }
             index += 1;
         }
@@ -208,7 +218,9 @@ pub fn parse_certificates(bytes: &[u8]) -> Result<Vec<ChainCert>, ChainError> {
         }
         Ok(out)
     } else {
-        Ok(vec![ChainCert::from_der(bytes).map_err(|source| ChainError::Der { index: 0, source })?])
+        Ok(vec![
+            ChainCert::from_der(bytes).map_err(|source| ChainError::Der { index: 0, source })?
+        ])
     }
 }
 

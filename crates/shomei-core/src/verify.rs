@@ -44,7 +44,9 @@ pub fn verify_digest_signature(
     signature: &[u8],
 ) -> Result<(), VerifyError> {
     use DigestAlgorithm::*;
-    let key = cert.key_kind().map_err(|e| VerifyError::Key(e.to_string()))?;
+    let key = cert
+        .key_kind()
+        .map_err(|e| VerifyError::Key(e.to_string()))?;
     if !alg.fits_key(key) || digest.algorithm() != alg.digest() {
         return Err(VerifyError::AlgorithmMismatch { alg, key });
     }
@@ -63,8 +65,9 @@ pub fn verify_digest_signature(
         (SignatureAlgorithm::Ecdsa(Sha512), KeyKind::EcP384) => &lc::ECDSA_P384_SHA512_ASN1,
         _ => return Err(VerifyError::AlgorithmMismatch { alg, key }),
     };
-    let lc_d = lc_digest::Digest::import_less_safe(digest.as_bytes(), lc_digest_alg(digest.algorithm()))
-        .map_err(|_| VerifyError::Invalid)?;
+    let lc_d =
+        lc_digest::Digest::import_less_safe(digest.as_bytes(), lc_digest_alg(digest.algorithm()))
+            .map_err(|_| VerifyError::Invalid)?;
     lc::UnparsedPublicKey::new(params, cert.public_key_bits())
         .verify_digest(&lc_d, signature)
         .map_err(|_| VerifyError::Invalid)
