@@ -1,1 +1,24 @@
-//! shomei facade.
+//! # shomei (署名)
+//!
+//! Advanced electronic signatures — PAdES for PDF — with the signer's key in a remote
+//! signature creation device reached through [`core::RemoteSigner`].
+//!
+//! This facade re-exports the workspace crates:
+//!
+//! - [`core`]: algorithms, digests, certificate chains, the `RemoteSigner` trait;
+//! - [`cms`]: CAdES signed data (signed attributes, assembly);
+//! - [`pdf`]: the lazy PDF reader and incremental writer;
+//! - [`pades`]: the staged PAdES pipeline;
+//! - [`keys`]: signature creation devices (software keys).
+//!
+//! See `examples/custom_signer.rs` for signing through your own `RemoteSigner`.
+
+#![forbid(unsafe_code)]
+
+pub use shomei_cms as cms;
+pub use shomei_core as core;
+pub use shomei_keys as keys;
+pub use shomei_pades as pades;
+pub use shomei_pdf as pdf;
+
+pub mod output;

@@ -1,0 +1,32 @@
+#!/usr/bin/env bash
+# Whole-process comparison for a large PDF: `shomei sign pdf` against `sha256sum` + `cp`
+# of the same file (the floor for "read it all, hash it, write a copy"), with peak RSS
+# from /usr/bin/time -v. Run from the repository root after `cargo build --release`.
+#   benches/large-pdf.sh [SIZE_MB ...]      default: 50 200
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BIN=target/release/shomei
+[ -x "$BIN" ] || cargo build --release --bin shomei
+cargo build --release -p shomei-test-support --bin make-large-pdf >/dev/null 2>&1
+DIR="${BENCH_DIR:-$(mktemp -d)}"
+trap 'rm -rf "$DIR"' EXIT
+sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(50 200)
+measure() {  # label command...
+  local label="$1" log="$DIR/time.log"; shift
+  /usr/bin/time -v "$@" >/dev/null 2>"$log"
+  local wall rss
+  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")"
+  rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")"
+  printf '  %-28s wall %-10s peak RSS %6.1f MiB\n' "$label" "$wall" "$(echo "$rss/1024" | bc -l)"
+}
+for mb in "${sizes[@]}"; do
+  in="$DIR/large-$mb.pdf"
+  target/release/make-large-pdf "$in" "$mb" >/dev/null
+  sync
+  echo "$(du -h "$in" | cut -f1) PDF:"
+  measure "sha256sum" sha256sum "$in"
+  measure "cp" cp "$in" "$DIR/copy.pdf"
+  measure "shomei sign pdf (EC)" "$BIN" sign pdf "$in" -o "$DIR/signed.pdf" \
+      --key fixtures/pki/signer-ec.key.pem --cert fixtures/pki/signer-ec.cert.pem
+  rm -f "$DIR/copy.pdf" "$DIR/signed.pdf" "$in"
+done

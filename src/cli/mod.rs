@@ -1,0 +1,116 @@
+//! Command-line parsing and dispatch.
+
+use clap::{Args, Parser, Subcommand};
+use std::path::PathBuf;
+use std::process::ExitCode;
+
+mod failure;
+mod sign_pdf;
+mod signer;
+
+pub(crate) use failure::Failure;
+
+/// shomei (署名): PAdES advanced electronic signatures with keys held in a signature
+/// creation device.
+///
+/// Exit status: 0 = done, 1 = signing failed, 2 = bad usage or bad input.
+#[derive(Debug, Parser)]
+#[command(name = "shomei", version, about, long_about, max_term_width = 100)]
+struct Cli {
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Create a signature.
+    #[command(subcommand)]
+    Sign(SignCommand),
+}
+
+#[derive(Debug, Subcommand)]
+enum SignCommand {
+    /// Sign a PDF (PAdES baseline B-B, SubFilter ETSI.CAdES.detached) as an
+    /// incremental update that keeps the original bytes unchanged.
+    ///
+    /// Example: shomei sign pdf in.pdf -o signed.pdf --key signer.key.pem --cert signer.cert.pem --chain chain.pem
+    Pdf(SignPdfArgs),
+}
+
+/// Options of `shomei sign pdf`.
+#[derive(Debug, Args)]
+pub(crate) struct SignPdfArgs {
+    /// The PDF to sign.
+    pub(crate) input: PathBuf,
+    /// Where to write the signed PDF (written atomically: complete or not at all).
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
+    pub(crate) output: PathBuf,
+    #[command(flatten)]
+    pub(crate) signer: SignerArgs,
+    /// Fill the existing empty signature field NAME, or name the new field NAME.
+    #[arg(long, value_name = "NAME")]
+    pub(crate) field: Option<String>,
+    /// Reason for signing (/Reason).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) reason: Option<String>,
+    /// Where the document was signed (/Location).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) location: Option<String>,
+    /// How to reach the signer (/ContactInfo).
+    #[arg(long = "contact-info", value_name = "TEXT")]
+    pub(crate) contact_info: Option<String>,
+    /// Name of the signer (/Name).
+    #[arg(long, value_name = "TEXT")]
+    pub(crate) name: Option<String>,
+    /// Make a certification signature (DocMDP) allowing: 1 = no changes,
+    /// 2 = form filling and signing, 3 = also annotations.
+    #[arg(long, value_name = "N", value_parser = clap::value_parser!(u8).range(1..=3))]
+    pub(crate) certify: Option<u8>,
+    /// Digest algorithm [default: sha256; sha384 for P-384 keys].
+    #[arg(long, value_name = "ALG", value_parser = ["sha256", "sha384", "sha512"])]
+    pub(crate) digest: Option<String>,
+    /// Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys only).
+    #[arg(long = "rsa-pss")]
+    pub(crate) rsa_pss: bool,
+}
+
+/// Where the key is.
+#[derive(Debug, Args)]
+pub(crate) struct SignerArgs {
+    /// Private key: PKCS#8 (PEM or DER), PKCS#1/SEC1 PEM, or PKCS#12 (.p12/.pfx; then
+    /// the certificate and chain may come from the file and --cert is optional).
+    #[arg(long, value_name = "KEY", required_unless_present = "demo")]
+    pub(crate) key: Option<PathBuf>,
+    /// Signing certificate (PEM or DER). Required unless the key file is PKCS#12.
+    #[arg(long, value_name = "CERT")]
+    pub(crate) cert: Option<PathBuf>,
+    /// Issuer certificates to embed (PEM bundle: intermediates, optionally the root).
+    #[arg(long, value_name = "CHAIN.pem")]
+    pub(crate) chain: Option<PathBuf>,
+    /// Environment variable holding the PKCS#12 password (never pass it on the
+    /// command line).
+    #[arg(long = "key-password-env", value_name = "VAR")]
+    pub(crate) key_password_env: Option<String>,
+    /// Sign with the bundled demo identity (a test key that nobody trusts), so you can
+    /// try shomei without any setup.
+    #[arg(long, conflicts_with_all = ["key", "cert", "chain", "key_password_env"])]
+    pub(crate) demo: bool,
+}
+
+/// Parses the command line, runs the command, and maps the outcome to an exit code.
+pub(crate) fn run() -> ExitCode {
+    let cli = Cli::parse();
+    let result = match cli.command {
+        Command::Sign(SignCommand::Pdf(args)) => sign_pdf::run(&args),
+    };
+    match result {
+        Ok(message) => {
+            println!("{message}");
+            ExitCode::SUCCESS
+        }
+        Err(failure) => {
+            eprintln!("shomei: {failure}");
+            failure.exit_code()
+        }
+    }
+}

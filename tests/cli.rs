@@ -1,0 +1,320 @@
+//! End-to-end tests of `shomei sign pdf`, judged by lopdf, OpenSSL and qpdf.
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use common::*;
+use shomei_test_support::{paths, sample_pdf, tools};
+use std::path::{Path, PathBuf};
+
+fn sample(dir: &Path) -> PathBuf {
+    let p = dir.join("in.pdf");
+    std::fs::write(&p, sample_pdf::one_page("cli test")).unwrap();
+    p
+}
+
+fn sign_with(signer: &str, input: &Path, output: &Path, extra: &[&str]) -> std::process::Output {
+    let mut cmd = shomei();
+    cmd.args(["sign", "pdf"]).arg(input).arg("-o").arg(output);
+    cmd.arg("--key").arg(pki(&format!("{signer}.key.pem")));
+    cmd.arg("--cert").arg(pki(&format!("{signer}.cert.pem")));
+    cmd.arg("--chain").arg(pki("chain.pem"));
+    cmd.args(extra);
+    cmd.output().unwrap()
+}
+
+fn assert_valid_signature(pdf: &[u8], sig: &FoundSignature) {
+    let verify = openssl_verify(
+        &sig.cms,
+        &signed_bytes(pdf, sig.byte_range),
+        &pki("root.cert.pem"),
+    );
+    assert!(
+        verify.status.success(),
+        "openssl cms -verify failed: {}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+#[test]
+fn signs_with_every_test_key_and_openssl_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample(dir.path());
+    let original = std::fs::read(&input).unwrap();
+    let cases: &[(&str, &[&str], &str)] = &[
+        ("signer-rsa", &[], "sha256WithRSAEncryption"),
+        ("signer-rsa", &["--rsa-pss"], "rsassaPss"),
+        (
+            "signer-rsa",
+            &["--digest", "sha512"],
+            "sha512WithRSAEncryption",
+        ),
+        ("signer-ec", &[], "ecdsa-with-SHA256"),
+        ("signer-ec384", &[], "ecdsa-with-SHA384"),
+    ];
+    for (signer, extra, alg) in cases {
+        let out = dir.path().join(format!("{signer}-{}.pdf", extra.join("")));
+        let run = sign_with(signer, &input, &out, extra);
+        assert!(
+            run.status.success(),
+            "{signer} {extra:?}: {}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let pdf = std::fs::read(&out).unwrap();
+        assert!(
+            pdf.starts_with(&original),
+            "original bytes must be a prefix"
+        );
+        let sigs = signatures(&pdf);
+        assert_eq!(sigs.len(), 1);
+        let sig = &sigs[0];
+        assert_eq!(sig.sub_filter, "ETSI.CAdES.detached");
+        assert!(sig.has_m, "/M is required when the CMS has no signing-time");
+        // The ByteRange covers the whole file except the /Contents value.
+        assert_eq!(sig.byte_range[0], 0);
+        assert_eq!(sig.byte_range[2] + sig.byte_range[3], pdf.len());
+        assert_eq!(pdf[sig.byte_range[1]], b'<');
+        assert_eq!(pdf[sig.byte_range[2] - 1], b'>');
+        assert_valid_signature(&pdf, sig);
+        let asn1 = asn1parse(&sig.cms);
+        assert!(asn1.contains(alg), "{alg} expected in CMS:\n{asn1}");
+        assert!(asn1.contains("id-smime-aa-signingCertificateV2"));
+        assert!(
+            !asn1.contains("signingTime"),
+            "PAdES forbids the CMS signing-time"
+        );
+        let (code, text) = tools::qpdf_check(&out);
+        assert_eq!(code, 0, "qpdf --check: {text}");
+        assert_eq!(tools::qpdf_warnings(&text), 0, "qpdf --check: {text}");
+    }
+}
+
+#[test]
+fn demo_identity_signs_without_setup() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample(dir.path());
+    let out = dir.path().join("demo.pdf");
+    let run = shomei()
+        .args(["sign", "pdf"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .arg("--demo")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let pdf = std::fs::read(&out).unwrap();
+    let sigs = signatures(&pdf);
+    assert_eq!(sigs.len(), 1);
+    let verify = openssl_verify(
+        &sigs[0].cms,
+        &signed_bytes(&pdf, sigs[0].byte_range),
+        &pki("demo.cert.pem"),
+    );
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+}
+
+#[test]
+fn signing_twice_keeps_the_first_signature_valid() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample(dir.path());
+    let once = dir.path().join("once.pdf");
+    let twice = dir.path().join("twice.pdf");
+    assert!(
+        sign_with("signer-ec", &input, &once, &["--reason", "first"])
+            .status
+            .success()
+    );
+    let run = sign_with(
+        "signer-rsa",
+        &once,
+        &twice,
+        &["--reason", "second", "--field", "Second"],
+    );
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let first = std::fs::read(&once).unwrap();
+    let pdf = std::fs::read(&twice).unwrap();
+    assert!(pdf.starts_with(&first));
+    let sigs = signatures(&pdf);
+    assert_eq!(sigs.len(), 2);
+    for s in &sigs {
+        assert_valid_signature(&pdf, s);
+    }
+    assert_eq!(sigs[1].field_name.as_deref(), Some("Second"));
+    assert!(
+        sigs[0].byte_range[2] + sigs[0].byte_range[3] < pdf.len(),
+        "first covers its revision only"
+    );
+}
+
+#[test]
+fn fills_an_existing_empty_field_by_name() {
+    let input = paths::shared_fixtures().join("pdf-unsigned/pyhanko_minimal-two-fields.pdf");
+    let dir = tempfile::tempdir().unwrap();
+    let out = dir.path().join("field.pdf");
+    let run = sign_with("signer-ec", &input, &out, &["--field", "Sig2"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let pdf = std::fs::read(&out).unwrap();
+    let sigs = signatures(&pdf);
+    assert_eq!(sigs.len(), 1);
+    assert_eq!(sigs[0].field_name.as_deref(), Some("Sig2"));
+    assert_valid_signature(&pdf, &sigs[0]);
+}
+
+#[test]
+fn certification_with_no_changes_refuses_a_later_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample(dir.path());
+    let certified = dir.path().join("certified.pdf");
+    let run = sign_with("signer-rsa", &input, &certified, &["--certify", "1"]);
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let pdf = std::fs::read(&certified).unwrap();
+    assert_valid_signature(&pdf, &signatures(&pdf)[0]);
+    let again = dir.path().join("again.pdf");
+    let run = sign_with("signer-ec", &certified, &again, &[]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(!again.exists());
+}
+
+#[test]
+fn bad_inputs_exit_2_with_a_message_and_no_output() {
+    let dir = tempfile::tempdir().unwrap();
+    let sample_bytes = sample_pdf::one_page("x");
+    let garbage = dir.path().join("garbage.pdf");
+    std::fs::write(&garbage, b"this is not a PDF at all\n").unwrap();
+    let truncated = dir.path().join("truncated.pdf");
+    std::fs::write(&truncated, &sample_bytes[..sample_bytes.len() / 2]).unwrap();
+    let empty = dir.path().join("empty.pdf");
+    std::fs::write(&empty, b"").unwrap();
+    let encrypted = paths::shared_fixtures().join("pdf-unsigned/pyhanko_minimal-aes256.pdf");
+    let missing = dir.path().join("missing.pdf");
+    for (input, expect) in [
+        (&garbage, "garbage.pdf"),
+        (&truncated, "truncated.pdf"),
+        (&empty, "empty.pdf"),
+        (&encrypted, "encrypt"),
+        (&missing, "missing.pdf"),
+    ] {
+        let out = dir.path().join("out.pdf");
+        let run = sign_with("signer-ec", input, &out, &[]);
+        let stderr = String::from_utf8_lossy(&run.stderr);
+        assert_eq!(run.status.code(), Some(2), "{}: {stderr}", input.display());
+        assert!(stderr.to_lowercase().contains(expect), "{stderr}");
+        assert!(!stderr.contains("panicked"), "{stderr}");
+        assert!(!out.exists(), "no output file on failure");
+        let leftovers: Vec<_> = std::fs::read_dir(dir.path())
+            .unwrap()
+            .filter_map(|e| e.ok())
+            .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+            .collect();
+        assert!(leftovers.is_empty(), "temporary file left behind");
+    }
+}
+
+#[test]
+fn a_key_that_does_not_match_the_certificate_is_refused() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample(dir.path());
+    let out = dir.path().join("out.pdf");
+    let run = shomei()
+        .args(["sign", "pdf"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .arg("--key")
+        .arg(pki("signer-rsa.key.pem"))
+        .arg("--cert")
+        .arg(pki("signer-ec.cert.pem"))
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert!(
+        stderr.contains("does not match") || stderr.contains("mismatch"),
+        "{stderr}"
+    );
+    assert!(!out.exists());
+}
+
+#[test]
+fn pkcs12_with_password_from_environment() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample(dir.path());
+    let out = dir.path().join("p12.pdf");
+    let run = shomei()
+        .args(["sign", "pdf"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .arg("--key")
+        .arg(pki("signer-rsa.p12"))
+        .args(["--key-password-env", "SHOMEI_TEST_P12_PASSWORD"])
+        .env("SHOMEI_TEST_P12_PASSWORD", "shomei-test")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let pdf = std::fs::read(&out).unwrap();
+    assert_valid_signature(&pdf, &signatures(&pdf)[0]);
+
+    let run = shomei()
+        .args(["sign", "pdf"])
+        .arg(&input)
+        .arg("-o")
+        .arg(dir.path().join("bad.pdf"))
+        .arg("--key")
+        .arg(pki("signer-rsa.p12"))
+        .args(["--key-password-env", "SHOMEI_TEST_P12_PASSWORD"])
+        .env("SHOMEI_TEST_P12_PASSWORD", "wrong")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr)
+        .to_lowercase()
+        .contains("password"));
+}
+
+#[test]
+fn help_describes_every_option() {
+    let run = shomei().args(["sign", "pdf", "--help"]).output().unwrap();
+    let text = String::from_utf8_lossy(&run.stdout);
+    for opt in [
+        "--key",
+        "--cert",
+        "--chain",
+        "--field",
+        "--reason",
+        "--location",
+        "--certify",
+        "--digest",
+        "--rsa-pss",
+        "--key-password-env",
+        "--demo",
+    ] {
+        assert!(text.contains(opt), "help lacks {opt}:\n{text}");
+    }
+}

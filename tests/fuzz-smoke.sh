@@ -1,0 +1,22 @@
+#!/usr/bin/env bash
+# Short coverage-guided fuzz run of every parser target, seeded with the PDF fixtures.
+# cargo-fuzz needs nightly-only flags (-Zsanitizer); RUSTC_BOOTSTRAP lets the stable
+# toolchain accept them, as this machine has no other toolchain.
+#   tests/fuzz-smoke.sh [SECONDS_PER_TARGET]
+set -euo pipefail
+cd "$(dirname "$0")/.."
+SECS="${1:-${FUZZ_SECONDS:-30}}"
+SHARED="${SHOMEI_SHARED_DIR:-$(cd .. && pwd)/shared}"
+command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
+export RUSTC_BOOTSTRAP=1
+for target in $(cargo fuzz list --fuzz-dir fuzz); do
+  corpus="fuzz/corpus/$target"
+  mkdir -p "$corpus"
+  case "$target" in
+    pdf*) cp -n "$SHARED"/fixtures/pdf-unsigned/*.pdf "$corpus"/ 2>/dev/null || true
+          cp -n examples/sample.pdf "$corpus"/ 2>/dev/null || true ;;
+  esac
+  echo "fuzz: $target for ${SECS}s"
+  cargo fuzz run --fuzz-dir fuzz "$target" "$corpus" -- \
+    -max_total_time="$SECS" -rss_limit_mb=2048 -max_len=1048576 -timeout=10
+done
