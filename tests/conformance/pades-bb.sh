@@ -34,6 +34,7 @@ declare -A REFUSED=(
   [dss_encrypted.pdf]="encrypted signed PDF (RC4): shomei does not sign encrypted PDFs"
   [dss_certified-no-change-permitted.pdf]="certified with DocMDP P=1: no new signature is permitted (the refusal DSS's test expects)"
   [pdf20_pdf20-utf8-test.pdf]="damaged cross-reference offsets: an incremental update would chain to a broken xref, so shomei refuses it with the byte position"
+  [dss_AD-RB.pdf]="a signature's FieldMDP transform has /P 1 (PDF 2.0 document lock): no new signature is permitted (DSS's PDFSignWithPermissionsTest expects the refusal)"
   [dss_pkcs7-no-message-digest.pdf]="certified with DocMDP P=1: no new signature is permitted"
   [pyhanko_certified-with-indirect-refs-in-dir.pdf]="certified with DocMDP P=1: no new signature is permitted"
   [dss_pades-5-signatures-and-1-document-timestamp.pdf]="newest trailer has /Prev 0, cutting off every earlier revision: the page tree (object 56) does not exist (qpdf reads it as null, pyHanko fails to open the file)"
@@ -65,9 +66,8 @@ alt_judge() {  # out.pdf -> 0 if pdfsig and OpenSSL accept the newest signature
   local last; last="$(echo "$info" | awk -v n="$n" '/^Signature #/{i++} i==n')"
   echo "$last" | grep -q "Signature Validation: Signature is Valid." || { echo "pdfsig: $(echo "$last" | grep Validation)"; return 1; }
   echo "$last" | grep -q "Total document signed" || { echo "pdfsig: not the total document"; return 1; }
-  "$VENV_PY" "$KIT/lib/pdf_extract_cms.py" "$out" "$dir" >/dev/null || { echo "extract failed"; return 1; }
-  local k; k="$(ls "$dir"/sig*.p7s | sed 's/.*sig\([0-9]*\)\.p7s/\1/' | sort -n | tail -1)"
-  openssl cms -verify -binary -inform DER -in "$dir/sig$k.p7s" -content "$dir/sig$k.content" \
+  python3 "$HERE/last_signature.py" "$out" "$dir" || { echo "extract failed"; return 1; }
+  openssl cms -verify -binary -inform DER -in "$dir/last.p7s" -content "$dir/last.content" \
       -CAfile "$TRUST_ROOT" -purpose any -out /dev/null 2>"$dir/err" || { echo "openssl: $(head -1 "$dir/err")"; return 1; }
   rm -rf "$dir"
 }
@@ -117,13 +117,8 @@ check_one() {  # rel-path signer(RSA|EC) judge-mode(all|last)
 for rel in "${UNSIGNED[@]}"; do for who in RSA EC; do check_one "$rel" "$who" all; done; done
 for rel in "${SIGNED[@]}"; do for who in RSA EC; do check_one "$rel" "$who" last; done; done
 
-count_cms_ok() {  # pdf -> number of embedded CMS blobs whose signature verifies (OpenSSL, no chain)
-  local dir; dir="$(mktemp -d)"; local c=0
-  "$VENV_PY" "$KIT/lib/pdf_extract_cms.py" "$1" "$dir" >/dev/null 2>&1 || { echo 0; return; }
-  for p7 in "$dir"/sig*.p7s; do
-    openssl cms -verify -binary -inform DER -noverify -in "$p7" -content "${p7%.p7s}.content" -out /dev/null 2>/dev/null && c=$((c+1))
-  done
-  rm -rf "$dir"; echo "$c"
+count_valid_pdfsig() {  # pdf -> number of signatures poppler reports as "Signature is Valid."
+  pdfsig "$1" 2>/dev/null | grep -c "Signature Validation: Signature is Valid." || true
 }
 
 # Co-signing keeps earlier signatures intact: for signed inputs, every signature that
@@ -132,9 +127,9 @@ for rel in "${SIGNED[@]}"; do
   [ -n "${REFUSED[$(basename "$rel")]:-}" ] && continue
   out="$OUT/$(basename "$rel" .pdf).EC.pdf"; [ -e "$out" ] || continue
   if [ -n "${PYHANKO_CANNOT_OPEN[$(basename "$rel")]:-}" ]; then
-    before="$(count_cms_ok "$FIX/$rel")"; after="$(count_cms_ok "$out")"
-    if [ "$after" -eq $((before+1)) ]; then ok "$rel earlier CMS signatures still verify with OpenSSL ($before before, $after after incl. ours)"
-    else bad "$rel earlier CMS signatures (OpenSSL): before=$before after=$after"; fi
+    before="$(count_valid_pdfsig "$FIX/$rel")"; after="$(count_valid_pdfsig "$out")"
+    if [ "$after" -eq $((before+1)) ]; then ok "$rel earlier signatures still valid for pdfsig ($before before, $after after incl. ours)"
+    else bad "$rel earlier signatures (pdfsig): valid before=$before after=$after"; fi
     continue
   fi
   before="$("$KIT/validate-pdf" "$FIX/$rel" --trust "$TRUST_ROOT" --no-pdfsig 2>/dev/null | python3 -c 'import json,sys; print(sum(1 for s in json.load(sys.stdin)["signatures"] if s.get("intact")))' 2>/dev/null)"

@@ -199,6 +199,60 @@ impl<R: Read + Seek> PdfReader<R> {
     }
 
     /// Refuses documents certified with DocMDP /P 1 (ISO 32000-1 §12.8.2.2).
+    /// The /P of a transform-parameters dictionary (default 2, as in ISO 32000-2 Table 257).
+    fn transform_p(&mut self, holder: &Dictionary) -> Result<i64, PdfError> {
+        let Some(tp) = holder.get(b"TransformParams") else {
+            return Ok(2);
+        };
+        let Some(tp) = self.resolve_dict(tp)? else {
+            return Ok(2);
+        };
+        Ok(match tp.get(b"P") {
+            Some(p) => self.resolve(p)?.as_i64().unwrap_or(2),
+            None => 2,
+        })
+    }
+
+    /// PDF 2.0 lets a signature lock the whole document (ISO 32000-2 12.8.2.4, Table 256):
+    /// a FieldMDP transform of a signed field, or the field's /Lock dictionary, with
+    /// /P 1 means no changes at all, new signatures included.
+    pub(crate) fn check_field_locks(&mut self, fields: &[FieldNode]) -> Result<(), PdfError> {
+        for field in fields.iter().filter(|f| f.is_signature() && f.is_signed()) {
+            if let Some(lock) = field.dict.get(b"Lock") {
+                if let Some(lock) = self.resolve_dict(lock)? {
+                    if lock.get(b"P").and_then(Object::as_i64) == Some(1) {
+                        return Err(PdfError::LockedBySignature(field.full.clone()));
+                    }
+                }
+            }
+            let Some(v) = field.dict.get(b"V") else {
+                continue;
+            };
+            let Some(sig) = self.resolve_dict(v)? else {
+                continue;
+            };
+            let refs = match sig.get(b"Reference") {
+                Some(r) => match self.resolve(r)? {
+                    Object::Array(a) => a,
+                    _ => Vec::new(),
+                },
+                None => Vec::new(),
+            };
+            for r in refs.iter().take(MAX_TREE_NODES) {
+                let Some(sigref) = self.resolve_dict(r)? else {
+                    continue;
+                };
+                if sigref.name_is(b"TransformMethod", b"FieldMDP")
+                    && sigref.has(b"TransformParams")
+                    && self.transform_p(&sigref)? == 1
+                {
+                    return Err(PdfError::LockedBySignature(field.full.clone()));
+                }
+            }
+        }
+        Ok(())
+    }
+
     pub(crate) fn check_docmdp(&mut self, catalog: &Dictionary) -> Result<(), PdfError> {
         let Some(perms) = catalog.get(b"Perms") else {
             return Ok(());

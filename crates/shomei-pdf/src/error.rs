@@ -86,6 +86,9 @@ pub enum PdfError {
     /// The document carries a certification signature with DocMDP permission level 1.
     #[error("the document is certified with DocMDP /P 1: no changes, including new signatures, are permitted")]
     DocMdpForbidsChanges,
+    /// A signed field locks the document (FieldMDP or /Lock with /P 1, PDF 2.0).
+    #[error("signature field '{0}' locks the document (FieldMDP /P 1): no changes, including new signatures, are permitted")]
+    LockedBySignature(String),
     /// A certification signature was requested but the document already holds a signature.
     #[error("a certification signature must be the first signature in a document, and this one is already signed")]
     CertifyNotFirst,

@@ -367,6 +367,7 @@ pub fn prepare_signature<R: Read + Seek>(
         Some(a) => reader.field_nodes(a)?,
         None => Vec::new(),
     };
+    reader.check_field_locks(&fields)?;
     let signed = fields
         .iter()
         .filter(|f| f.is_signature() && f.is_signed())

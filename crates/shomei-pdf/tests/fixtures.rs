@@ -17,6 +17,9 @@ const SIGNED_REFUSED: &[(&str, &str)] = &[
     ("dss_certified-no-change-permitted.pdf", "docmdp"),
     ("dss_pkcs7-no-message-digest.pdf", "docmdp"),
     ("pyhanko_certified-with-indirect-refs-in-dir.pdf", "docmdp"),
+    // Its first signature carries a FieldMDP transform with /P 1 (PDF 2.0): the document is
+    // locked; DSS's PDFSignWithPermissionsTest expects new signatures to be refused.
+    ("dss_AD-RB.pdf", "locked"),
     // Deliberately corrupted: startxref points into the middle of nowhere.
     ("dss_pdf-signed-corrupted.pdf", "xref"),
     // Its newest trailer says /Prev 0, cutting off every earlier revision, so the page tree
@@ -88,6 +91,7 @@ fn run_fixture_set(sub: &str, refused: &[(&str, &str)]) {
                 (*why, &res),
                 ("encrypted", Err(PdfError::Encrypted))
                     | ("docmdp", Err(PdfError::DocMdpForbidsChanges))
+                    | ("locked", Err(PdfError::LockedBySignature(_)))
                     | ("xref", Err(PdfError::Xref { .. }))
                     | ("structure", Err(PdfError::Structure(_)))
             );
