@@ -8,7 +8,7 @@ cd "$(dirname "$0")/.."
 BIN=target/release/shomei
 [ -x "$BIN" ] || cargo build --release --bin shomei
 cargo build --release -p shomei-test-support --bin make-large-pdf >/dev/null 2>&1
-DIR="${BENCH_DIR:-$(mktemp -d)}"
+DIR="${BENCH_DIR:-$(mktemp -d)}"; mkdir -p "$DIR"
 trap 'rm -rf "$DIR"' EXIT
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(50 200)
 measure() {  # label command...

@@ -15,6 +15,8 @@ for target in $(cargo fuzz list --fuzz-dir fuzz); do
   case "$target" in
     pdf*) cp -n "$SHARED"/fixtures/pdf-unsigned/*.pdf "$corpus"/ 2>/dev/null || true
           cp -n examples/sample.pdf "$corpus"/ 2>/dev/null || true ;;
+    cert*) cp -n fixtures/pki/*.cert.pem fixtures/pki/chain.pem "$corpus"/ 2>/dev/null || true ;;
+    key*) cp -n fixtures/pki/*.key.pem fixtures/pki/*.key.der fixtures/pki/*.p12 "$corpus"/ 2>/dev/null || true ;;
   esac
   echo "fuzz: $target for ${SECS}s"
   cargo fuzz run --fuzz-dir fuzz "$target" "$corpus" -- \

@@ -18,6 +18,13 @@ const CONTENTS_SLACK: usize = 32;
 /// kernel to stream, small enough to keep peak memory flat for any file size.
 const HASH_CHUNK: usize = 1 << 20;
 
+/// A read buffer no larger than the document (plus one byte to see its end).
+fn chunk_len(original_len: u64) -> usize {
+    usize::try_from(original_len.saturating_add(1))
+        .unwrap_or(HASH_CHUNK)
+        .min(HASH_CHUNK)
+}
+
 /// Stage 1: the incremental update with its placeholder; the document is not hashed yet.
 #[derive(Debug, Clone)]
 pub struct Draft {
@@ -145,7 +152,7 @@ impl Draft {
         mut copy: Option<&mut dyn Write>,
     ) -> Result<Prepared, PadesError> {
         let mut hasher = Hasher::new(self.digest);
-        let mut buf = vec![0u8; HASH_CHUNK];
+        let mut buf = vec![0u8; chunk_len(self.update.original_len())];
         let mut total: u64 = 0;
         loop {
             let n = match original.read(&mut buf) {
@@ -232,7 +239,7 @@ impl Signed {
         mut out: W,
     ) -> Result<(), PadesError> {
         let mut hasher = Hasher::new(self.document_digest.algorithm());
-        let mut buf = vec![0u8; HASH_CHUNK];
+        let mut buf = vec![0u8; chunk_len(self.update.original_len())];
         loop {
             let n = match original.read(&mut buf) {
                 Ok(0) => break,
