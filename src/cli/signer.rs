@@ -80,7 +80,6 @@ pub(crate) fn build(args: &SignerArgs) -> Result<Arc<dyn RemoteSigner>, Failure>
                 )));
             }
         }
-        signer.add_chain_certs(Vec::new());
         signer
     } else {
         let cert_path = args.cert.as_deref().ok_or_else(|| {

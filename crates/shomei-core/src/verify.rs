@@ -72,3 +72,42 @@ pub fn verify_digest_signature(
         .verify_digest(&lc_d, signature)
         .map_err(|_| VerifyError::Invalid)
 }
+
+/// The signature scheme named by an `AlgorithmIdentifier` (X.509, CMS, OCSP, CRL).
+/// RSASSA-PSS parameters must name SHA-256/384/512 with MGF1 over the same hash.
+pub fn algorithm_from_identifier(
+    id: &spki::AlgorithmIdentifierOwned,
+) -> Result<SignatureAlgorithm, VerifyError> {
+    use crate::alg::oid;
+    let d = match id.oid {
+        o if o == oid::SHA256_WITH_RSA => return Ok(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256)),
+        o if o == oid::SHA384_WITH_RSA => return Ok(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha384)),
+        o if o == oid::SHA512_WITH_RSA => return Ok(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha512)),
+        o if o == oid::ECDSA_WITH_SHA256 => return Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256)),
+        o if o == oid::ECDSA_WITH_SHA384 => return Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha384)),
+        o if o == oid::ECDSA_WITH_SHA512 => return Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha512)),
+        o if o == oid::RSASSA_PSS => DigestAlgorithm::ALL
+            .into_iter()
+            .find(|d| {
+                let expected = SignatureAlgorithm::RsaPss(*d).algorithm_identifier();
+                expected.parameters.as_ref().map(der::Encode::to_der)
+                    == id.parameters.as_ref().map(der::Encode::to_der)
+            })
+            .ok_or_else(|| VerifyError::Key("unsupported RSASSA-PSS parameters".into()))?,
+        other => return Err(VerifyError::Key(format!("unsupported signature algorithm {other}"))),
+    };
+    Ok(SignatureAlgorithm::RsaPss(d))
+}
+
+/// Verifies `signature` over `message` (not a digest) with the algorithm an
+/// `AlgorithmIdentifier` names — for time-stamp tokens, OCSP responses and CRLs.
+pub fn verify_message(
+    cert: &ChainCert,
+    id: &spki::AlgorithmIdentifierOwned,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), VerifyError> {
+    let alg = algorithm_from_identifier(id)?;
+    let digest = Digest::compute(alg.digest(), message);
+    verify_digest_signature(cert, alg, &digest, signature)
+}

@@ -5,6 +5,8 @@
 //! - [`signers`]: software signers over the test PKI in `fixtures/pki/`.
 //! - [`sample_pdf`]: reproducible sample documents (a one-page PDF, a large PDF with
 //!   image streams for the memory benchmark).
+//! - [`tsa`], [`ocsp_responder`]: in-process time-stamping and revocation services on
+//!   the test PKI with a frozen clock, implementing shomei-tsp's traits (no network).
 //! - [`tools`]: running external programs (qpdf, the conformance validators) and
 //!   failing loudly when one is missing.
 
@@ -16,7 +18,9 @@
     clippy::as_conversions
 )]
 
+pub mod ocsp_responder;
 pub mod paths;
 pub mod sample_pdf;
 pub mod signers;
 pub mod tools;
+pub mod tsa;

@@ -1,0 +1,1 @@
+//! In-process OCSP responder and CRL issuer over the test PKI (being written).
