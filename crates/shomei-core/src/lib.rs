@@ -15,6 +15,7 @@ pub mod digest;
 pub mod ecdsa;
 pub mod signer;
 pub mod time;
+pub mod transport;
 pub mod verify;
 
 pub use alg::{DigestAlgorithm, KeyKind, SignatureAlgorithm};
@@ -22,3 +23,4 @@ pub use chain::{CertificateChain, ChainError};
 pub use digest::{Digest, Hasher};
 pub use signer::{RemoteSigner, SignatureValue, SignerDescription, SignerError};
 pub use time::{Clock, FixedClock, SystemClock, UtcTime};
+pub use transport::{HttpMethod, HttpRequest, HttpResponse, HttpTransport, TransportError};
