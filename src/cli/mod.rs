@@ -4,7 +4,9 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod extend;
 mod failure;
+mod services;
 mod sign_pdf;
 mod signer;
 
@@ -26,15 +28,54 @@ enum Command {
     /// Create a signature.
     #[command(subcommand)]
     Sign(SignCommand),
+    /// Raise the level of every signature in a signed PDF from any producer:
+    /// B-T adds a document time-stamp where a signature has none, B-LT adds the
+    /// certificates and revocation data to /DSS, B-LTA adds a document time-stamp over
+    /// them (run it again on a B-LTA file to renew the archive time-stamp).
+    ///
+    /// Example: shomei extend signed.pdf -o archived.pdf --level B-LTA --tsa http://tsa.example/
+    Extend(Box<ExtendArgs>),
+}
+
+/// Options of `shomei extend`.
+#[derive(Debug, Args)]
+pub(crate) struct ExtendArgs {
+    /// The signed PDF.
+    pub(crate) input: PathBuf,
+    /// Where to write the result (written atomically).
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
+    pub(crate) output: PathBuf,
+    /// Target level.
+    #[arg(long, value_name = "LEVEL", value_parser = ["B-T", "B-LT", "B-LTA"])]
+    pub(crate) level: String,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
+    /// Extra certificates (PEM/DER) used to complete chains, e.g. trust anchors that
+    /// the signatures do not embed; may be repeated.
+    #[arg(long, value_name = "ROOT.pem")]
+    pub(crate) trust: Vec<PathBuf>,
+}
+
+/// Time-stamping and network options.
+#[derive(Debug, Args)]
+pub(crate) struct NetworkArgs {
+    /// RFC 3161 time-stamping authority URL (needed for B-T and above). Credentials
+    /// come from the environment, never the command line: SHOMEI_TSA_USER and
+    /// SHOMEI_TSA_PASSWORD (HTTP basic) or SHOMEI_TSA_TOKEN (bearer).
+    #[arg(long, value_name = "URL")]
+    pub(crate) tsa: Option<String>,
+    /// Seconds to wait for each TSA, OCSP, CRL or certificate request.
+    #[arg(long, value_name = "SECS", default_value_t = 30)]
+    pub(crate) timeout: u64,
 }
 
 #[derive(Debug, Subcommand)]
 enum SignCommand {
-    /// Sign a PDF (PAdES baseline B-B, SubFilter ETSI.CAdES.detached) as an
+    /// Sign a PDF (PAdES baseline B-B to B-LTA, SubFilter ETSI.CAdES.detached) as an
     /// incremental update that keeps the original bytes unchanged.
     ///
     /// Example: shomei sign pdf in.pdf -o signed.pdf --key signer.key.pem --cert signer.cert.pem --chain chain.pem
-    Pdf(SignPdfArgs),
+    Pdf(Box<SignPdfArgs>),
 }
 
 /// Options of `shomei sign pdf`.
@@ -47,6 +88,12 @@ pub(crate) struct SignPdfArgs {
     pub(crate) output: PathBuf,
     #[command(flatten)]
     pub(crate) signer: SignerArgs,
+    /// Signature level: B-B, B-T (signature time-stamp), B-LT (plus certificates and
+    /// revocation data in /DSS), B-LTA (plus a document time-stamp).
+    #[arg(long, value_name = "LEVEL", default_value = "B-B", value_parser = ["B-B", "B-T", "B-LT", "B-LTA"])]
+    pub(crate) level: String,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
     /// Fill the existing empty signature field NAME, or name the new field NAME.
     #[arg(long, value_name = "NAME")]
     pub(crate) field: Option<String>,
@@ -102,6 +149,7 @@ pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sign(SignCommand::Pdf(args)) => sign_pdf::run(&args),
+        Command::Extend(args) => extend::run(&args),
     };
     match result {
         Ok(message) => {

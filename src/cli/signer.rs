@@ -64,7 +64,7 @@ pub(crate) fn build(args: &SignerArgs) -> Result<Arc<dyn RemoteSigner>, Failure>
                 "environment variable {var} (PKCS#12 password) is not set"
             ))
         })?);
-        let mut signer = SoftwareSigner::from_pkcs12(&key_bytes, &password)
+        let signer = SoftwareSigner::from_pkcs12(&key_bytes, &password)
             .map_err(|e| Failure::Input(format!("{}: {e}", key_path.display())))?;
         if let Some(cert_path) = &args.cert {
             // An explicit certificate must match the key in the file.

@@ -29,3 +29,15 @@ pub fn single_valued<T: Encode>(oid: ObjectIdentifier, value: &T) -> Result<Attr
     values.insert(any)?;
     Ok(Attribute { oid, values })
 }
+
+/// The `id-aa-signatureTimeStampToken` unsigned attribute (RFC 3161 Appendix A) holding
+/// a DER time-stamp token (a `ContentInfo`).
+pub fn signature_time_stamp(token_der: &[u8]) -> Result<Attribute, der::Error> {
+    let any = Any::from_der(token_der)?;
+    let mut values = SetOfVec::new();
+    values.insert(any)?;
+    Ok(Attribute {
+        oid: ID_AA_SIGNATURE_TIME_STAMP_TOKEN,
+        values,
+    })
+}

@@ -4,6 +4,7 @@
 pub mod attributes;
 mod error;
 pub mod ess;
+pub mod inspect;
 pub mod signed_data;
 
 pub use error::CmsError;

@@ -80,12 +80,24 @@ pub fn algorithm_from_identifier(
 ) -> Result<SignatureAlgorithm, VerifyError> {
     use crate::alg::oid;
     let d = match id.oid {
-        o if o == oid::SHA256_WITH_RSA => return Ok(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256)),
-        o if o == oid::SHA384_WITH_RSA => return Ok(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha384)),
-        o if o == oid::SHA512_WITH_RSA => return Ok(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha512)),
-        o if o == oid::ECDSA_WITH_SHA256 => return Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256)),
-        o if o == oid::ECDSA_WITH_SHA384 => return Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha384)),
-        o if o == oid::ECDSA_WITH_SHA512 => return Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha512)),
+        o if o == oid::SHA256_WITH_RSA => {
+            return Ok(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256))
+        }
+        o if o == oid::SHA384_WITH_RSA => {
+            return Ok(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha384))
+        }
+        o if o == oid::SHA512_WITH_RSA => {
+            return Ok(SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha512))
+        }
+        o if o == oid::ECDSA_WITH_SHA256 => {
+            return Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha256))
+        }
+        o if o == oid::ECDSA_WITH_SHA384 => {
+            return Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha384))
+        }
+        o if o == oid::ECDSA_WITH_SHA512 => {
+            return Ok(SignatureAlgorithm::Ecdsa(DigestAlgorithm::Sha512))
+        }
         o if o == oid::RSASSA_PSS => DigestAlgorithm::ALL
             .into_iter()
             .find(|d| {
@@ -94,7 +106,11 @@ pub fn algorithm_from_identifier(
                     == id.parameters.as_ref().map(der::Encode::to_der)
             })
             .ok_or_else(|| VerifyError::Key("unsupported RSASSA-PSS parameters".into()))?,
-        other => return Err(VerifyError::Key(format!("unsupported signature algorithm {other}"))),
+        other => {
+            return Err(VerifyError::Key(format!(
+                "unsupported signature algorithm {other}"
+            )))
+        }
     };
     Ok(SignatureAlgorithm::RsaPss(d))
 }

@@ -153,20 +153,32 @@ mod tests {
         });
         let t = ReqwestTransport::new(Duration::from_secs(5)).unwrap();
         let r = t
-            .send(HttpRequest::post(format!("http://{addr}/"), "application/y", vec![1]))
+            .send(HttpRequest::post(
+                format!("http://{addr}/"),
+                "application/y",
+                vec![1],
+            ))
             .await
             .unwrap();
         assert_eq!((r.status, r.body.len()), (200, 100));
         assert_eq!(r.content_type.as_deref(), Some("application/x"));
-        let small = ReqwestTransport::new(Duration::from_secs(5)).unwrap().with_max_body(10);
-        let err = small.send(HttpRequest::get(format!("http://{addr}/"))).await.unwrap_err();
+        let small = ReqwestTransport::new(Duration::from_secs(5))
+            .unwrap()
+            .with_max_body(10);
+        let err = small
+            .send(HttpRequest::get(format!("http://{addr}/")))
+            .await
+            .unwrap_err();
         assert!(matches!(err, TransportError::TooLarge { .. }), "{err}");
     }
 
     #[tokio::test]
     async fn only_http_urls() {
         let t = ReqwestTransport::new(Duration::from_secs(1)).unwrap();
-        let err = t.send(HttpRequest::get("file:///etc/passwd")).await.unwrap_err();
+        let err = t
+            .send(HttpRequest::get("file:///etc/passwd"))
+            .await
+            .unwrap_err();
         assert!(matches!(err, TransportError::BadUrl(_)));
         assert_eq!(t.request_count(), 0);
     }

@@ -20,6 +20,21 @@ pub enum PadesError {
     /// The requested combination of options is not possible.
     #[error("{0}")]
     Options(String),
+    /// The time-stamping authority failed or refused.
+    #[error("time-stamp: {0}")]
+    Timestamp(#[from] shomei_tsp::TspError),
+    /// Revocation data could not be gathered, or a certificate is revoked or expired.
+    #[error("validation data: {0}")]
+    Revocation(#[from] shomei_revocation::RevocationError),
+    /// The CMS with its time-stamp token did not fit the reserved space; the caller
+    /// signs again with a larger placeholder.
+    #[error("the signature needs {needed} bytes but {capacity} were reserved")]
+    PlaceholderTooSmall {
+        /// Bytes needed.
+        needed: usize,
+        /// Bytes reserved.
+        capacity: usize,
+    },
     /// The document given to a later stage is not the one that was prepared.
     #[error("the document changed since it was prepared: {0}")]
     DocumentChanged(String),
@@ -30,5 +45,9 @@ impl PadesError {
     /// false when signing itself failed (exit code 1).
     pub fn is_input_error(&self) -> bool {
         matches!(self, Self::Pdf(_) | Self::Options(_) | Self::Io(_))
+            && !matches!(
+                self,
+                Self::Pdf(shomei_pdf::PdfError::ContentsTooSmall { .. })
+            )
     }
 }

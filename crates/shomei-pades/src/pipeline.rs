@@ -19,7 +19,7 @@ const CONTENTS_SLACK: usize = 32;
 const HASH_CHUNK: usize = 1 << 20;
 
 /// A read buffer no larger than the document (plus one byte to see its end).
-fn chunk_len(original_len: u64) -> usize {
+pub(crate) fn chunk_len(original_len: u64) -> usize {
     usize::try_from(original_len.saturating_add(1))
         .unwrap_or(HASH_CHUNK)
         .min(HASH_CHUNK)
@@ -220,7 +220,20 @@ impl Prepared {
     }
 }
 
+impl Prepared {
+    pub(crate) fn into_parts(self) -> (PreparedUpdate, PreparedCades, Digest) {
+        (self.update, self.cades, self.document_digest)
+    }
+}
+
 impl Signed {
+    pub(crate) fn from_parts(update: PreparedUpdate, document_digest: Digest) -> Self {
+        Self {
+            update,
+            document_digest,
+        }
+    }
+
     /// The bytes to append after the original document.
     pub fn update_bytes(&self) -> &[u8] {
         self.update.update_bytes()

@@ -7,7 +7,9 @@
 )]
 
 mod acroform;
+mod dss;
 mod error;
+mod existing;
 mod filter;
 mod lexer;
 mod limits;
@@ -19,7 +21,9 @@ mod signature;
 mod writer;
 mod xref;
 
+pub use dss::{prepare_dss_update, DssData};
 pub use error::PdfError;
+pub use existing::ExistingSignature;
 pub use object::{Dictionary, Object, ObjectId, Stream};
 pub use reader::PdfReader;
 pub use serialize::{decode_text, text_string};

@@ -1,0 +1,94 @@
+//! Reading an existing CMS signature (any producer): its certificates, the signer's
+//! certificate, the signature value and its signature time-stamp token — what
+//! extension to B-T/B-LT/B-LTA needs.
+
+use crate::attributes::ID_AA_SIGNATURE_TIME_STAMP_TOKEN;
+use crate::CmsError;
+use cms::cert::CertificateChoices;
+use cms::content_info::ContentInfo;
+use cms::signed_data::{SignedData, SignerIdentifier};
+use der::{Decode, Encode};
+use shomei_core::chain::ChainCert;
+
+/// What an existing signature holds.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct SignatureSummary {
+    /// Certificates in `SignedData.certificates`.
+    pub certificates: Vec<ChainCert>,
+    /// The certificate the (first) SignerInfo names, if it is among them.
+    pub signer: Option<ChainCert>,
+    /// The SignerInfo's signature value.
+    pub signature_value: Vec<u8>,
+    /// The signature time-stamp token (`id-aa-signatureTimeStampToken`), DER.
+    pub signature_timestamp: Option<Vec<u8>>,
+}
+
+/// The DER value at the start of `bytes` (a PDF `/Contents` is zero padded).
+pub fn der_prefix(bytes: &[u8]) -> Result<&[u8], CmsError> {
+    let mut reader = der::SliceReader::new(bytes)?;
+    let header = der::Header::decode(&mut reader)?;
+    let header_len = usize::try_from(header.encoded_len()?)?;
+    let body_len = usize::try_from(header.length())?;
+    let total = header_len
+        .checked_add(body_len)
+        .ok_or_else(|| CmsError::Certificate("length overflow".into()))?;
+    bytes
+        .get(..total)
+        .ok_or(CmsError::Der(der::Error::incomplete(der::Length::ZERO)))
+}
+
+/// Decodes a `ContentInfo` holding `SignedData` (trailing zero padding allowed).
+pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
+    let info = ContentInfo::from_der(der_prefix(bytes)?)?;
+    let signed: SignedData = info.content.decode_as()?;
+    let mut certificates = Vec::new();
+    if let Some(set) = &signed.certificates {
+        for choice in set.0.iter() {
+            if let CertificateChoices::Certificate(c) = choice {
+                if let Ok(cc) = ChainCert::from_der(&c.to_der()?) {
+                    certificates.push(cc);
+                }
+            }
+        }
+    }
+    let Some(signer_info) = signed.signer_infos.0.iter().next() else {
+        return Err(CmsError::Certificate("the CMS has no SignerInfo".into()));
+    };
+    let signer = match &signer_info.sid {
+        SignerIdentifier::IssuerAndSerialNumber(ias) => certificates
+            .iter()
+            .find(|c| {
+                let tbs = c.cert().tbs_certificate();
+                tbs.issuer() == &ias.issuer && tbs.serial_number() == &ias.serial_number
+            })
+            .cloned(),
+        SignerIdentifier::SubjectKeyIdentifier(ski) => certificates
+            .iter()
+            .find(|c| {
+                c.cert()
+                    .tbs_certificate()
+                    .get_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|(_, k)| k.0 == ski.0)
+            })
+            .cloned(),
+    };
+    let mut signature_timestamp = None;
+    if let Some(unsigned) = &signer_info.unsigned_attrs {
+        for attr in unsigned.iter() {
+            if attr.oid == ID_AA_SIGNATURE_TIME_STAMP_TOKEN {
+                if let Some(v) = attr.values.iter().next() {
+                    signature_timestamp = Some(v.to_der()?);
+                }
+            }
+        }
+    }
+    Ok(SignatureSummary {
+        certificates,
+        signer,
+        signature_value: signer_info.signature.as_bytes().to_vec(),
+        signature_timestamp,
+    })
+}

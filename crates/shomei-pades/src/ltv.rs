@@ -1,0 +1,472 @@
+//! Long-term levels (ETSI EN 319 142-1 6.3): the signature time-stamp of B-T, the
+//! `/DSS` validation data of B-LT and the document time-stamp of B-LTA — for the
+//! signature being made, and for signatures of any producer (extension).
+//!
+//! Time-stamps and revocation data come through traits ([`TimestampAuthority`],
+//! [`RevocationSource`]); this module never opens a socket.
+
+use crate::pipeline::{chunk_len, Prepared, Signed};
+use crate::PadesError;
+use shomei_cms::attributes::signature_time_stamp;
+use shomei_cms::inspect::{summarize, SignatureSummary};
+use shomei_core::chain::ChainCert;
+use shomei_core::{Clock, Digest, DigestAlgorithm, Hasher, SignatureValue};
+use shomei_pdf::{
+    prepare_signature, DssData, PdfError, PdfReader, SignatureDictionary, SignatureRequest,
+};
+use shomei_revocation::{CertStatus, RevocationError, RevocationSource};
+use shomei_tsp::{TimestampAuthority, TimestampToken};
+use std::io::{Read, Seek, SeekFrom};
+use std::time::SystemTime;
+
+/// Bytes around a token inside the unsigned attributes (Attribute + SET + SEQUENCE
+/// headers) and inside a `/Contents` placeholder; generous on purpose.
+pub const TOKEN_OVERHEAD: usize = 96;
+
+/// Longest chain followed when completing a chain from AIA (leaf, intermediates, root).
+const MAX_CHAIN: usize = 8;
+
+impl Prepared {
+    /// B-T: verifies `value`, time-stamps it (RFC 3161 over the SignatureValue, ETSI EN
+    /// 319 122-1 5.3), and embeds the CMS with the `signature-time-stamp` attribute.
+    /// [`PadesError::PlaceholderTooSmall`] means: prepare again with a larger reserve.
+    pub async fn finish_with_timestamp(
+        self,
+        value: &SignatureValue,
+        tsa: &dyn TimestampAuthority,
+    ) -> Result<(Signed, TimestampToken), PadesError> {
+        let sig = value
+            .to_cms()
+            .ok_or(shomei_cms::CmsError::BadEcdsaEncoding)?;
+        let (update, cades, document_digest) = self.into_parts();
+        shomei_core::verify::verify_digest_signature(
+            cades.chain().signing_cert(),
+            cades.signature_algorithm(),
+            &cades.digest_to_sign(),
+            &sig,
+        )
+        .map_err(shomei_cms::CmsError::from)?;
+        let imprint = Digest::compute(cades.signature_algorithm().digest(), &sig);
+        let token = tsa.timestamp(&imprint).await?;
+        let attr = signature_time_stamp(token.der()).map_err(shomei_cms::CmsError::from)?;
+        let cms = cades.assemble(value, vec![attr])?;
+        let mut update = update;
+        match update.embed(&cms) {
+            Ok(()) => Ok((Signed::from_parts(update, document_digest), token)),
+            Err(PdfError::ContentsTooSmall { needed, capacity }) => {
+                Err(PadesError::PlaceholderTooSmall { needed, capacity })
+            }
+            Err(e) => Err(e.into()),
+        }
+    }
+}
+
+/// Orders `pool` into a chain starting at `leaf` by following issuer names.
+pub(crate) fn order_chain(leaf: &ChainCert, pool: &[ChainCert]) -> Vec<ChainCert> {
+    let mut chain = vec![leaf.clone()];
+    while chain.len() < MAX_CHAIN {
+        let Some(last) = chain.last() else { break };
+        let tbs = last.cert().tbs_certificate();
+        if tbs.issuer() == tbs.subject() {
+            break;
+        }
+        match pool.iter().find(|c| {
+            c.cert().tbs_certificate().subject() == tbs.issuer()
+                && !chain.iter().any(|h| h.der() == c.der())
+        }) {
+            Some(next) => chain.push(next.clone()),
+            None => break,
+        }
+    }
+    chain
+}
+
+fn is_self_issued(c: &ChainCert) -> bool {
+    let tbs = c.cert().tbs_certificate();
+    tbs.issuer() == tbs.subject()
+}
+
+/// How strictly problems with a certificate are treated.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Strictness {
+    /// The signature being made now: a revoked, expired or not-yet-valid signer, or
+    /// missing revocation data, refuses the level.
+    NewSignature,
+    /// Signatures already in the document: a revoked certificate refuses, other gaps
+    /// (an expired certificate of an old signature, an unreachable responder) become
+    /// warnings and the data that could be had is still added.
+    Existing,
+}
+
+/// Validation data gathered for `/DSS`, with anything that could not be had.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct ValidationData {
+    /// What to store.
+    pub dss: DssData,
+    /// Problems that did not stop the extension (Strictness::Existing only).
+    pub warnings: Vec<String>,
+}
+
+impl ValidationData {
+    fn add_cert(&mut self, c: &ChainCert) {
+        if !self.dss.certs.iter().any(|have| have == c.der()) {
+            self.dss.certs.push(c.der().to_vec());
+        }
+    }
+    fn add(&mut self, list: Vec<Vec<u8>>, ocsp: bool) {
+        let target = if ocsp {
+            &mut self.dss.ocsps
+        } else {
+            &mut self.dss.crls
+        };
+        for item in list {
+            if !target.contains(&item) {
+                target.push(item);
+            }
+        }
+    }
+}
+
+fn validity(c: &ChainCert) -> (SystemTime, SystemTime) {
+    let v = c.cert().tbs_certificate().validity();
+    (v.not_before.to_system_time(), v.not_after.to_system_time())
+}
+
+/// Adds the chain of `leaf` (completed from `extra` and AIA) and revocation evidence for
+/// each of its non-root certificates.
+pub async fn add_chain(
+    data: &mut ValidationData,
+    leaf: &ChainCert,
+    extra: &[ChainCert],
+    source: &dyn RevocationSource,
+    clock: &dyn Clock,
+    strictness: Strictness,
+) -> Result<(), PadesError> {
+    let mut chain = order_chain(leaf, extra);
+    // Complete from AIA caIssuers while the chain does not end in a self-issued cert.
+    while chain.len() < MAX_CHAIN {
+        let Some(last) = chain.last().cloned() else {
+            break;
+        };
+        if is_self_issued(&last) {
+            break;
+        }
+        match source.fetch_issuer(&last).await {
+            Ok(Some(issuer)) if !chain.iter().any(|c| c.der() == issuer.der()) => {
+                chain.push(issuer)
+            }
+            Ok(_) => break,
+            Err(e) if strictness == Strictness::Existing => {
+                data.warnings
+                    .push(format!("{}: issuer not found: {e}", last.subject()));
+                break;
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let now = clock.now();
+    for c in &chain {
+        data.add_cert(c);
+    }
+    for (i, cert) in chain.iter().enumerate() {
+        if is_self_issued(cert) {
+            continue;
+        }
+        let (not_before, not_after) = validity(cert);
+        if i == 0 && strictness == Strictness::NewSignature {
+            if now > not_after {
+                return Err(RevocationError::Expired {
+                    subject: cert.subject(),
+                    not_after,
+                }
+                .into());
+            }
+            if now < not_before {
+                return Err(RevocationError::NotYetValid {
+                    subject: cert.subject(),
+                    not_before,
+                }
+                .into());
+            }
+        }
+        let Some(issuer) = chain.get(i.saturating_add(1)) else {
+            if strictness == Strictness::NewSignature {
+                return Err(PadesError::Options(format!(
+                    "the issuer of {} is not known: pass it with --chain",
+                    cert.subject()
+                )));
+            }
+            data.warnings.push(format!(
+                "{}: issuer unknown, no revocation data",
+                cert.subject()
+            ));
+            continue;
+        };
+        match source.check(cert, issuer).await {
+            Ok(evidence) => {
+                if let CertStatus::Revoked { time, reason } = &evidence.status {
+                    return Err(RevocationError::Revoked {
+                        subject: cert.subject(),
+                        time: *time,
+                        reason: reason.clone(),
+                    }
+                    .into());
+                }
+                data.add(evidence.ocsp_responses, true);
+                data.add(evidence.crls, false);
+                for c in &evidence.extra_certs {
+                    data.add_cert(c);
+                }
+            }
+            Err(e)
+                if strictness == Strictness::Existing
+                    && !matches!(e, RevocationError::Revoked { .. }) =>
+            {
+                data.warnings.push(format!("{}: {e}", cert.subject()));
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
+}
+
+/// Validation data for every signature and time-stamp already in the document.
+pub async fn collect_document_validation_data<R: Read + Seek>(
+    pdf: R,
+    source: &dyn RevocationSource,
+    clock: &dyn Clock,
+    extra: &[ChainCert],
+    strictness: Strictness,
+) -> Result<ValidationData, PadesError> {
+    let mut reader = PdfReader::open(pdf)?;
+    let signatures = reader.signatures()?;
+    let mut data = ValidationData::default();
+    for sig in &signatures {
+        let summary: SignatureSummary = match summarize(&sig.contents) {
+            Ok(s) => s,
+            Err(e) => {
+                data.warnings.push(format!(
+                    "signature field {}: unreadable CMS: {e}",
+                    sig.field_name
+                ));
+                continue;
+            }
+        };
+        let mut pool = summary.certificates.clone();
+        pool.extend_from_slice(extra);
+        if let Some(signer) = &summary.signer {
+            add_chain(&mut data, signer, &pool, source, clock, strictness).await?;
+        } else {
+            data.warnings.push(format!(
+                "signature field {}: signer certificate not embedded",
+                sig.field_name
+            ));
+        }
+        if let Some(token) = &summary.signature_timestamp {
+            if let Ok(ts) = summarize(token) {
+                let mut pool = ts.certificates.clone();
+                pool.extend_from_slice(extra);
+                if let Some(tsa) = &ts.signer {
+                    add_chain(&mut data, tsa, &pool, source, clock, Strictness::Existing).await?;
+                }
+            }
+        }
+    }
+    Ok(data)
+}
+
+/// True when every CMS signature of the document has a signature time-stamp or is
+/// followed by a document time-stamp (both make B-T).
+pub fn every_signature_timestamped<R: Read + Seek>(pdf: R) -> Result<bool, PadesError> {
+    let mut reader = PdfReader::open(pdf)?;
+    let signatures = reader.signatures()?;
+    let last_doc_ts = signatures
+        .iter()
+        .filter(|s| s.is_document_timestamp)
+        .filter_map(|s| s.byte_range.get(1).copied())
+        .max();
+    Ok(signatures
+        .iter()
+        .filter(|s| !s.is_document_timestamp)
+        .all(|s| {
+            let after_ts = match (last_doc_ts, s.byte_range.get(1)) {
+                (Some(ts), Some(at)) => ts > *at,
+                _ => false,
+            };
+            after_ts
+                || summarize(&s.contents)
+                    .map(|sum| sum.signature_timestamp.is_some())
+                    .unwrap_or(false)
+        }))
+}
+
+/// B-LTA (and B-T by document time-stamp): an incremental update with a
+/// `/DocTimeStamp` over the whole document. Returns the bytes to append.
+pub async fn document_timestamp_update<R: Read + Seek>(
+    mut pdf: R,
+    tsa: &dyn TimestampAuthority,
+    digest: DigestAlgorithm,
+) -> Result<(Vec<u8>, TimestampToken), PadesError> {
+    let mut capacity = tsa.expected_token_len().saturating_add(TOKEN_OVERHEAD);
+    // A token larger than learned costs one retry with the size it really had.
+    for _ in 0..2 {
+        pdf.seek(SeekFrom::Start(0))?;
+        let mut reader = PdfReader::open(&mut pdf)?;
+        let request = SignatureRequest::new(SignatureDictionary::document_timestamp(), capacity);
+        let mut update = prepare_signature(&mut reader, &request)?;
+        drop(reader);
+        pdf.seek(SeekFrom::Start(0))?;
+        let mut hasher = Hasher::new(digest);
+        let mut buf = vec![0u8; chunk_len(update.original_len())];
+        let mut total: u64 = 0;
+        loop {
+            let n = pdf.read(&mut buf)?;
+            if n == 0 {
+                break;
+            }
+            hasher.update(buf.get(..n).unwrap_or_default());
+            total = total.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+        }
+        if total != update.original_len() {
+            return Err(PadesError::DocumentChanged(
+                "length changed while hashing".into(),
+            ));
+        }
+        let (before, after) = update.signed_update_parts();
+        hasher.update(before);
+        hasher.update(after);
+        let token = tsa.timestamp(&hasher.finish()).await?;
+        match update.embed(token.der()) {
+            Ok(()) => return Ok((update.update_bytes().to_vec(), token)),
+            Err(PdfError::ContentsTooSmall { needed, .. }) => {
+                capacity = needed.saturating_add(TOKEN_OVERHEAD);
+            }
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Err(PadesError::PlaceholderTooSmall {
+        needed: capacity,
+        capacity,
+    })
+}
+
+/// The `/DSS` update for `data` (empty when there is nothing new).
+pub fn dss_update<R: Read + Seek>(pdf: R, data: &DssData) -> Result<Vec<u8>, PadesError> {
+    let mut reader = PdfReader::open(pdf)?;
+    Ok(shomei_pdf::prepare_dss_update(&mut reader, data)?)
+}
+
+/// The services the long-term levels need.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct LtvServices<'a> {
+    /// The time-stamping authority.
+    pub tsa: &'a dyn TimestampAuthority,
+    /// Where OCSP responses, CRLs and issuer certificates come from.
+    pub revocation: &'a dyn RevocationSource,
+    /// The clock certificates are checked against.
+    pub clock: &'a dyn Clock,
+}
+
+impl<'a> LtvServices<'a> {
+    /// Bundles the services.
+    pub fn new(
+        tsa: &'a dyn TimestampAuthority,
+        revocation: &'a dyn RevocationSource,
+        clock: &'a dyn Clock,
+    ) -> Self {
+        Self {
+            tsa,
+            revocation,
+            clock,
+        }
+    }
+}
+
+/// Signs a PDF held in memory at `options.level`, B-B to B-LTA, and returns the whole
+/// signed file. A time-stamp token larger than reserved makes it sign once more with
+/// room for it (never a corrupt file); a revoked, expired or not-yet-valid signer is
+/// refused at B-LT before anything is signed.
+pub async fn sign_document_at_level(
+    signer: &dyn shomei_core::RemoteSigner,
+    pdf: &[u8],
+    options: &crate::PadesOptions,
+    services: Option<LtvServices<'_>>,
+) -> Result<Vec<u8>, PadesError> {
+    use crate::Level;
+    let level = options.level;
+    if level == Level::BB {
+        return crate::sign_document(signer, pdf, options).await;
+    }
+    let services = services.ok_or_else(|| {
+        PadesError::Options(format!(
+            "{level} needs a time-stamping authority and revocation sources"
+        ))
+    })?;
+    let description = signer.describe().await?;
+    let mut validation = ValidationData::default();
+    if level >= Level::BLT {
+        add_chain(
+            &mut validation,
+            description.chain.signing_cert(),
+            description.chain.certs(),
+            services.revocation,
+            services.clock,
+            Strictness::NewSignature,
+        )
+        .await?;
+    }
+    let mut options = options.clone();
+    options.unsigned_attrs_reserve = services
+        .tsa
+        .expected_token_len()
+        .saturating_add(TOKEN_OVERHEAD);
+    let mut attempt = 0;
+    let (signed, token) = loop {
+        attempt += 1;
+        let draft = crate::prepare(std::io::Cursor::new(pdf), &description, &options)?;
+        let prepared = draft.digest_document(pdf, None)?;
+        let value = signer
+            .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
+            .await?;
+        match prepared.finish_with_timestamp(&value, services.tsa).await {
+            Ok(done) => break done,
+            Err(PadesError::PlaceholderTooSmall { needed, capacity }) if attempt < 2 => {
+                options.unsigned_attrs_reserve = options
+                    .unsigned_attrs_reserve
+                    .saturating_add(needed.saturating_sub(capacity))
+                    .saturating_add(TOKEN_OVERHEAD);
+            }
+            Err(e) => return Err(e),
+        }
+    };
+    let mut out = Vec::with_capacity(pdf.len().saturating_add(signed.update_bytes().len()));
+    out.extend_from_slice(pdf);
+    out.extend_from_slice(signed.update_bytes());
+    if level >= Level::BLT {
+        if let Some(tsa_cert) = token.signer_cert() {
+            let mut pool = token.certificates();
+            pool.extend_from_slice(description.chain.certs());
+            add_chain(
+                &mut validation,
+                &tsa_cert,
+                &pool,
+                services.revocation,
+                services.clock,
+                Strictness::NewSignature,
+            )
+            .await?;
+        }
+        let update = dss_update(std::io::Cursor::new(&out), &validation.dss)?;
+        out.extend_from_slice(&update);
+    }
+    if level == Level::BLTA {
+        let digest = description.key_kind()?.default_digest();
+        let (update, _) =
+            document_timestamp_update(std::io::Cursor::new(&out), services.tsa, digest).await?;
+        out.extend_from_slice(&update);
+    }
+    Ok(out)
+}

@@ -1,0 +1,120 @@
+//! The Document Security Store (ISO 32000-2 12.8.4.3, ETSI EN 319 142-1 5.4): an
+//! incremental update that adds certificates, OCSP responses and CRLs to `/DSS` in the
+//! catalog, keeping whatever an earlier `/DSS` already holds.
+
+use crate::error::PdfError;
+use crate::limits::MAX_OBJECT_NUMBER;
+use crate::object::{Dictionary, Object, ObjectId, Stream};
+use crate::reader::PdfReader;
+use crate::writer::{UpdateContext, UpdateWriter};
+use std::collections::HashSet;
+use std::io::{Read, Seek};
+
+/// Most entries read back from an existing `/DSS` array to avoid duplicates: a DSS of
+/// a long-lived archive holds a few hundred items; more than this is not deduplicated.
+const MAX_EXISTING_ITEMS: usize = 4096;
+
+/// Validation data to store: DER certificates, DER `OCSPResponse`s, DER CRLs.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct DssData {
+    /// Certificates (DER).
+    pub certs: Vec<Vec<u8>>,
+    /// Complete `OCSPResponse` values (DER), as PAdES requires.
+    pub ocsps: Vec<Vec<u8>>,
+    /// CRLs (DER).
+    pub crls: Vec<Vec<u8>>,
+}
+
+impl DssData {
+    /// True when there is nothing to add.
+    pub fn is_empty(&self) -> bool {
+        self.certs.is_empty() && self.ocsps.is_empty() && self.crls.is_empty()
+    }
+}
+
+/// Builds the incremental update that merges `data` into the document's `/DSS`.
+/// Items already present (same bytes) are not added twice. Returns the bytes to append.
+pub fn prepare_dss_update<R: Read + Seek>(
+    reader: &mut PdfReader<R>,
+    data: &DssData,
+) -> Result<Vec<u8>, PdfError> {
+    let (root_id, mut catalog) = reader.catalog()?;
+    let (dss_id, mut dss) = match catalog.get(b"DSS").cloned() {
+        Some(Object::Reference(id)) => (
+            Some(id),
+            reader
+                .resolve_dict(&Object::Reference(id))?
+                .unwrap_or_default(),
+        ),
+        Some(other) => (None, reader.resolve_dict(&other)?.unwrap_or_default()),
+        None => (None, Dictionary::new()),
+    };
+    let mut next = u32::try_from(reader.next_object_number())
+        .ok()
+        .filter(|n| *n < MAX_OBJECT_NUMBER)
+        .ok_or(PdfError::OutOfRange("object number"))?;
+    let mut alloc = || {
+        let id = ObjectId::new(next, 0);
+        next = next.saturating_add(1);
+        id
+    };
+    let mut new_objects: Vec<(ObjectId, Object)> = Vec::new();
+    for (key, items) in [
+        (&b"Certs"[..], &data.certs),
+        (&b"OCSPs"[..], &data.ocsps),
+        (&b"CRLs"[..], &data.crls),
+    ] {
+        let mut array = match dss.get(key).cloned() {
+            Some(obj) => match reader.resolve(&obj)? {
+                Object::Array(a) => a,
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        let mut have: HashSet<Vec<u8>> = HashSet::new();
+        for entry in array.iter().take(MAX_EXISTING_ITEMS) {
+            if let Object::Stream(s) = reader.resolve(entry)? {
+                if !s.dict.has(b"Filter") {
+                    have.insert(s.data);
+                }
+            }
+        }
+        let mut added = false;
+        for item in items {
+            if !have.insert(item.clone()) {
+                continue;
+            }
+            let id = alloc();
+            new_objects.push((
+                id,
+                Object::Stream(Stream {
+                    dict: Dictionary::new(),
+                    data: item.clone(),
+                }),
+            ));
+            array.push(Object::Reference(id));
+            added = true;
+        }
+        if added || dss.has(key) {
+            dss.set(key, Object::Array(array));
+        }
+    }
+    let dss_id = dss_id.unwrap_or_else(&mut alloc);
+    catalog.set("DSS", Object::Reference(dss_id));
+
+    let original_len = reader.file_len();
+    let mut w = UpdateWriter::new(original_len, reader.base, !reader.ends_with_eol());
+    for (id, obj) in &new_objects {
+        w.object(*id, obj)?;
+    }
+    w.object(dss_id, &Object::Dictionary(dss))?;
+    w.object(root_id, &Object::Dictionary(catalog))?;
+    let ctx = UpdateContext {
+        prev: reader.startxref(),
+        trailer: reader.trailer(),
+        xref_stream: reader.newest_section_is_stream(),
+        next_number: next,
+    };
+    w.finish(&ctx)
+}
