@@ -318,3 +318,57 @@ fn help_describes_every_option() {
         assert!(text.contains(opt), "help lacks {opt}:\n{text}");
     }
 }
+
+#[test]
+fn long_term_levels_need_a_tsa_and_extend_needs_a_signature() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample(dir.path());
+    let out = dir.path().join("out.pdf");
+    let run = sign_with("signer-ec", &input, &out, &["--level", "B-T"]);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("--tsa"));
+    assert!(!out.exists());
+
+    let run = shomei()
+        .arg("extend")
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .args(["--level", "B-LTA", "--tsa", "http://127.0.0.1:9/tsa"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("no signature"));
+    assert!(!out.exists());
+}
+
+#[test]
+fn an_unreachable_tsa_exits_1_and_writes_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = sample(dir.path());
+    let out = dir.path().join("out.pdf");
+    // Port 9 (discard) on loopback: nothing listens there in the test environment.
+    let run = sign_with(
+        "signer-ec",
+        &input,
+        &out,
+        &[
+            "--level",
+            "B-T",
+            "--tsa",
+            "http://127.0.0.1:9/tsa",
+            "--timeout",
+            "3",
+        ],
+    );
+    let stderr = String::from_utf8_lossy(&run.stderr);
+    assert_eq!(run.status.code(), Some(1), "{stderr}");
+    assert!(stderr.contains("127.0.0.1:9"), "{stderr}");
+    assert!(!out.exists());
+    let leftovers = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok())
+        .filter(|e| e.file_name().to_string_lossy().ends_with(".part"))
+        .count();
+    assert_eq!(leftovers, 0);
+}

@@ -5,7 +5,7 @@
 #   tests/fuzz-smoke.sh [SECONDS_PER_TARGET]
 set -euo pipefail
 cd "$(dirname "$0")/.."
-SECS="${1:-${FUZZ_SECONDS:-30}}"
+SECS="${1:-${FUZZ_SECONDS:-20}}"
 SHARED="${SHOMEI_SHARED_DIR:-$(cd .. && pwd)/shared}"
 command -v cargo-fuzz >/dev/null || cargo install cargo-fuzz --locked --version 0.13.2
 export RUSTC_BOOTSTRAP=1
@@ -16,6 +16,11 @@ for target in $(cargo fuzz list --fuzz-dir fuzz); do
     pdf*) cp -n "$SHARED"/fixtures/pdf-unsigned/*.pdf "$corpus"/ 2>/dev/null || true
           cp -n examples/sample.pdf "$corpus"/ 2>/dev/null || true ;;
     cert*) cp -n fixtures/pki/*.cert.pem fixtures/pki/chain.pem "$corpus"/ 2>/dev/null || true ;;
+    cms*|timestamp*) for f in "$SHARED"/fixtures/pdf-signed/*.pdf; do
+          python3 tests/conformance/last_signature.py "$f" "$corpus/$(basename "$f" .pdf)" 2>/dev/null || true
+        done
+        find "$corpus" -name last.content -delete 2>/dev/null || true ;;
+    revocation*) cp -n crates/shomei-tsp/tests/data/* "$corpus"/ 2>/dev/null || true ;;
     key*) cp -n fixtures/pki/*.key.pem fixtures/pki/*.key.der fixtures/pki/*.p12 "$corpus"/ 2>/dev/null || true ;;
   esac
   echo "fuzz: $target for ${SECS}s"

@@ -64,7 +64,8 @@ pub(crate) fn run(args: &ExtendArgs) -> Result<String, Failure> {
         .map_err(|e| Failure::Signing(e.to_string()))?;
     let timestamped =
         ltv::every_signature_timestamped(&mut *f).map_err(|e| pades_failure(input, e))?;
-    if !timestamped {
+    // Appends a document time-stamp over everything written so far.
+    let add_document_timestamp = |f: &mut File| -> Result<(), Failure> {
         let (update, _) = runtime
             .block_on(ltv::document_timestamp_update(
                 &mut *f,
@@ -72,7 +73,10 @@ pub(crate) fn run(args: &ExtendArgs) -> Result<String, Failure> {
                 DigestAlgorithm::Sha256,
             ))
             .map_err(|e| pades_failure(input, e))?;
-        append(f, &update, &args.output)?;
+        append(f, &update, &args.output)
+    };
+    if !timestamped {
+        add_document_timestamp(f)?;
         steps.push("document time-stamp (B-T)");
     }
     if level >= Level::BLT {
@@ -100,14 +104,7 @@ pub(crate) fn run(args: &ExtendArgs) -> Result<String, Failure> {
         }
     }
     if level == Level::BLTA {
-        let (update, _) = runtime
-            .block_on(ltv::document_timestamp_update(
-                &mut *f,
-                tsa,
-                DigestAlgorithm::Sha256,
-            ))
-            .map_err(|e| pades_failure(input, e))?;
-        append(f, &update, &args.output)?;
+        add_document_timestamp(f)?;
         steps.push("archive document time-stamp (B-LTA)");
     }
     out.commit(&args.output)

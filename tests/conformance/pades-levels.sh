@@ -60,6 +60,16 @@ for rel in "${UNSIGNED[@]}"; do
   done
 done
 
+# Request count of one B-LTA signing: two TSA requests (signature and document
+# time-stamps), one OCSP request for the signer, one CRL download for the kit root's
+# CRL (which covers both the intermediate and the TSA certificate), nothing else — no
+# sizing request.
+out="$OUT/requests.pdf"
+msg="$("$BIN" sign pdf "$FIX/pdf-unsigned/pyhanko_minimal.pdf" -o "$out" --key "$SIGNER_EC_KEY" \
+      --cert "$SIGNER_EC_CERT" --chain "$CHAIN" --level B-LTA --tsa "$TSA_URL" 2>&1)"
+if echo "$msg" | grep -q "B-LTA, 4 HTTP requests"; then ok "B-LTA with 4 HTTP requests: $msg"
+else bad "B-LTA request count: $msg"; fi
+
 # The revoked signer is refused at B-LT: exit 1, the reason named, no output.
 out="$OUT/revoked.pdf"
 err="$("$BIN" sign pdf "$FIX/pdf-unsigned/pyhanko_minimal.pdf" -o "$out" --key "$SIGNER_REVOKED_KEY" \
@@ -84,6 +94,29 @@ if "$PH" sign addsig --field Sig1 --use-pades --timestamp-url "$TSA_URL" pemder 
 else
   bad "pyHanko could not make the B-T input for the extension test"
 fi
+
+# shomei extend on B-T files of other producers (DSS test data: Costa Rica national
+# eID, an ETSI plugtest PKCS#7-T, a Spanish PDF 2.0 with two signatures). Their
+# signers chain to roots the kit does not trust and their OCSP/CRL servers are on the
+# internet (unreachable here: the warnings are expected), so their signatures cannot
+# reach B-LTA under the kit's root. What is judged: the archive document time-stamp
+# shomei adds is intact, valid and trusted and covers the /DSS, and every earlier
+# signature is still intact.
+for f in dss_doc-firmado.pdf dss_pkcs7.pdf dss_muestra-firmado-firmado.pdf; do
+  out="$OUT/extended-${f%.pdf}.pdf"
+  if ! err="$("$BIN" extend "$FIX/pdf-signed/$f" -o "$out" --level B-LTA --tsa "$TSA_URL" --timeout 5 2>&1)"; then
+    bad "extend $f: $err"; continue
+  fi
+  # validate-pdf exits 1 here (the signers are not trusted by the kit root): judge its JSON.
+  if why="$(set +o pipefail; "$KIT/validate-pdf" "$out" --trust "$TRUST_ROOT" --level B-B 2>/dev/null | "$VENV_PY" -c '
+import json, sys
+d = json.load(sys.stdin)
+ts = d["document"]["doc_timestamps"][-1]
+sigs = d["signatures"]
+ok = ts["intact"] and ts["valid"] and ts["trusted"] and ts["covers_dss"] and ts["coverage"] == "ENTIRE_FILE" and all(s["intact"] for s in sigs)
+print("archive time-stamp %s, %d earlier signature(s) intact" % ({k: ts[k] for k in ("intact", "valid", "trusted", "covers_dss", "coverage")}, len(sigs)))
+sys.exit(0 if ok else 1)')"; then ok "extend $f -> B-LTA: $why"; else bad "extend $f: $why"; fi
+done
 
 # Offline: stop the PKI; every B-LTA file still validates with nothing fetched, and a
 # B-T signing now fails with exit 1 and writes nothing.

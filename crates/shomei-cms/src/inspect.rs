@@ -40,7 +40,11 @@ pub fn der_prefix(bytes: &[u8]) -> Result<&[u8], CmsError> {
 
 /// Decodes a `ContentInfo` holding `SignedData` (trailing zero padding allowed).
 pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
-    let info = ContentInfo::from_der(der_prefix(bytes)?)?;
+    let info = match der_prefix(bytes).and_then(|d| Ok(ContentInfo::from_der(d)?)) {
+        Ok(info) => info,
+        // Many producers write BER (indefinite lengths, constructed strings).
+        Err(_) => ContentInfo::from_der(&crate::ber::ber_to_der(bytes)?)?,
+    };
     let signed: SignedData = info.content.decode_as()?;
     let mut certificates = Vec::new();
     if let Some(set) = &signed.certificates {

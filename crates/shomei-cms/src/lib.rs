@@ -2,8 +2,9 @@
 #![forbid(unsafe_code)]
 
 pub mod attributes;
+pub mod ber;
 mod error;
-pub mod ess;
+pub use shomei_core::ess;
 pub mod inspect;
 pub mod signed_data;
 

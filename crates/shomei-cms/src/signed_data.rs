@@ -13,7 +13,6 @@
 //! ```
 
 use crate::attributes::{self, single_valued};
-use crate::ess::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
 use crate::CmsError;
 use cms::cert::{CertificateChoices, IssuerAndSerialNumber};
 use cms::content_info::{CmsVersion, ContentInfo};
@@ -23,6 +22,7 @@ use cms::signed_data::{
 use der::asn1::{OctetString, SetOfVec};
 use der::{Any, Decode, Encode};
 use serde::{Deserialize, Serialize};
+use shomei_core::ess::{EssCertIdV2, IssuerSerial, SigningCertificateV2};
 use shomei_core::{CertificateChain, Digest, DigestAlgorithm, SignatureAlgorithm, SignatureValue};
 use spki::AlgorithmIdentifierOwned;
 use std::time::SystemTime;
@@ -123,6 +123,7 @@ impl PreparedCades {
                     serial_number: tbs.serial_number().clone(),
                 }),
             }],
+            policies: None,
         };
         attrs.insert(single_valued(
             attributes::ID_AA_SIGNING_CERTIFICATE_V2,

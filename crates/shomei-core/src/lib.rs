@@ -13,6 +13,7 @@ pub mod alg;
 pub mod chain;
 pub mod digest;
 pub mod ecdsa;
+pub mod ess;
 pub mod signer;
 pub mod time;
 pub mod transport;

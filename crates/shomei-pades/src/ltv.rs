@@ -5,7 +5,7 @@
 //! Time-stamps and revocation data come through traits ([`TimestampAuthority`],
 //! [`RevocationSource`]); this module never opens a socket.
 
-use crate::pipeline::{chunk_len, Prepared, Signed};
+use crate::pipeline::{hash_stream, Prepared, Signed};
 use crate::PadesError;
 use shomei_cms::attributes::signature_time_stamp;
 use shomei_cms::inspect::{summarize, SignatureSummary};
@@ -319,16 +319,7 @@ pub async fn document_timestamp_update<R: Read + Seek>(
         drop(reader);
         pdf.seek(SeekFrom::Start(0))?;
         let mut hasher = Hasher::new(digest);
-        let mut buf = vec![0u8; chunk_len(update.original_len())];
-        let mut total: u64 = 0;
-        loop {
-            let n = pdf.read(&mut buf)?;
-            if n == 0 {
-                break;
-            }
-            hasher.update(buf.get(..n).unwrap_or_default());
-            total = total.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
-        }
+        let total = hash_stream(&mut pdf, &mut hasher, None, update.original_len())?;
         if total != update.original_len() {
             return Err(PadesError::DocumentChanged(
                 "length changed while hashing".into(),

@@ -18,6 +18,32 @@ const CONTENTS_SLACK: usize = 32;
 /// kernel to stream, small enough to keep peak memory flat for any file size.
 const HASH_CHUNK: usize = 1 << 20;
 
+/// Reads `src` to its end in chunks, hashing every byte and copying it to `copy`.
+/// Returns the number of bytes read.
+pub(crate) fn hash_stream<R: Read>(
+    mut src: R,
+    hasher: &mut Hasher,
+    mut copy: Option<&mut dyn Write>,
+    expected_len: u64,
+) -> std::io::Result<u64> {
+    let mut buf = vec![0u8; chunk_len(expected_len)];
+    let mut total: u64 = 0;
+    loop {
+        let n = match src.read(&mut buf) {
+            Ok(0) => return Ok(total),
+            Ok(n) => n,
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e),
+        };
+        let chunk = buf.get(..n).unwrap_or_default();
+        hasher.update(chunk);
+        if let Some(w) = copy.as_mut() {
+            w.write_all(chunk)?;
+        }
+        total = total.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
+    }
+}
+
 /// A read buffer no larger than the document (plus one byte to see its end).
 pub(crate) fn chunk_len(original_len: u64) -> usize {
     usize::try_from(original_len.saturating_add(1))
@@ -148,26 +174,11 @@ impl Draft {
     /// is also written there, so a caller can produce the output file in the same pass.
     pub fn digest_document<R: Read>(
         self,
-        mut original: R,
-        mut copy: Option<&mut dyn Write>,
+        original: R,
+        copy: Option<&mut dyn Write>,
     ) -> Result<Prepared, PadesError> {
         let mut hasher = Hasher::new(self.digest);
-        let mut buf = vec![0u8; chunk_len(self.update.original_len())];
-        let mut total: u64 = 0;
-        loop {
-            let n = match original.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
-            let chunk = buf.get(..n).unwrap_or_default();
-            hasher.update(chunk);
-            if let Some(w) = copy.as_mut() {
-                w.write_all(chunk)?;
-            }
-            total = total.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
-        }
+        let total = hash_stream(original, &mut hasher, copy, self.update.original_len())?;
         if total != self.update.original_len() {
             return Err(PadesError::DocumentChanged(format!(
                 "expected {} bytes, read {total}",
@@ -246,24 +257,14 @@ impl Signed {
 
     /// Writes the whole signed file: `original` (which must be the prepared document;
     /// its digest is checked while copying) followed by the update.
-    pub fn write_to<R: Read, W: Write>(
-        &self,
-        mut original: R,
-        mut out: W,
-    ) -> Result<(), PadesError> {
+    pub fn write_to<R: Read, W: Write>(&self, original: R, mut out: W) -> Result<(), PadesError> {
         let mut hasher = Hasher::new(self.document_digest.algorithm());
-        let mut buf = vec![0u8; chunk_len(self.update.original_len())];
-        loop {
-            let n = match original.read(&mut buf) {
-                Ok(0) => break,
-                Ok(n) => n,
-                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-                Err(e) => return Err(e.into()),
-            };
-            let chunk = buf.get(..n).unwrap_or_default();
-            hasher.update(chunk);
-            out.write_all(chunk)?;
-        }
+        hash_stream(
+            original,
+            &mut hasher,
+            Some(&mut out),
+            self.update.original_len(),
+        )?;
         let (before, after) = self.update.signed_update_parts();
         hasher.update(before);
         hasher.update(after);

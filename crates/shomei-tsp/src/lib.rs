@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod error;
-pub mod ess;
+pub use shomei_core::ess;
 pub mod http;
 pub mod rfc3161;
 pub mod timestamp;
