@@ -1,0 +1,14 @@
+#![doc = include_str!("../README.md")]
+#![forbid(unsafe_code)]
+
+mod c14n;
+mod encoding;
+mod error;
+mod limits;
+mod parse;
+mod tree;
+
+pub use c14n::{canonicalize, canonicalize_excluding, C14nMethod};
+pub use error::{LimitKind, Position, XmlError};
+pub use limits::Limits;
+pub use tree::{Document, NodeId, NodeKind, XML_NS};

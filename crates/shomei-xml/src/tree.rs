@@ -1,0 +1,240 @@
+//! The owned document tree.
+
+use crate::error::XmlError;
+use crate::limits::Limits;
+
+/// The namespace bound to the `xml` prefix.
+pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
+
+/// Identifies a node of a [`Document`]. Only meaningful for the document that returned it.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct NodeId(pub(crate) usize);
+
+#[derive(Debug, Clone)]
+pub(crate) struct Attr {
+    pub(crate) prefix: Option<String>,
+    pub(crate) local: String,
+    pub(crate) ns: Option<String>,
+    pub(crate) value: String,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct Element {
+    pub(crate) prefix: Option<String>,
+    pub(crate) local: String,
+    pub(crate) ns: Option<String>,
+    pub(crate) attrs: Vec<Attr>,
+    /// Declarations on this element: (prefix, "" for default; URI, "" for `xmlns=""`).
+    pub(crate) ns_decls: Vec<(String, String)>,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Data {
+    Document,
+    Element(Element),
+    Text(String),
+    Comment(String),
+    Pi { target: String, data: String },
+}
+
+#[derive(Debug, Clone)]
+pub(crate) struct NodeData {
+    pub(crate) data: Data,
+    pub(crate) parent: Option<usize>,
+    pub(crate) children: Vec<usize>,
+}
+
+/// A read-only view of one node.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum NodeKind<'a> {
+    /// An element.
+    Element {
+        /// Prefix as written (`None` when unprefixed).
+        prefix: Option<&'a str>,
+        /// Local name.
+        local_name: &'a str,
+        /// Namespace URI, `None` when the element is in no namespace.
+        namespace: Option<&'a str>,
+    },
+    /// Character data (CDATA sections and references already resolved and merged).
+    Text(&'a str),
+    /// A comment.
+    Comment(&'a str),
+    /// A processing instruction.
+    ProcessingInstruction {
+        /// Target.
+        target: &'a str,
+        /// Data (may be empty).
+        data: &'a str,
+    },
+}
+
+/// A parsed XML document that owns its text. Built only by [`Document::parse`] /
+/// [`Document::parse_with`], which apply the safety rules described in the crate docs.
+#[derive(Debug, Clone)]
+pub struct Document {
+    pub(crate) nodes: Vec<NodeData>,
+    pub(crate) root: usize,
+    pub(crate) declared_encoding: Option<String>,
+    pub(crate) has_doctype: bool,
+}
+
+impl Document {
+    /// Parses `bytes` with the default [`Limits`].
+    pub fn parse(bytes: &[u8]) -> Result<Self, XmlError> {
+        Self::parse_with(bytes, &Limits::default())
+    }
+
+    /// Parses `bytes` with the given [`Limits`].
+    pub fn parse_with(bytes: &[u8], limits: &Limits) -> Result<Self, XmlError> {
+        if bytes.len() > limits.max_input_bytes {
+            return Err(XmlError::Limit {
+                kind: crate::error::LimitKind::InputBytes,
+                value: bytes.len(),
+                max: limits.max_input_bytes,
+                position: None,
+            });
+        }
+        let decoded = crate::encoding::decode(bytes)?;
+        let mut text = decoded.text;
+        if text.contains('\r') {
+            text = text.replace("\r\n", "\n").replace('\r', "\n");
+        }
+        crate::parse::parse(&text, limits, decoded.declared)
+    }
+
+    /// The document element.
+    pub fn root(&self) -> NodeId {
+        NodeId(self.root)
+    }
+
+    /// The encoding named by the XML declaration (or implied by a UTF-16 byte order mark).
+    pub fn declared_encoding(&self) -> Option<&str> {
+        self.declared_encoding.as_deref()
+    }
+
+    /// Whether the document had a (tolerated) document type declaration.
+    pub fn has_doctype(&self) -> bool {
+        self.has_doctype
+    }
+
+    pub(crate) fn data(&self, id: NodeId) -> Option<&NodeData> {
+        self.nodes.get(id.0)
+    }
+
+    pub(crate) fn element(&self, id: usize) -> Option<&Element> {
+        match self.nodes.get(id).map(|n| &n.data) {
+            Some(Data::Element(e)) => Some(e),
+            _ => None,
+        }
+    }
+
+    /// What kind of node `id` is; `None` for the document node or an unknown id.
+    pub fn kind(&self, id: NodeId) -> Option<NodeKind<'_>> {
+        Some(match &self.data(id)?.data {
+            Data::Document => return None,
+            Data::Element(e) => NodeKind::Element {
+                prefix: e.prefix.as_deref(),
+                local_name: &e.local,
+                namespace: e.ns.as_deref(),
+            },
+            Data::Text(t) => NodeKind::Text(t),
+            Data::Comment(c) => NodeKind::Comment(c),
+            Data::Pi { target, data } => NodeKind::ProcessingInstruction { target, data },
+        })
+    }
+
+    /// The parent element of `id` (`None` for the document element and top-level nodes).
+    pub fn parent(&self, id: NodeId) -> Option<NodeId> {
+        let p = self.data(id)?.parent?;
+        self.element(p).map(|_| NodeId(p))
+    }
+
+    /// The children of `id`, in document order.
+    pub fn children(&self, id: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+        self.data(id)
+            .map(|n| n.children.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|c| NodeId(*c))
+    }
+
+    /// `id` and all its descendants, in document order.
+    pub fn descendants(&self, id: NodeId) -> Vec<NodeId> {
+        let mut out = Vec::new();
+        let mut stack = vec![id.0];
+        while let Some(n) = stack.pop() {
+            if let Some(d) = self.nodes.get(n) {
+                out.push(NodeId(n));
+                stack.extend(d.children.iter().rev());
+            }
+        }
+        out
+    }
+
+    /// The value of the attribute (`namespace`, `local_name`) of element `id`.
+    pub fn attribute(&self, id: NodeId, namespace: Option<&str>, local_name: &str) -> Option<&str> {
+        self.element(id.0)?
+            .attrs
+            .iter()
+            .find(|a| a.ns.as_deref() == namespace && a.local == local_name)
+            .map(|a| a.value.as_str())
+    }
+
+    /// The attributes of element `id` as (namespace, local name, value), in document order.
+    /// Namespace declarations are not attributes here.
+    pub fn attributes(&self, id: NodeId) -> impl Iterator<Item = (Option<&str>, &str, &str)> + '_ {
+        self.element(id.0)
+            .map(|e| e.attrs.as_slice())
+            .unwrap_or_default()
+            .iter()
+            .map(|a| (a.ns.as_deref(), a.local.as_str(), a.value.as_str()))
+    }
+
+    /// Concatenated text of all text descendants of `id`.
+    pub fn text_content(&self, id: NodeId) -> String {
+        let mut s = String::new();
+        for d in self.descendants(id) {
+            if let Some(NodeKind::Text(t)) = self.kind(d) {
+                s.push_str(t);
+            }
+        }
+        s
+    }
+
+    /// All elements named (`namespace`, `local_name`), in document order.
+    pub fn elements_by_name(&self, namespace: Option<&str>, local_name: &str) -> Vec<NodeId> {
+        self.descendants(self.root())
+            .into_iter()
+            .filter(|id| {
+                self.element(id.0)
+                    .is_some_and(|e| e.ns.as_deref() == namespace && e.local == local_name)
+            })
+            .collect()
+    }
+
+    /// Finds the element whose `Id`, `ID` or `id` attribute (in no namespace) or `xml:id`
+    /// equals `id`. Returns [`XmlError::DuplicateId`] when two or more attributes carry that
+    /// value anywhere in the document (signature wrapping defence), `Ok(None)` when none does.
+    pub fn find_by_id(&self, id: &str) -> Result<Option<NodeId>, XmlError> {
+        let mut found = None;
+        for (i, n) in self.nodes.iter().enumerate() {
+            let Data::Element(e) = &n.data else { continue };
+            for a in &e.attrs {
+                let is_id = match a.ns.as_deref() {
+                    None => matches!(a.local.as_str(), "Id" | "ID" | "id"),
+                    Some(XML_NS) => a.local == "id",
+                    Some(_) => false,
+                };
+                if is_id && a.value == id {
+                    if found.is_some() {
+                        return Err(XmlError::DuplicateId { id: id.to_owned() });
+                    }
+                    found = Some(NodeId(i));
+                }
+            }
+        }
+        Ok(found)
+    }
+}
