@@ -1,0 +1,28 @@
+//! The error type of this crate.
+
+/// Everything that can go wrong while creating a XAdES signature.
+#[derive(Debug, thiserror::Error)]
+#[non_exhaustive]
+pub enum XadesError {
+    /// The document is not acceptable XML (syntax, entity declarations, limits, ...).
+    #[error("XML document: {0}")]
+    Xml(#[from] shomei_xml::XmlError),
+    /// The signer refused or failed.
+    #[error(transparent)]
+    Signer(#[from] shomei_core::SignerError),
+    /// The signing certificate cannot be used.
+    #[error("signing certificate: {0}")]
+    Certificate(#[from] shomei_core::ChainError),
+    /// The signature value returned by the device does not verify.
+    #[error("signature value refused: {0}")]
+    Verify(#[from] shomei_core::verify::VerifyError),
+    /// The requested combination of options is not possible.
+    #[error("{0}")]
+    Options(String),
+    /// The document uses something this crate does not handle yet.
+    #[error("unsupported: {0}")]
+    Unsupported(String),
+    /// Encoding a certificate field failed.
+    #[error("DER encoding: {0}")]
+    Der(#[from] der::Error),
+}
