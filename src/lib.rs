@@ -9,7 +9,9 @@
 //! - [`cms`]: CAdES signed data (signed attributes, assembly);
 //! - [`pdf`]: the lazy PDF reader and incremental writer;
 //! - [`pades`]: the staged PAdES pipeline;
-//! - [`keys`]: signature creation devices (software keys).
+//! - [`keys`]: signature creation devices (software keys);
+//! - [`tsp`], [`revocation`]: time-stamps, OCSP and CRLs for the long-term levels;
+//! - [`xml`], [`xades`]: safe XML, canonicalization and XAdES signatures.
 //!
 //! See `examples/custom_signer.rs` for signing through your own `RemoteSigner`.
 
@@ -20,5 +22,9 @@ pub use shomei_core as core;
 pub use shomei_keys as keys;
 pub use shomei_pades as pades;
 pub use shomei_pdf as pdf;
+pub use shomei_revocation as revocation;
+pub use shomei_tsp as tsp;
+pub use shomei_xades as xades;
+pub use shomei_xml as xml;
 
 pub mod output;

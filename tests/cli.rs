@@ -372,3 +372,59 @@ fn an_unreachable_tsa_exits_1_and_writes_nothing() {
         .count();
     assert_eq!(leftovers, 0);
 }
+
+#[test]
+fn signs_xml_enveloped_and_xmlsec1_verifies() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("in.xml");
+    let original = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<請求書 xmlns=\"urn:example:invoice\"><金額>1000</金額></請求書>\n";
+    std::fs::write(&input, original).unwrap();
+    let out = dir.path().join("out.xml");
+    let run = shomei()
+        .args(["sign", "xml"])
+        .arg(&input)
+        .arg("-o")
+        .arg(&out)
+        .arg("--key")
+        .arg(pki("signer-ec.key.pem"))
+        .arg("--cert")
+        .arg(pki("signer-ec.cert.pem"))
+        .arg("--chain")
+        .arg(pki("chain.pem"))
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    let signed = std::fs::read_to_string(&out).unwrap();
+    assert!(signed.contains("<金額>1000</金額>"), "text kept");
+    let verify = std::process::Command::new("xmlsec1")
+        .args(["--verify", "--enabled-key-data", "x509", "--trusted-pem"])
+        .arg(pki("root.cert.pem"))
+        .arg("--untrusted-pem")
+        .arg(pki("intermediate.cert.pem"))
+        .arg(&out)
+        .output()
+        .expect("xmlsec1 is required for this test");
+    assert!(
+        verify.status.success(),
+        "{}",
+        String::from_utf8_lossy(&verify.stderr)
+    );
+
+    let bomb = paths::shared_fixtures().join("xml-unsigned/pyhanko_xmlbomb.xml");
+    let refused = dir.path().join("bomb.xml");
+    let run = shomei()
+        .args(["sign", "xml"])
+        .arg(&bomb)
+        .arg("-o")
+        .arg(&refused)
+        .arg("--demo")
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("entity"));
+    assert!(!refused.exists());
+}

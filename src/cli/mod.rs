@@ -8,6 +8,7 @@ mod extend;
 mod failure;
 mod services;
 mod sign_pdf;
+mod sign_xml;
 mod signer;
 
 pub(crate) use failure::Failure;
@@ -76,6 +77,36 @@ enum SignCommand {
     ///
     /// Example: shomei sign pdf in.pdf -o signed.pdf --key signer.key.pem --cert signer.cert.pem --chain chain.pem
     Pdf(Box<SignPdfArgs>),
+    /// Sign an XML document (XAdES baseline B-B, enveloped): the ds:Signature is
+    /// inserted as the last child of the document element and every other byte of
+    /// the input stays as it was. UTF-8, ISO-8859-1 and Shift_JIS inputs.
+    ///
+    /// Example: shomei sign xml invoice.xml -o invoice.signed.xml --key signer.key.pem --cert signer.cert.pem --chain chain.pem
+    Xml(Box<SignXmlArgs>),
+}
+
+/// Options of `shomei sign xml`.
+#[derive(Debug, Args)]
+pub(crate) struct SignXmlArgs {
+    /// The XML document to sign.
+    pub(crate) input: PathBuf,
+    /// Where to write the signed document (written atomically).
+    #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
+    pub(crate) output: PathBuf,
+    #[command(flatten)]
+    pub(crate) signer: SignerArgs,
+    /// How signature and data are arranged (enveloping and detached are not built yet).
+    #[arg(long, value_name = "PACKAGING", default_value = "enveloped", value_parser = ["enveloped"])]
+    pub(crate) packaging: String,
+    /// Signature level (only B-B for XML so far).
+    #[arg(long, value_name = "LEVEL", default_value = "B-B", value_parser = ["B-B"])]
+    pub(crate) level: String,
+    /// Digest algorithm [default: sha256; sha384 for P-384 keys].
+    #[arg(long, value_name = "ALG", value_parser = ["sha256", "sha384", "sha512"])]
+    pub(crate) digest: Option<String>,
+    /// Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys only).
+    #[arg(long = "rsa-pss")]
+    pub(crate) rsa_pss: bool,
 }
 
 /// Options of `shomei sign pdf`.
@@ -149,6 +180,7 @@ pub(crate) fn run() -> ExitCode {
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Sign(SignCommand::Pdf(args)) => sign_pdf::run(&args),
+        Command::Sign(SignCommand::Xml(args)) => sign_xml::run(&args),
         Command::Extend(args) => extend::run(&args),
     };
     match result {
