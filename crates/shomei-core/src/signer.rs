@@ -44,6 +44,36 @@ impl SignerDescription {
     pub fn supports(&self, alg: SignatureAlgorithm) -> bool {
         self.algorithms.contains(&alg)
     }
+
+    /// The signature scheme for a user's choice of digest (`None`: the key's natural
+    /// one) and of RSA-PSS, checked against the key and what the device offers. The
+    /// error is a sentence for the user.
+    pub fn choose_algorithm(
+        &self,
+        digest: Option<crate::alg::DigestAlgorithm>,
+        rsa_pss: bool,
+    ) -> Result<SignatureAlgorithm, String> {
+        let kind = self.key_kind().map_err(|e| e.to_string())?;
+        let digest = digest.unwrap_or_else(|| kind.default_digest());
+        let algorithm = match kind {
+            KeyKind::Rsa { .. } if rsa_pss => SignatureAlgorithm::RsaPss(digest),
+            KeyKind::Rsa { .. } => SignatureAlgorithm::RsaPkcs1v15(digest),
+            _ if rsa_pss => {
+                return Err(format!(
+                    "RSA-PSS needs an RSA key, but the signing certificate holds a {kind} key"
+                ))
+            }
+            _ => SignatureAlgorithm::Ecdsa(digest),
+        };
+        if !self.supports(algorithm) {
+            let offered: Vec<String> = self.algorithms.iter().map(|a| a.to_string()).collect();
+            return Err(format!(
+                "the signer does not offer {algorithm}; it offers: {}",
+                offered.join(", ")
+            ));
+        }
+        Ok(algorithm)
+    }
 }
 
 /// A signature value as the device returned it. ECDSA devices differ in encoding;

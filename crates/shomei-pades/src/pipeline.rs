@@ -4,7 +4,7 @@ use crate::{PadesError, PadesOptions};
 use serde::{Deserialize, Serialize};
 use shomei_cms::{CadesOptions, PreparedCades};
 use shomei_core::{
-    CertificateChain, Digest, DigestAlgorithm, Hasher, KeyKind, RemoteSigner, SignatureAlgorithm,
+    CertificateChain, Digest, DigestAlgorithm, Hasher, RemoteSigner, SignatureAlgorithm,
     SignatureValue, SignerDescription, UtcTime,
 };
 use shomei_pdf::{PdfReader, PreparedUpdate, SignatureDictionary, SignatureRequest};
@@ -76,36 +76,6 @@ pub struct Signed {
     document_digest: Digest,
 }
 
-fn choose_algorithm(
-    description: &SignerDescription,
-    options: &PadesOptions,
-) -> Result<(DigestAlgorithm, SignatureAlgorithm), PadesError> {
-    let kind = description.key_kind()?;
-    let digest = options.digest.unwrap_or_else(|| kind.default_digest());
-    let algorithm = match kind {
-        KeyKind::Rsa { .. } if options.rsa_pss => SignatureAlgorithm::RsaPss(digest),
-        KeyKind::Rsa { .. } => SignatureAlgorithm::RsaPkcs1v15(digest),
-        _ if options.rsa_pss => {
-            return Err(PadesError::Options(format!(
-                "--rsa-pss needs an RSA key, but the signing certificate holds a {kind} key"
-            )))
-        }
-        _ => SignatureAlgorithm::Ecdsa(digest),
-    };
-    if !description.supports(algorithm) {
-        return Err(PadesError::Options(format!(
-            "the signer does not offer {algorithm}; it offers: {}",
-            description
-                .algorithms
-                .iter()
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    Ok((digest, algorithm))
-}
-
 /// Stage 1: reads only the objects the signature needs and builds the incremental update.
 pub fn prepare<R: Read + Seek>(
     pdf: R,
@@ -119,7 +89,10 @@ pub fn prepare<R: Read + Seek>(
             )));
         }
     }
-    let (digest, algorithm) = choose_algorithm(description, options)?;
+    let algorithm = description
+        .choose_algorithm(options.digest, options.rsa_pss)
+        .map_err(PadesError::Options)?;
+    let digest = algorithm.digest();
     // The signed attributes have the same size for every digest value, so a dummy
     // digest gives the exact CMS size for the longest signature the device can return.
     let dummy = Digest::new(digest, vec![0; digest.output_len()])

@@ -39,36 +39,6 @@ fn exclusive() -> C14nMethod {
     }
 }
 
-fn choose_algorithm(
-    description: &SignerDescription,
-    options: &XadesOptions,
-) -> Result<SignatureAlgorithm, XadesError> {
-    let kind = description.key_kind()?;
-    let digest = options.digest.unwrap_or_else(|| kind.default_digest());
-    let algorithm = match kind {
-        KeyKind::Rsa { .. } if options.rsa_pss => SignatureAlgorithm::RsaPss(digest),
-        KeyKind::Rsa { .. } => SignatureAlgorithm::RsaPkcs1v15(digest),
-        _ if options.rsa_pss => {
-            return Err(XadesError::Options(format!(
-                "RSA-PSS needs an RSA key, but the signing certificate holds a {kind} key"
-            )))
-        }
-        _ => SignatureAlgorithm::Ecdsa(digest),
-    };
-    if !description.supports(algorithm) {
-        return Err(XadesError::Options(format!(
-            "the signer does not offer {algorithm}; it offers: {}",
-            description
-                .algorithms
-                .iter()
-                .map(|a| a.to_string())
-                .collect::<Vec<_>>()
-                .join(", ")
-        )));
-    }
-    Ok(algorithm)
-}
-
 /// Escapes text for an attribute value or character data.
 fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
@@ -238,7 +208,9 @@ pub fn prepare(
     let doc = Document::parse(xml)?;
     check_encoding(&doc)?;
     let insertion = find_insertion(xml, &doc)?;
-    let algorithm = choose_algorithm(description, options)?;
+    let algorithm = description
+        .choose_algorithm(options.digest, options.rsa_pss)
+        .map_err(XadesError::Options)?;
     let digest = algorithm.digest();
     let signature_method = signature_uri(algorithm)
         .ok_or_else(|| XadesError::Options(format!("no XMLDSig URI for {algorithm}")))?;
