@@ -7,8 +7,8 @@ mod common;
 
 use shomei_test_support::ocsp_responder::{fixture_cert, InProcessRevocation, OcspResponseSpec};
 use shomei_test_support::paths::pki_dir;
+use shomei_test_support::tools::openssl;
 use std::path::PathBuf;
-use std::process::Command;
 use std::time::SystemTime;
 
 /// The services dated at the real time, so OpenSSL's own time checks pass.
@@ -23,18 +23,6 @@ fn scratch(name: &str) -> PathBuf {
     dir.join(name)
 }
 
-fn openssl(args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .args(args)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("openssl is required for this test (apt-get install openssl): {e}")
-        });
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
-}
-
 fn pki(name: &str) -> String {
     pki_dir().join(name).display().to_string()
 }
@@ -47,21 +35,24 @@ fn openssl_verifies_the_delegated_responders_answer() {
         services_now().ocsp_response_for(&fixture_cert("signer-revoked")),
     )
     .unwrap();
-    let (ok, text) = openssl(&[
-        "ocsp",
-        "-respin",
-        &resp.display().to_string(),
-        "-issuer",
-        &pki("intermediate.cert.pem"),
-        "-cert",
-        &pki("signer-revoked.cert.pem"),
-        "-CAfile",
-        &pki("root.cert.pem"),
-        "-VAfile",
-        &pki("ocsp-responder.cert.pem"),
-        "-no_nonce",
-        "-resp_text",
-    ]);
+    let (ok, text) = openssl(
+        None,
+        &[
+            "ocsp",
+            "-respin",
+            &resp.display().to_string(),
+            "-issuer",
+            &pki("intermediate.cert.pem"),
+            "-cert",
+            &pki("signer-revoked.cert.pem"),
+            "-CAfile",
+            &pki("root.cert.pem"),
+            "-VAfile",
+            &pki("ocsp-responder.cert.pem"),
+            "-no_nonce",
+            "-resp_text",
+        ],
+    );
     assert!(ok, "{text}");
     assert!(text.contains("Response verify OK"), "{text}");
     assert!(text.contains(": revoked"), "{text}");
@@ -91,19 +82,22 @@ fn openssl_verifies_an_issuer_signed_good_answer_with_the_chain_only() {
             .build(),
     )
     .unwrap();
-    let (ok, text) = openssl(&[
-        "ocsp",
-        "-respin",
-        &resp.display().to_string(),
-        "-issuer",
-        &pki("intermediate.cert.pem"),
-        "-cert",
-        &pki("signer-ec.cert.pem"),
-        "-CAfile",
-        &pki("chain.pem"),
-        "-no_nonce",
-        "-resp_text",
-    ]);
+    let (ok, text) = openssl(
+        None,
+        &[
+            "ocsp",
+            "-respin",
+            &resp.display().to_string(),
+            "-issuer",
+            &pki("intermediate.cert.pem"),
+            "-cert",
+            &pki("signer-ec.cert.pem"),
+            "-CAfile",
+            &pki("chain.pem"),
+            "-no_nonce",
+            "-resp_text",
+        ],
+    );
     assert!(ok, "{text}");
     assert!(text.contains("Response verify OK"), "{text}");
     assert!(text.contains(": good"), "{text}");
@@ -114,17 +108,20 @@ fn openssl_verifies_an_issuer_signed_good_answer_with_the_chain_only() {
 fn openssl_verifies_the_crl() {
     let crl = scratch("intermediate.crl");
     std::fs::write(&crl, services_now().crl("intermediate")).unwrap();
-    let (ok, text) = openssl(&[
-        "crl",
-        "-inform",
-        "DER",
-        "-in",
-        &crl.display().to_string(),
-        "-CAfile",
-        &pki("chain.pem"),
-        "-noout",
-        "-text",
-    ]);
+    let (ok, text) = openssl(
+        None,
+        &[
+            "crl",
+            "-inform",
+            "DER",
+            "-in",
+            &crl.display().to_string(),
+            "-CAfile",
+            &pki("chain.pem"),
+            "-noout",
+            "-text",
+        ],
+    );
     assert!(ok, "{text}");
     assert!(text.contains("verify OK"), "{text}");
     assert!(text.contains("Key Compromise"), "{text}");
@@ -146,16 +143,19 @@ fn openssl_verifies_the_crl() {
 async fn ca_issuers_certs_only_p7c_made_by_openssl() {
     use shomei_revocation::{OnlineRevocation, RevocationSource};
     let p7c = scratch("chain.p7c");
-    let (ok, text) = openssl(&[
-        "crl2pkcs7",
-        "-nocrl",
-        "-certfile",
-        &pki("chain.pem"),
-        "-outform",
-        "DER",
-        "-out",
-        &p7c.display().to_string(),
-    ]);
+    let (ok, text) = openssl(
+        None,
+        &[
+            "crl2pkcs7",
+            "-nocrl",
+            "-certfile",
+            &pki("chain.pem"),
+            "-outform",
+            "DER",
+            "-out",
+            &p7c.display().to_string(),
+        ],
+    );
     assert!(ok, "{text}");
     let body = std::fs::read(&p7c).unwrap();
     let t = std::sync::Arc::new(common::FakeTransport::fixed(200, body));

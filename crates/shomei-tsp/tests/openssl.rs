@@ -8,25 +8,11 @@
 use der::{Decode, Encode};
 use shomei_core::{CertificateChain, Digest, DigestAlgorithm};
 use shomei_test_support::paths::pki_dir;
+use shomei_test_support::tools::openssl;
 use shomei_test_support::tsa::InProcessTsa;
 use shomei_tsp::rfc3161::{MessageImprint, TimeStampReq, TimeStampResp};
 use shomei_tsp::{TimestampAuthority, TimestampToken, TspError};
 use std::path::Path;
-use std::process::Command;
-
-/// Runs openssl with `args` in `dir`: (success, combined output).
-fn openssl(dir: &Path, args: &[&str]) -> (bool, String) {
-    let out = Command::new("openssl")
-        .args(args)
-        .current_dir(dir)
-        .output()
-        .unwrap_or_else(|e| {
-            panic!("openssl is required for this test (apt-get install openssl): {e}")
-        });
-    let mut text = String::from_utf8_lossy(&out.stdout).into_owned();
-    text.push_str(&String::from_utf8_lossy(&out.stderr));
-    (out.status.success(), text)
-}
 
 fn pki(file: &str) -> String {
     pki_dir().join(file).display().to_string()
@@ -43,7 +29,7 @@ async fn openssl_verifies_in_process_tokens() {
     std::fs::write(dir.path().join("tok.der"), token.der()).unwrap();
     std::fs::write(dir.path().join("data.bin"), data).unwrap();
     let (ok, out) = openssl(
-        dir.path(),
+        Some(dir.path()),
         &[
             "ts",
             "-verify",
@@ -60,7 +46,7 @@ async fn openssl_verifies_in_process_tokens() {
     );
     assert!(ok && out.contains("Verification: OK"), "{out}");
     let (ok, out) = openssl(
-        dir.path(),
+        Some(dir.path()),
         &[
             "ts",
             "-verify",
@@ -77,7 +63,7 @@ async fn openssl_verifies_in_process_tokens() {
     // And refuses it for other data.
     let other = Digest::compute(DigestAlgorithm::Sha256, b"other");
     let (ok, out) = openssl(
-        dir.path(),
+        Some(dir.path()),
         &[
             "ts",
             "-verify",
@@ -119,7 +105,7 @@ fn openssl_token(dir: &Path, imprint: &Digest, ess_alg: &str, nonce: bool) -> Ve
     };
     std::fs::write(dir.join("q.tsq"), req.to_der().unwrap()).unwrap();
     let (ok, out) = openssl(
-        dir,
+        Some(dir),
         &[
             "ts",
             "-reply",
