@@ -83,6 +83,31 @@ impl UtcTime {
     }
 }
 
+/// Reads the `YYYYMMDDHHMMSS` digits that start an ASN.1 `GeneralizedTime` value and
+/// returns the time they name (seconds since the Unix epoch) and the bytes after them
+/// (an optional fraction and the `Z`), for the callers' own rules on fractions —
+/// der's `GeneralizedTime` refuses fractions that RFC 3161 and real OCSP responders use.
+pub fn generalized_time_seconds(value: &[u8]) -> Option<(Duration, &[u8])> {
+    let num = |r: std::ops::Range<usize>| -> Option<u16> {
+        value.get(r)?.iter().try_fold(0u16, |acc, d| {
+            d.is_ascii_digit()
+                .then(|| acc.checked_mul(10)?.checked_add(u16::from(d - b'0')))
+                .flatten()
+        })
+    };
+    let small = |r| num(r).and_then(|v| u8::try_from(v).ok());
+    let dt = der::DateTime::new(
+        num(0..4)?,
+        small(4..6)?,
+        small(6..8)?,
+        small(8..10)?,
+        small(10..12)?,
+        small(12..14)?,
+    )
+    .ok()?;
+    Some((dt.unix_duration(), value.get(14..)?))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -294,6 +294,14 @@ pub async fn fetch_crl(
     transport: &dyn HttpTransport,
     url: &str,
 ) -> Result<Vec<u8>, RevocationError> {
+    get_ok(transport, url).await
+}
+
+/// GETs `url` and returns the body of a 200 answer (CRLs, AIA caIssuers certificates).
+pub(crate) async fn get_ok(
+    transport: &dyn HttpTransport,
+    url: &str,
+) -> Result<Vec<u8>, RevocationError> {
     let response = transport
         .send(HttpRequest::get(url))
         .await

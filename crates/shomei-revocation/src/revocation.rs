@@ -8,7 +8,7 @@ use crate::ocsp::{CertIdHash, OcspClient, OcspResult, DEFAULT_MAX_SKEW};
 use crate::rfc6960::oid;
 use async_trait::async_trait;
 use shomei_core::chain::ChainCert;
-use shomei_core::{Clock, HttpRequest, HttpTransport};
+use shomei_core::{Clock, HttpTransport};
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, SystemTime};
@@ -337,17 +337,8 @@ async fn fetch_published(
     transport: &dyn HttpTransport,
     url: &str,
 ) -> Result<Vec<ChainCert>, RevocationError> {
-    let response = transport
-        .send(HttpRequest::get(url))
-        .await
-        .map_err(|e| RevocationError::from_transport(url, e))?;
-    if response.status != 200 {
-        return Err(RevocationError::Http {
-            url: url.to_string(),
-            status: response.status,
-        });
-    }
-    certs::parse_published_certs(&response.body)
+    let body = crl::get_ok(transport, url).await?;
+    certs::parse_published_certs(&body)
         .map_err(|e| RevocationError::BadResponse(format!("{url}: {e}")))
 }
 

@@ -438,38 +438,16 @@ impl OcspTime {
     }
 
     fn parse(raw: &[u8]) -> Option<Duration> {
-        let (z, body) = raw.split_last()?;
-        if *z != b'Z' {
-            return None;
-        }
-        let (whole, fraction) = match body.iter().position(|b| *b == b'.' || *b == b',') {
-            Some(p) => (body.get(..p)?, Some(body.get(p.checked_add(1)?..)?)),
-            None => (body, None),
-        };
-        if whole.len() != 14 || !whole.iter().all(u8::is_ascii_digit) {
-            return None;
-        }
-        if let Some(f) = fraction {
-            if f.is_empty() || !f.iter().all(u8::is_ascii_digit) {
-                return None;
+        let (whole, rest) = shomei_core::time::generalized_time_seconds(raw)?;
+        match rest {
+            [b'Z'] => Some(whole),
+            [b'.' | b',', fraction @ .., b'Z']
+                if !fraction.is_empty() && fraction.iter().all(u8::is_ascii_digit) =>
+            {
+                Some(whole)
             }
+            _ => None,
         }
-        let num = |r: std::ops::Range<usize>| -> Option<u16> {
-            whole.get(r)?.iter().try_fold(0u16, |acc, d| {
-                acc.checked_mul(10)?.checked_add(u16::from(d - b'0'))
-            })
-        };
-        let small = |r| num(r).and_then(|v| u8::try_from(v).ok());
-        let dt = der::DateTime::new(
-            num(0..4)?,
-            small(4..6)?,
-            small(6..8)?,
-            small(8..10)?,
-            small(10..12)?,
-            small(12..14)?,
-        )
-        .ok()?;
-        Some(dt.unix_duration())
     }
 }
 

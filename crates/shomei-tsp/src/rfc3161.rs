@@ -488,16 +488,7 @@ impl GenTime {
     }
 
     fn parse(bytes: &[u8]) -> Option<SystemTime> {
-        let digits = |range: std::ops::Range<usize>| -> Option<u32> {
-            bytes.get(range)?.iter().try_fold(0u32, |acc, b| {
-                b.is_ascii_digit().then(|| acc * 10 + u32::from(b - b'0'))
-            })
-        };
-        let year = u16::try_from(digits(0..4)?).ok()?;
-        let [month, day, hour, minute, second] =
-            [4usize, 6, 8, 10, 12].map(|i| digits(i..i + 2).and_then(|v| u8::try_from(v).ok()));
-        let dt = der::DateTime::new(year, month?, day?, hour?, minute?, second?).ok()?;
-        let rest = bytes.get(14..)?;
+        let (whole, rest) = shomei_core::time::generalized_time_seconds(bytes)?;
         let nanos = match rest {
             [b'Z'] => 0,
             [b'.', frac @ .., b'Z'] => {
@@ -516,7 +507,7 @@ impl GenTime {
             }
             _ => return None,
         };
-        Some(UNIX_EPOCH + dt.unix_duration() + Duration::from_nanos(u64::from(nanos)))
+        Some(UNIX_EPOCH + whole + Duration::from_nanos(u64::from(nanos)))
     }
 }
 
