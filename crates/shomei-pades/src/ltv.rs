@@ -16,7 +16,7 @@ use shomei_pdf::{
 };
 use shomei_revocation::{CertStatus, RevocationError, RevocationSource};
 use shomei_tsp::{TimestampAuthority, TimestampToken};
-use std::io::{Read, Seek, SeekFrom};
+use std::io::{Read, Seek, SeekFrom, Write};
 use std::time::SystemTime;
 
 /// Bytes around a token inside the unsigned attributes (Attribute + SET + SEQUENCE
@@ -376,54 +376,95 @@ impl<'a> LtvServices<'a> {
     }
 }
 
-/// Signs a PDF held in memory at `options.level`, B-B to B-LTA, and returns the whole
-/// signed file. A time-stamp token larger than reserved makes it sign once more with
-/// room for it (never a corrupt file); a revoked, expired or not-yet-valid signer is
-/// refused at B-LT before anything is signed.
-pub async fn sign_document_at_level(
+/// Where a signed document is written: a file or a buffer that can be read back (the
+/// B-LT and B-LTA steps read what was written) and cut back (a re-signing starts over).
+pub trait SignedOutput: Read + Write + Seek {
+    /// Cuts the output to `len` bytes.
+    fn truncate_to(&mut self, len: u64) -> std::io::Result<()>;
+}
+
+impl SignedOutput for std::fs::File {
+    fn truncate_to(&mut self, len: u64) -> std::io::Result<()> {
+        self.set_len(len)
+    }
+}
+
+impl SignedOutput for std::io::Cursor<Vec<u8>> {
+    fn truncate_to(&mut self, len: u64) -> std::io::Result<()> {
+        let len = usize::try_from(len).unwrap_or(usize::MAX);
+        self.get_mut().truncate(len);
+        Ok(())
+    }
+}
+
+fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> {
+    out.seek(SeekFrom::End(0))?;
+    out.write_all(bytes)?;
+    Ok(())
+}
+
+/// Signs `pdf` at `options.level`, B-B to B-LTA, writing the whole signed file to `out`
+/// (which must be empty). The original is read once, hashed and copied in the same
+/// pass, so large files sign in flat memory. A time-stamp token larger than reserved
+/// makes it sign once more with room for it (never a corrupt file); a revoked, expired
+/// or not-yet-valid signer is refused at B-LT before anything is signed.
+pub async fn sign_at_level<R: Read + Seek, O: SignedOutput>(
     signer: &dyn shomei_core::RemoteSigner,
-    pdf: &[u8],
+    mut pdf: R,
+    out: &mut O,
     options: &crate::PadesOptions,
     services: Option<LtvServices<'_>>,
-) -> Result<Vec<u8>, PadesError> {
+) -> Result<(), PadesError> {
     use crate::Level;
     let level = options.level;
-    if level == Level::BB {
-        return crate::sign_document(signer, pdf, options).await;
-    }
-    let services = services.ok_or_else(|| {
-        PadesError::Options(format!(
-            "{level} needs a time-stamping authority and revocation sources"
-        ))
-    })?;
+    let services = match (level, services) {
+        (Level::BB, _) => None,
+        (_, Some(s)) => Some(s),
+        (_, None) => {
+            return Err(PadesError::Options(format!(
+                "{level} needs a time-stamping authority and revocation sources"
+            )))
+        }
+    };
     let description = signer.describe().await?;
     let mut validation = ValidationData::default();
-    if level >= Level::BLT {
+    if let (Some(s), true) = (&services, level >= Level::BLT) {
         add_chain(
             &mut validation,
             description.chain.signing_cert(),
             description.chain.certs(),
-            services.revocation,
-            services.clock,
+            s.revocation,
+            s.clock,
             Strictness::NewSignature,
         )
         .await?;
     }
     let mut options = options.clone();
-    options.unsigned_attrs_reserve = services
-        .tsa
-        .expected_token_len()
-        .saturating_add(TOKEN_OVERHEAD);
+    if let Some(s) = &services {
+        options.unsigned_attrs_reserve = s.tsa.expected_token_len().saturating_add(TOKEN_OVERHEAD);
+    }
     let mut attempt = 0;
-    let (signed, token) = loop {
+    let token = loop {
         attempt += 1;
-        let draft = crate::prepare(std::io::Cursor::new(pdf), &description, &options)?;
-        let prepared = draft.digest_document(pdf, None)?;
+        pdf.seek(SeekFrom::Start(0))?;
+        let draft = crate::prepare(&mut pdf, &description, &options)?;
+        pdf.seek(SeekFrom::Start(0))?;
+        out.truncate_to(0)?;
+        out.seek(SeekFrom::Start(0))?;
+        let prepared = draft.digest_document(&mut pdf, Some(&mut *out))?;
         let value = signer
             .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
             .await?;
-        match prepared.finish_with_timestamp(&value, services.tsa).await {
-            Ok(done) => break done,
+        let Some(s) = &services else {
+            let signed = prepared.finish(&value)?;
+            append(out, signed.update_bytes())?;
+            return Ok(());
+        };
+        match prepared.finish_with_timestamp(&value, s.tsa).await {
+            Ok((signed, token)) => {
+                append(out, signed.update_bytes())?;
+                break token;
+            }
             Err(PadesError::PlaceholderTooSmall { needed, capacity }) if attempt < 2 => {
                 options.unsigned_attrs_reserve = options
                     .unsigned_attrs_reserve
@@ -433,10 +474,9 @@ pub async fn sign_document_at_level(
             Err(e) => return Err(e),
         }
     };
-    let mut out = Vec::with_capacity(pdf.len().saturating_add(signed.update_bytes().len()));
-    out.extend_from_slice(pdf);
-    out.extend_from_slice(signed.update_bytes());
+    let Some(s) = services else { return Ok(()) };
     if level >= Level::BLT {
+        // The TSA's chain and its revocation data join the signer's.
         if let Some(tsa_cert) = token.signer_cert() {
             let mut pool = token.certificates();
             pool.extend_from_slice(description.chain.certs());
@@ -444,20 +484,39 @@ pub async fn sign_document_at_level(
                 &mut validation,
                 &tsa_cert,
                 &pool,
-                services.revocation,
-                services.clock,
+                s.revocation,
+                s.clock,
                 Strictness::NewSignature,
             )
             .await?;
         }
-        let update = dss_update(std::io::Cursor::new(&out), &validation.dss)?;
-        out.extend_from_slice(&update);
+        out.seek(SeekFrom::Start(0))?;
+        let update = dss_update(&mut *out, &validation.dss)?;
+        append(out, &update)?;
     }
     if level == Level::BLTA {
         let digest = description.key_kind()?.default_digest();
-        let (update, _) =
-            document_timestamp_update(std::io::Cursor::new(&out), services.tsa, digest).await?;
-        out.extend_from_slice(&update);
+        let (update, _) = document_timestamp_update(&mut *out, s.tsa, digest).await?;
+        append(out, &update)?;
     }
-    Ok(out)
+    Ok(())
+}
+
+/// [`sign_at_level`] for a PDF held in memory; returns the whole signed file.
+pub async fn sign_document_at_level(
+    signer: &dyn shomei_core::RemoteSigner,
+    pdf: &[u8],
+    options: &crate::PadesOptions,
+    services: Option<LtvServices<'_>>,
+) -> Result<Vec<u8>, PadesError> {
+    let mut out = std::io::Cursor::new(Vec::with_capacity(pdf.len().saturating_add(16 << 10)));
+    sign_at_level(
+        signer,
+        std::io::Cursor::new(pdf),
+        &mut out,
+        options,
+        services,
+    )
+    .await?;
+    Ok(out.into_inner())
 }
