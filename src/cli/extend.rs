@@ -96,9 +96,9 @@ pub(crate) fn run(args: &ExtendArgs) -> Result<String, Failure> {
         for w in &data.warnings {
             eprintln!("shomei: warning: {w}");
         }
-        if !data.dss.is_empty() {
-            let update =
-                ltv::dss_update(&mut *f, &data.dss).map_err(|e| pades_failure(input, e))?;
+        if !data.is_empty() {
+            let update = ltv::dss_update(&mut *f, &ltv::dss_data(&data))
+                .map_err(|e| pades_failure(input, e))?;
             append(f, &update, &args.output)?;
             steps.push("validation data in /DSS (B-LT)");
         }

@@ -14,17 +14,13 @@ use shomei_core::{Clock, Digest, DigestAlgorithm, Hasher, SignatureValue};
 use shomei_pdf::{
     prepare_signature, DssData, PdfError, PdfReader, SignatureDictionary, SignatureRequest,
 };
-use shomei_revocation::{CertStatus, RevocationError, RevocationSource};
+use shomei_revocation::RevocationSource;
 use shomei_tsp::{TimestampAuthority, TimestampToken};
 use std::io::{Read, Seek, SeekFrom, Write};
-use std::time::SystemTime;
 
 /// Bytes around a token inside the unsigned attributes (Attribute + SET + SEQUENCE
 /// headers) and inside a `/Contents` placeholder; generous on purpose.
 pub const TOKEN_OVERHEAD: usize = 96;
-
-/// Longest chain followed when completing a chain from AIA (leaf, intermediates, root).
-const MAX_CHAIN: usize = 8;
 
 impl Prepared {
     /// B-T: verifies `value`, time-stamps it (RFC 3161 over the SignatureValue, ETSI EN
@@ -61,175 +57,15 @@ impl Prepared {
     }
 }
 
-/// Orders `pool` into a chain starting at `leaf` by following issuer names.
-pub(crate) fn order_chain(leaf: &ChainCert, pool: &[ChainCert]) -> Vec<ChainCert> {
-    let mut chain = vec![leaf.clone()];
-    while chain.len() < MAX_CHAIN {
-        let Some(last) = chain.last() else { break };
-        let tbs = last.cert().tbs_certificate();
-        if tbs.issuer() == tbs.subject() {
-            break;
-        }
-        match pool.iter().find(|c| {
-            c.cert().tbs_certificate().subject() == tbs.issuer()
-                && !chain.iter().any(|h| h.der() == c.der())
-        }) {
-            Some(next) => chain.push(next.clone()),
-            None => break,
-        }
-    }
-    chain
-}
+pub use shomei_revocation::collect::{add_chain, LtvServices, Strictness, ValidationData};
 
-fn is_self_issued(c: &ChainCert) -> bool {
-    let tbs = c.cert().tbs_certificate();
-    tbs.issuer() == tbs.subject()
-}
-
-/// How strictly problems with a certificate are treated.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Strictness {
-    /// The signature being made now: a revoked, expired or not-yet-valid signer, or
-    /// missing revocation data, refuses the level.
-    NewSignature,
-    /// Signatures already in the document: a revoked certificate refuses, other gaps
-    /// (an expired certificate of an old signature, an unreachable responder) become
-    /// warnings and the data that could be had is still added.
-    Existing,
-}
-
-/// Validation data gathered for `/DSS`, with anything that could not be had.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct ValidationData {
-    /// What to store.
-    pub dss: DssData,
-    /// Problems that did not stop the extension (Strictness::Existing only).
-    pub warnings: Vec<String>,
-}
-
-impl ValidationData {
-    fn add_cert(&mut self, c: &ChainCert) {
-        if !self.dss.certs.iter().any(|have| have == c.der()) {
-            self.dss.certs.push(c.der().to_vec());
-        }
-    }
-    fn add(&mut self, list: Vec<Vec<u8>>, ocsp: bool) {
-        let target = if ocsp {
-            &mut self.dss.ocsps
-        } else {
-            &mut self.dss.crls
-        };
-        for item in list {
-            if !target.contains(&item) {
-                target.push(item);
-            }
-        }
-    }
-}
-
-fn validity(c: &ChainCert) -> (SystemTime, SystemTime) {
-    let v = c.cert().tbs_certificate().validity();
-    (v.not_before.to_system_time(), v.not_after.to_system_time())
-}
-
-/// Adds the chain of `leaf` (completed from `extra` and AIA) and revocation evidence for
-/// each of its non-root certificates.
-pub async fn add_chain(
-    data: &mut ValidationData,
-    leaf: &ChainCert,
-    extra: &[ChainCert],
-    source: &dyn RevocationSource,
-    clock: &dyn Clock,
-    strictness: Strictness,
-) -> Result<(), PadesError> {
-    let mut chain = order_chain(leaf, extra);
-    // Complete from AIA caIssuers while the chain does not end in a self-issued cert.
-    while chain.len() < MAX_CHAIN {
-        let Some(last) = chain.last().cloned() else {
-            break;
-        };
-        if is_self_issued(&last) {
-            break;
-        }
-        match source.fetch_issuer(&last).await {
-            Ok(Some(issuer)) if !chain.iter().any(|c| c.der() == issuer.der()) => {
-                chain.push(issuer)
-            }
-            Ok(_) => break,
-            Err(e) if strictness == Strictness::Existing => {
-                data.warnings
-                    .push(format!("{}: issuer not found: {e}", last.subject()));
-                break;
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    let now = clock.now();
-    for c in &chain {
-        data.add_cert(c);
-    }
-    for (i, cert) in chain.iter().enumerate() {
-        if is_self_issued(cert) {
-            continue;
-        }
-        let (not_before, not_after) = validity(cert);
-        if i == 0 && strictness == Strictness::NewSignature {
-            if now > not_after {
-                return Err(RevocationError::Expired {
-                    subject: cert.subject(),
-                    not_after,
-                }
-                .into());
-            }
-            if now < not_before {
-                return Err(RevocationError::NotYetValid {
-                    subject: cert.subject(),
-                    not_before,
-                }
-                .into());
-            }
-        }
-        let Some(issuer) = chain.get(i.saturating_add(1)) else {
-            if strictness == Strictness::NewSignature {
-                return Err(PadesError::Options(format!(
-                    "the issuer of {} is not known: pass it with --chain",
-                    cert.subject()
-                )));
-            }
-            data.warnings.push(format!(
-                "{}: issuer unknown, no revocation data",
-                cert.subject()
-            ));
-            continue;
-        };
-        match source.check(cert, issuer).await {
-            Ok(evidence) => {
-                if let CertStatus::Revoked { time, reason } = &evidence.status {
-                    return Err(RevocationError::Revoked {
-                        subject: cert.subject(),
-                        time: *time,
-                        reason: reason.clone(),
-                    }
-                    .into());
-                }
-                data.add(evidence.ocsp_responses, true);
-                data.add(evidence.crls, false);
-                for c in &evidence.extra_certs {
-                    data.add_cert(c);
-                }
-            }
-            Err(e)
-                if strictness == Strictness::Existing
-                    && !matches!(e, RevocationError::Revoked { .. }) =>
-            {
-                data.warnings.push(format!("{}: {e}", cert.subject()));
-            }
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
+/// The `/DSS` content for `data`.
+pub fn dss_data(data: &ValidationData) -> DssData {
+    let mut dss = DssData::default();
+    dss.certs.clone_from(&data.certs);
+    dss.ocsps.clone_from(&data.ocsps);
+    dss.crls.clone_from(&data.crls);
+    dss
 }
 
 /// Validation data for every signature and time-stamp already in the document.
@@ -349,33 +185,6 @@ pub fn dss_update<R: Read + Seek>(pdf: R, data: &DssData) -> Result<Vec<u8>, Pad
     Ok(shomei_pdf::prepare_dss_update(&mut reader, data)?)
 }
 
-/// The services the long-term levels need.
-#[derive(Clone, Copy)]
-#[non_exhaustive]
-pub struct LtvServices<'a> {
-    /// The time-stamping authority.
-    pub tsa: &'a dyn TimestampAuthority,
-    /// Where OCSP responses, CRLs and issuer certificates come from.
-    pub revocation: &'a dyn RevocationSource,
-    /// The clock certificates are checked against.
-    pub clock: &'a dyn Clock,
-}
-
-impl<'a> LtvServices<'a> {
-    /// Bundles the services.
-    pub fn new(
-        tsa: &'a dyn TimestampAuthority,
-        revocation: &'a dyn RevocationSource,
-        clock: &'a dyn Clock,
-    ) -> Self {
-        Self {
-            tsa,
-            revocation,
-            clock,
-        }
-    }
-}
-
 /// Where a signed document is written: a file or a buffer that can be read back (the
 /// B-LT and B-LTA steps read what was written) and cut back (a re-signing starts over).
 pub trait SignedOutput: Read + Write + Seek {
@@ -491,7 +300,7 @@ pub async fn sign_at_level<R: Read + Seek, O: SignedOutput>(
             .await?;
         }
         out.seek(SeekFrom::Start(0))?;
-        let update = dss_update(&mut *out, &validation.dss)?;
+        let update = dss_update(&mut *out, &dss_data(&validation))?;
         append(out, &update)?;
     }
     if level == Level::BLTA {

@@ -1,54 +1,7 @@
-use serde::{Deserialize, Serialize};
 use shomei_core::DigestAlgorithm;
 use std::time::SystemTime;
 
-/// PAdES baseline levels (ETSI EN 319 142-1 6), in increasing order.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize, Default)]
-#[non_exhaustive]
-pub enum Level {
-    /// B-B: the basic signature.
-    #[default]
-    BB,
-    /// B-T: plus a signature time-stamp (or a document time-stamp covering it).
-    BT,
-    /// B-LT: plus the certificates and revocation data in `/DSS`.
-    BLT,
-    /// B-LTA: plus a document time-stamp over the `/DSS`.
-    BLTA,
-}
-
-impl Level {
-    /// The name used on the command line (`B-LTA`).
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::BB => "B-B",
-            Self::BT => "B-T",
-            Self::BLT => "B-LT",
-            Self::BLTA => "B-LTA",
-        }
-    }
-}
-
-impl std::fmt::Display for Level {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.write_str(self.name())
-    }
-}
-
-impl std::str::FromStr for Level {
-    type Err = String;
-    fn from_str(s: &str) -> Result<Self, Self::Err> {
-        match s.to_ascii_uppercase().replace('_', "-").as_str() {
-            "B-B" | "BB" => Ok(Self::BB),
-            "B-T" | "BT" => Ok(Self::BT),
-            "B-LT" | "BLT" => Ok(Self::BLT),
-            "B-LTA" | "BLTA" => Ok(Self::BLTA),
-            _ => Err(format!(
-                "unknown level '{s}' (expected B-B, B-T, B-LT or B-LTA)"
-            )),
-        }
-    }
-}
+pub use shomei_core::Level;
 
 /// Everything the caller chooses about a PAdES signature.
 #[derive(Debug, Clone)]
