@@ -1,4 +1,5 @@
-//! `shomei extend`: raise every signature of a PDF (any producer) to B-T, B-LT or B-LTA.
+//! `shomei extend`: raise every signature of a PDF or XAdES file (any producer) to B-T,
+//! B-LT or B-LTA.
 
 use super::services::Services;
 use super::sign_pdf::{append, pades_failure};
@@ -11,6 +12,26 @@ use shomei_pades::Level;
 use std::fs::File;
 use std::io::{Seek, SeekFrom};
 
+/// Tells XML from PDF by the first bytes: a byte-order mark or `<` after white space is
+/// XML; anything else goes to the PDF reader (which accepts junk before `%PDF-`).
+fn is_xml(input: &std::path::Path) -> Result<bool, Failure> {
+    use std::io::Read;
+    let mut head = Vec::with_capacity(1024);
+    File::open(input)
+        .and_then(|f| f.take(1024).read_to_end(&mut head))
+        .map_err(|e| Failure::Input(format!("{}: cannot open: {e}", input.display())))?;
+    if head.starts_with(&[0xEF, 0xBB, 0xBF])
+        || head.starts_with(&[0xFE, 0xFF])
+        || head.starts_with(&[0xFF, 0xFE])
+    {
+        return Ok(true);
+    }
+    Ok(head
+        .iter()
+        .find(|b| !b.is_ascii_whitespace())
+        .is_some_and(|b| *b == b'<'))
+}
+
 pub(crate) fn run(args: &ExtendArgs) -> Result<String, Failure> {
     let level: Level = args.level.parse().map_err(Failure::Input)?;
     let input = &args.input;
@@ -22,6 +43,11 @@ pub(crate) fn run(args: &ExtendArgs) -> Result<String, Failure> {
             parse_certificates(&bytes)
                 .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?,
         );
+    }
+    if is_xml(input)? {
+        let xml = std::fs::read(input)
+            .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", input.display())))?;
+        return super::sign_xml::extend(args, level, &xml, &extra);
     }
     let services = Services::new(args.network.tsa.as_deref(), args.network.timeout)?;
     let tsa = services.tsa()?;

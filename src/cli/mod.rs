@@ -13,7 +13,7 @@ mod signer;
 
 pub(crate) use failure::Failure;
 
-/// shomei (署名): PAdES advanced electronic signatures with keys held in a signature
+/// shomei (署名): PAdES and XAdES advanced electronic signatures with keys held in a signature
 /// creation device.
 ///
 /// Exit status: 0 = done, 1 = signing failed, 2 = bad usage or bad input.
@@ -29,10 +29,13 @@ enum Command {
     /// Create a signature.
     #[command(subcommand)]
     Sign(SignCommand),
-    /// Raise the level of every signature in a signed PDF from any producer:
-    /// B-T adds a document time-stamp where a signature has none, B-LT adds the
-    /// certificates and revocation data to /DSS, B-LTA adds a document time-stamp over
-    /// them (run it again on a B-LTA file to renew the archive time-stamp).
+    /// Raise the level of every signature in a signed PDF or XAdES XML file from any
+    /// producer (the format is told from the content). PDF: B-T adds a document
+    /// time-stamp where a signature has none, B-LT adds the certificates and revocation
+    /// data to /DSS, B-LTA adds a document time-stamp over them. XML: B-T adds a
+    /// SignatureTimeStamp, B-LT CertificateValues and RevocationValues, B-LTA an
+    /// ArchiveTimeStamp (detached data is read next to the input file). Run it again on
+    /// a B-LTA file to renew the archive time-stamp.
     ///
     /// Example: shomei extend signed.pdf -o archived.pdf --level B-LTA --tsa http://tsa.example/
     Extend(Box<ExtendArgs>),
@@ -41,7 +44,7 @@ enum Command {
 /// Options of `shomei extend`.
 #[derive(Debug, Args)]
 pub(crate) struct ExtendArgs {
-    /// The signed PDF.
+    /// The signed PDF or XML file.
     pub(crate) input: PathBuf,
     /// Where to write the result (written atomically).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
@@ -77,30 +80,36 @@ enum SignCommand {
     ///
     /// Example: shomei sign pdf in.pdf -o signed.pdf --key signer.key.pem --cert signer.cert.pem --chain chain.pem
     Pdf(Box<SignPdfArgs>),
-    /// Sign an XML document (XAdES baseline B-B, enveloped): the ds:Signature is
-    /// inserted as the last child of the document element and every other byte of
-    /// the input stays as it was. UTF-8, ISO-8859-1 and Shift_JIS inputs.
+    /// Sign an XML document or any file (XAdES baseline B-B to B-LTA). Enveloped
+    /// (default): the ds:Signature is inserted as the last child of the document element
+    /// and every other byte stays as it was (UTF-8, ISO-8859-1, Shift_JIS, EUC-JP).
+    /// Enveloping: OUTPUT is a ds:Signature carrying the document element in a ds:Object.
+    /// Detached: OUTPUT is a ds:Signature naming INPUT by its path relative to OUTPUT's
+    /// directory (INPUT must be there or below; keep the two files together).
     ///
-    /// Example: shomei sign xml invoice.xml -o invoice.signed.xml --key signer.key.pem --cert signer.cert.pem --chain chain.pem
+    /// Example: shomei sign xml invoice.xml -o invoice.signed.xml --level B-LTA --tsa http://tsa.example/ --key signer.key.pem --cert signer.cert.pem --chain chain.pem
     Xml(Box<SignXmlArgs>),
 }
 
 /// Options of `shomei sign xml`.
 #[derive(Debug, Args)]
 pub(crate) struct SignXmlArgs {
-    /// The XML document to sign.
+    /// The XML document to sign (any file for --packaging detached).
     pub(crate) input: PathBuf,
-    /// Where to write the signed document (written atomically).
+    /// Where to write the signed document or the signature (written atomically).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     pub(crate) output: PathBuf,
     #[command(flatten)]
     pub(crate) signer: SignerArgs,
-    /// How signature and data are arranged (enveloping and detached are not built yet).
-    #[arg(long, value_name = "PACKAGING", default_value = "enveloped", value_parser = ["enveloped"])]
+    /// How signature and data are arranged.
+    #[arg(long, value_name = "PACKAGING", default_value = "enveloped", value_parser = ["enveloped", "enveloping", "detached"])]
     pub(crate) packaging: String,
-    /// Signature level (only B-B for XML so far).
-    #[arg(long, value_name = "LEVEL", default_value = "B-B", value_parser = ["B-B"])]
+    /// Signature level: B-B, B-T (signature time-stamp), B-LT (plus certificates and
+    /// revocation data), B-LTA (plus an archive time-stamp).
+    #[arg(long, value_name = "LEVEL", default_value = "B-B", value_parser = ["B-B", "B-T", "B-LT", "B-LTA"])]
     pub(crate) level: String,
+    #[command(flatten)]
+    pub(crate) network: NetworkArgs,
     /// Digest algorithm [default: sha256; sha384 for P-384 keys].
     #[arg(long, value_name = "ALG", value_parser = ["sha256", "sha384", "sha512"])]
     pub(crate) digest: Option<String>,

@@ -1,59 +1,187 @@
-//! `shomei sign xml`.
+//! `shomei sign xml`, and the XML half of `shomei extend`.
 
-use super::{signer, Failure, SignXmlArgs};
+use super::services::Services;
+use super::{signer, ExtendArgs, Failure, SignXmlArgs};
 use shomei::output::AtomicOutput;
-use shomei_xades::{XadesError, XadesOptions};
+use shomei_core::chain::ChainCert;
+use shomei_core::Level;
+use shomei_revocation::{LtvServices, Strictness};
+use shomei_xades::ltv::{check_relative_uri, DetachedResolver};
+use shomei_xades::{ExtendContext, Packaging, Target, XadesError, XadesOptions};
 use std::io::Write;
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
-fn xades_failure(input: &std::path::Path, e: XadesError) -> Failure {
+pub(crate) fn xades_failure(input: &Path, e: XadesError) -> Failure {
     let msg = format!("{}: {e}", input.display());
     match e {
-        XadesError::Signer(_) | XadesError::Verify(_) => Failure::Signing(msg),
+        XadesError::Signer(_)
+        | XadesError::Verify(_)
+        | XadesError::Timestamp(_)
+        | XadesError::Revocation(_)
+        | XadesError::Io(_) => Failure::Signing(msg),
         _ => Failure::Input(msg),
     }
 }
 
+/// The path of `input` relative to the directory of `output`, with `/` separators.
+fn detached_uri(input: &Path, output: &Path) -> Result<String, Failure> {
+    let dir = match output.parent() {
+        Some(p) if !p.as_os_str().is_empty() => p.to_path_buf(),
+        _ => PathBuf::from("."),
+    };
+    let canon = |p: &Path| {
+        std::fs::canonicalize(p)
+            .map_err(|e| Failure::Input(format!("{}: cannot resolve: {e}", p.display())))
+    };
+    let (input_abs, dir_abs) = (canon(input)?, canon(&dir)?);
+    let rel = input_abs.strip_prefix(&dir_abs).map_err(|_| {
+        Failure::Input(format!(
+            "{}: a detached signature names its data by a path relative to the signature, \
+             so the input must be in {} or below it",
+            input.display(),
+            dir.display()
+        ))
+    })?;
+    let parts: Option<Vec<&str>> = rel.components().map(|c| c.as_os_str().to_str()).collect();
+    let uri = parts
+        .map(|p| p.join("/"))
+        .ok_or_else(|| Failure::Input(format!("{}: the path is not UTF-8", input.display())))?;
+    check_relative_uri(&uri).map_err(|e| Failure::Input(format!("{}: {e}", input.display())))?;
+    Ok(uri)
+}
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Signing(format!("cannot start the async runtime: {e}")))
+}
+
+fn write_output(output: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = AtomicOutput::create(output)
+        .map_err(|e| Failure::Input(format!("{}: cannot create output: {e}", output.display())))?;
+    out.file()
+        .write_all(bytes)
+        .and_then(|()| out.commit(output))
+        .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", output.display())))
+}
+
 pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
+    let level: Level = args.level.parse().map_err(Failure::Input)?;
     let signer = signer::build(&args.signer)?;
     let input = &args.input;
-    let xml = std::fs::read(input)
+    let data = std::fs::read(input)
         .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", input.display())))?;
     let mut options = XadesOptions::new(SystemTime::now());
+    options.packaging = match args.packaging.as_str() {
+        "enveloping" => Packaging::Enveloping,
+        "detached" => Packaging::Detached {
+            uri: detached_uri(input, &args.output)?,
+        },
+        _ => Packaging::Enveloped,
+    };
     options.digest = match args.digest.as_deref() {
         Some(d) => Some(d.parse().map_err(Failure::Input)?),
         None => None,
     };
     options.rsa_pss = args.rsa_pss;
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Failure::Signing(format!("cannot start the async runtime: {e}")))?;
-    let description = runtime
-        .block_on(signer.describe())
-        .map_err(|e| Failure::Signing(format!("signer: {e}")))?;
-    let prepared =
-        shomei_xades::prepare(&xml, &description, &options).map_err(|e| xades_failure(input, e))?;
-    let algorithm = prepared.signature_algorithm();
-    let value = runtime
-        .block_on(signer.sign_digest(algorithm, &prepared.digest_to_sign()))
-        .map_err(|e| Failure::Signing(format!("signer: {e}")))?;
-    let signed = prepared
-        .finish(&value)
-        .map_err(|e| xades_failure(input, e))?;
-    let mut out = AtomicOutput::create(&args.output).map_err(|e| {
-        Failure::Input(format!(
-            "{}: cannot create output: {e}",
-            args.output.display()
+    let services = if level > Level::BB {
+        Some(Services::new(
+            args.network.tsa.as_deref(),
+            args.network.timeout,
+        )?)
+    } else {
+        None
+    };
+    let ltv = match &services {
+        Some(s) => Some(LtvServices::new(
+            s.tsa()?,
+            s.revocation.as_ref(),
+            s.clock.as_ref(),
+        )),
+        None => None,
+    };
+    let signed = runtime()?
+        .block_on(shomei_xades::sign_xml_at_level(
+            signer.as_ref(),
+            &data,
+            &options,
+            level,
+            ltv,
         ))
-    })?;
-    out.file()
-        .write_all(&signed)
-        .and_then(|()| out.commit(&args.output))
-        .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", args.output.display())))?;
+        .map_err(|e| xades_failure(input, e))?;
+    write_output(&args.output, &signed)?;
+    let requests = services
+        .as_ref()
+        .map(|s| format!(", {} HTTP requests", s.requests()))
+        .unwrap_or_default();
     Ok(format!(
-        "signed {} -> {} (XAdES B-B enveloped, {algorithm})",
+        "signed {} -> {} (XAdES {level} {}{requests})",
         input.display(),
-        args.output.display()
+        args.output.display(),
+        options.packaging.name(),
+    ))
+}
+
+/// Reads detached data from the directory of the signature file, by plain relative
+/// paths only.
+struct NextToSignature {
+    dir: PathBuf,
+}
+
+impl DetachedResolver for NextToSignature {
+    fn resolve(&self, uri: &str) -> Result<Vec<u8>, XadesError> {
+        check_relative_uri(uri)?;
+        std::fs::read(self.dir.join(uri)).map_err(|e| {
+            XadesError::Options(format!(
+                "detached data `{uri}` (next to the signature): {e}"
+            ))
+        })
+    }
+}
+
+/// `shomei extend` for an XML file.
+pub(crate) fn extend(
+    args: &ExtendArgs,
+    level: Level,
+    xml: &[u8],
+    extra: &[ChainCert],
+) -> Result<String, Failure> {
+    let input = &args.input;
+    let services = Services::new(args.network.tsa.as_deref(), args.network.timeout)?;
+    let resolver = NextToSignature {
+        dir: input
+            .parent()
+            .filter(|p| !p.as_os_str().is_empty())
+            .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
+    };
+    let mut cx = ExtendContext::new(
+        LtvServices::new(
+            services.tsa()?,
+            services.revocation.as_ref(),
+            services.clock.as_ref(),
+        ),
+        &resolver,
+    );
+    cx.extra_certs = extra;
+    cx.strictness = Strictness::Existing;
+    let done = runtime()?
+        .block_on(shomei_xades::extend(xml, level, Target::All, cx))
+        .map_err(|e| xades_failure(input, e))?;
+    for w in &done.warnings {
+        eprintln!("shomei: warning: {w}");
+    }
+    write_output(&args.output, &done.bytes)?;
+    let steps = if done.steps.is_empty() {
+        "already at that level; copied unchanged".to_string()
+    } else {
+        done.steps.join(", ")
+    };
+    Ok(format!(
+        "extended {} -> {} to {level}: {steps} ({} HTTP requests)",
+        input.display(),
+        args.output.display(),
+        services.requests()
     ))
 }

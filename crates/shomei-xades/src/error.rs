@@ -13,6 +13,12 @@ pub enum XadesError {
     /// The signing certificate cannot be used.
     #[error("signing certificate: {0}")]
     Certificate(#[from] shomei_core::ChainError),
+    /// The time-stamping authority failed or answered with an unusable token.
+    #[error(transparent)]
+    Timestamp(#[from] shomei_tsp::TspError),
+    /// Revocation data could not be had, or a certificate must not be used.
+    #[error(transparent)]
+    Revocation(#[from] shomei_revocation::RevocationError),
     /// The signature value returned by the device does not verify.
     #[error("signature value refused: {0}")]
     Verify(#[from] shomei_core::verify::VerifyError),
@@ -22,6 +28,9 @@ pub enum XadesError {
     /// The document uses something this crate does not handle yet.
     #[error("unsupported: {0}")]
     Unsupported(String),
+    /// Writing the output failed.
+    #[error("cannot write: {0}")]
+    Io(#[from] std::io::Error),
     /// Encoding a certificate field failed.
     #[error("DER encoding: {0}")]
     Der(#[from] der::Error),

@@ -2,11 +2,14 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod ltv;
 mod options;
 mod pipeline;
 mod splice;
 pub mod uris;
 
 pub use error::XadesError;
+pub use ltv::{extend, sign_xml_at_level, DetachedResolver, ExtendContext, Extension, Target};
 pub use options::{Packaging, XadesOptions};
 pub use pipeline::{prepare, sign_xml, Prepared};
+pub use shomei_core::Level;

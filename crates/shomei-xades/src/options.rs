@@ -3,21 +3,45 @@
 use shomei_core::DigestAlgorithm;
 use std::time::SystemTime;
 
-/// How the signature and the signed data are arranged.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+/// How the signature and the signed data are arranged (ETSI EN 319 132-1 4.1).
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
 #[non_exhaustive]
 pub enum Packaging {
     /// The `ds:Signature` becomes the last child of the document element; the Reference
-    /// (`URI=""`) covers the whole document minus the signature.
+    /// (`URI=""`, enveloped-signature transform) covers the whole document minus the
+    /// signature. The original bytes are kept; the signature is spliced in.
     #[default]
     Enveloped,
+    /// The output is a new document whose root is the `ds:Signature`; the signed document
+    /// element travels inside a `ds:Object` (written in canonical form, UTF-8) that the
+    /// Reference points to by Id.
+    Enveloping,
+    /// The output is a standalone `ds:Signature` whose Reference names the signed data by
+    /// a relative URI; the data (any bytes, XML or not) is digested as it is and stays in
+    /// its own file.
+    Detached {
+        /// The relative URI by which the signature refers to the data (for example
+        /// `invoice.xml` when both files sit in the same directory).
+        uri: String,
+    },
+}
+
+impl Packaging {
+    /// The name used on the command line.
+    pub fn name(&self) -> &'static str {
+        match self {
+            Self::Enveloped => "enveloped",
+            Self::Enveloping => "enveloping",
+            Self::Detached { .. } => "detached",
+        }
+    }
 }
 
 /// What to sign and how.
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct XadesOptions {
-    /// Packaging (only enveloped for now).
+    /// Packaging (enveloped by default).
     pub packaging: Packaging,
     /// Digest for references and signature; `None` = the key's default.
     pub digest: Option<DigestAlgorithm>,
@@ -25,19 +49,20 @@ pub struct XadesOptions {
     pub rsa_pss: bool,
     /// The claimed signing time (`xades:SigningTime`), injected so tests can freeze it.
     pub signing_time: SystemTime,
-    /// `xades:MimeType` of the signed data object.
-    pub mime_type: String,
+    /// `xades:MimeType` of the signed data object; `None` = `text/xml` for XML data,
+    /// `application/pdf` for a PDF, `application/octet-stream` otherwise.
+    pub mime_type: Option<String>,
 }
 
 impl XadesOptions {
-    /// Defaults (enveloped, key's digest, `text/xml`) with the given signing time.
+    /// Defaults (enveloped, key's digest, guessed MIME type) with the given signing time.
     pub fn new(signing_time: SystemTime) -> Self {
         Self {
             packaging: Packaging::Enveloped,
             digest: None,
             rsa_pss: false,
             signing_time,
-            mime_type: "text/xml".into(),
+            mime_type: None,
         }
     }
 }

@@ -2,9 +2,7 @@
 //! signature → [`Prepared::finish`].
 
 use crate::splice::{check_encoding, find_insertion, Insertion};
-use crate::uris::{
-    digest_uri, signature_uri, DS_NS, ENVELOPED, EXC_C14N, SIGNED_PROPERTIES_TYPE, XADES_NS,
-};
+use crate::uris::{digest_uri, signature_uri, DS_NS, EXC_C14N, SIGNED_PROPERTIES_TYPE, XADES_NS};
 use crate::{Packaging, XadesError, XadesOptions};
 use base64ct::{Base64, Encoding};
 use der::Encode;
@@ -15,14 +13,14 @@ use shomei_core::{
     SignatureValue, SignerDescription, UtcTime,
 };
 use shomei_xml::{canonicalize, canonicalize_excluding, C14nMethod, Document};
+use std::io::Write;
 use x509_cert::ext::pkix::name::GeneralName;
 
 /// Hashed and ready to be signed. Serializable: store it, sign elsewhere, resume with
 /// [`Prepared::finish`].
 #[derive(Debug, Clone, Serialize, Deserialize)]
 pub struct Prepared {
-    original: Vec<u8>,
-    insertion: Insertion,
+    layout: Layout,
     /// Signature text up to the content of `ds:SignatureValue`.
     head: String,
     /// Signature text after the content of `ds:SignatureValue`.
@@ -30,9 +28,25 @@ pub struct Prepared {
     chain: CertificateChain,
     algorithm: SignatureAlgorithm,
     to_sign: Digest,
+    signature_id: String,
 }
 
-fn exclusive() -> C14nMethod {
+/// Where the signature text goes.
+#[derive(Debug, Clone, Serialize, Deserialize)]
+enum Layout {
+    /// Enveloped: spliced into the original document of this length.
+    Splice {
+        insertion: Insertion,
+        original_len: usize,
+    },
+    /// Enveloping and detached: the signature is the whole output document.
+    Standalone,
+}
+
+/// The XML declaration of documents whose root is the signature.
+const DECLARATION: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n";
+
+pub(crate) fn exclusive() -> C14nMethod {
     C14nMethod::Exclusive {
         comments: false,
         inclusive_prefixes: Vec::new(),
@@ -40,7 +54,7 @@ fn exclusive() -> C14nMethod {
 }
 
 /// Escapes text for an attribute value or character data.
-fn escape(s: &str) -> String {
+pub(crate) fn escape(s: &str) -> String {
     let mut out = String::with_capacity(s.len());
     for c in s.chars() {
         match c {
@@ -64,10 +78,12 @@ struct Ids {
     data_ref: String,
     signed_props: String,
     value: String,
+    object: String,
 }
 
 impl Ids {
-    fn new(doc: &Document, seed: &[u8]) -> Result<Self, XadesError> {
+    /// Ids that do not occur in `doc` (the document the signature joins, if any).
+    fn new(doc: Option<&Document>, seed: &[u8]) -> Result<Self, XadesError> {
         for attempt in 0u8..8 {
             let mut input = seed.to_vec();
             input.push(attempt);
@@ -78,10 +94,19 @@ impl Ids {
                 data_ref: format!("id-ref-{short}"),
                 signed_props: format!("id-xades-{short}"),
                 value: format!("id-value-{short}"),
+                object: format!("id-object-{short}"),
             };
             let mut clash = false;
-            for id in [&ids.signature, &ids.data_ref, &ids.signed_props, &ids.value] {
-                clash |= doc.find_by_id(id)?.is_some();
+            if let Some(doc) = doc {
+                for id in [
+                    &ids.signature,
+                    &ids.data_ref,
+                    &ids.signed_props,
+                    &ids.value,
+                    &ids.object,
+                ] {
+                    clash |= doc.find_by_id(id)?.is_some();
+                }
             }
             if !clash {
                 return Ok(ids);
@@ -93,7 +118,7 @@ impl Ids {
     }
 }
 
-fn b64(bytes: &[u8]) -> String {
+pub(crate) fn b64(bytes: &[u8]) -> String {
     Base64::encode_string(bytes)
 }
 
@@ -109,9 +134,13 @@ struct Template {
     ids: Ids,
     signature_method: &'static str,
     digest: DigestAlgorithm,
+    /// `URI` and `ds:Transforms` of the data Reference.
+    data_uri: String,
+    data_transforms: &'static str,
     data_digest: String,
     key_info: String,
     object: String,
+    standalone: bool,
 }
 
 impl Template {
@@ -121,9 +150,7 @@ impl Template {
             "<ds:SignedInfo>\
              <ds:CanonicalizationMethod Algorithm=\"{EXC_C14N}\"></ds:CanonicalizationMethod>\
              <ds:SignatureMethod Algorithm=\"{sm}\"></ds:SignatureMethod>\
-             <ds:Reference Id=\"{rid}\" URI=\"\"><ds:Transforms>\
-             <ds:Transform Algorithm=\"{ENVELOPED}\"></ds:Transform>\
-             <ds:Transform Algorithm=\"{EXC_C14N}\"></ds:Transform></ds:Transforms>\
+             <ds:Reference Id=\"{rid}\" URI=\"{uri}\">{tr}\
              {dm}<ds:DigestValue>{dd}</ds:DigestValue></ds:Reference>\
              <ds:Reference Type=\"{SIGNED_PROPERTIES_TYPE}\" URI=\"#{pid}\"><ds:Transforms>\
              <ds:Transform Algorithm=\"{EXC_C14N}\"></ds:Transform></ds:Transforms>\
@@ -131,6 +158,8 @@ impl Template {
              </ds:SignedInfo>",
             sm = self.signature_method,
             rid = self.ids.data_ref,
+            uri = self.data_uri,
+            tr = self.data_transforms,
             dd = self.data_digest,
             pid = self.ids.signed_props,
         )
@@ -146,7 +175,8 @@ impl Template {
     /// `(head, tail)` around the SignatureValue content.
     fn split(&self, props_digest: &str) -> (String, String) {
         let head = format!(
-            "{}{}<ds:SignatureValue Id=\"{}\">",
+            "{}{}{}<ds:SignatureValue Id=\"{}\">",
+            if self.standalone { DECLARATION } else { "" },
             self.open(),
             self.signed_info(props_digest),
             self.ids.value
@@ -198,16 +228,123 @@ fn signing_certificate_v2(
     ))
 }
 
-/// Stage 1: parses the document, digests it and builds the SignedInfo to be signed.
+/// The data Reference's URI and transforms, and what is known about the data.
+struct DataObject {
+    uri: String,
+    transforms: &'static str,
+    /// For enveloped and enveloping: the parsed document (Id clashes, insertion point).
+    doc: Option<Document>,
+    /// For enveloping: the `ds:Object` that carries the document element.
+    embedded: Option<String>,
+    /// For enveloped and detached: the digest of the data (after the transforms).
+    digest: Option<Digest>,
+    mime: &'static str,
+}
+
+fn guess_mime(data: &[u8], parsed: bool) -> &'static str {
+    if parsed {
+        "text/xml"
+    } else if data.starts_with(b"%PDF-") {
+        "application/pdf"
+    } else {
+        "application/octet-stream"
+    }
+}
+
+fn data_object(
+    data: &[u8],
+    packaging: &Packaging,
+    digest: DigestAlgorithm,
+) -> Result<DataObject, XadesError> {
+    match packaging {
+        Packaging::Enveloped => {
+            let doc = Document::parse(data)?;
+            check_encoding(&doc)?;
+            // The enveloped-signature transform removes the signature, which does not
+            // exist yet: the reference covers the original document as it is.
+            let mut canonical = Vec::new();
+            canonicalize_excluding(&doc, None, None, &exclusive(), &mut canonical)?;
+            Ok(DataObject {
+                uri: String::new(),
+                transforms: ENVELOPED_TRANSFORMS,
+                digest: Some(Digest::compute(digest, &canonical)),
+                doc: Some(doc),
+                embedded: None,
+                mime: "text/xml",
+            })
+        }
+        Packaging::Enveloping => {
+            let doc = Document::parse(data)?;
+            // The document element in canonical form (UTF-8, namespaces in scope made
+            // explicit, comments kept): well-formed wherever it is placed.
+            let mut content = Vec::new();
+            canonicalize(
+                &doc,
+                Some(doc.root()),
+                &C14nMethod::Inclusive10 { comments: true },
+                &mut content,
+            )?;
+            let content = String::from_utf8(content).map_err(|_| {
+                XadesError::Unsupported("internal: canonical form not UTF-8".into())
+            })?;
+            Ok(DataObject {
+                uri: String::new(),
+                transforms: EXCLUSIVE_TRANSFORM,
+                digest: None,
+                doc: Some(doc),
+                embedded: Some(content),
+                mime: "text/xml",
+            })
+        }
+        Packaging::Detached { uri } => {
+            check_relative_uri(uri)?;
+            Ok(DataObject {
+                uri: escape(uri),
+                transforms: "",
+                digest: Some(Digest::compute(digest, data)),
+                mime: guess_mime(data, Document::parse(data).is_ok()),
+                doc: None,
+                embedded: None,
+            })
+        }
+    }
+}
+
+const ENVELOPED_TRANSFORMS: &str = "<ds:Transforms>\
+    <ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"></ds:Transform>\
+    <ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:Transform>\
+    </ds:Transforms>";
+const EXCLUSIVE_TRANSFORM: &str = "<ds:Transforms>\
+    <ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:Transform>\
+    </ds:Transforms>";
+
+/// A detached Reference names its data by a plain relative path: no scheme, no query or
+/// fragment, no absolute path, no `..` — so that a validator resolves it next to the
+/// signature and nowhere else.
+pub fn check_relative_uri(uri: &str) -> Result<(), XadesError> {
+    let bad = uri.is_empty()
+        || uri.starts_with('/')
+        || uri.contains(['\\', ':', '?', '#', '%'])
+        || uri
+            .split('/')
+            .any(|seg| seg == ".." || seg == "." || seg.is_empty())
+        || uri.chars().any(|c| c.is_control() || c == ' ');
+    if bad {
+        return Err(XadesError::Options(format!(
+            "detached data must be named by a plain relative path (no scheme, '..', \
+             spaces or '%'), not `{uri}`"
+        )));
+    }
+    Ok(())
+}
+
+/// Stage 1: parses the document (or reads the detached data), digests it and builds the
+/// SignedInfo to be signed.
 pub fn prepare(
-    xml: &[u8],
+    data: &[u8],
     description: &SignerDescription,
     options: &XadesOptions,
 ) -> Result<Prepared, XadesError> {
-    let Packaging::Enveloped = options.packaging;
-    let doc = Document::parse(xml)?;
-    check_encoding(&doc)?;
-    let insertion = find_insertion(xml, &doc)?;
     let algorithm = description
         .choose_algorithm(options.digest, options.rsa_pss)
         .map_err(XadesError::Options)?;
@@ -216,18 +353,25 @@ pub fn prepare(
         .ok_or_else(|| XadesError::Options(format!("no XMLDSig URI for {algorithm}")))?;
     let time = UtcTime::from_system_time(options.signing_time)
         .ok_or_else(|| XadesError::Options("signing time out of range".into()))?;
-
-    // The enveloped-signature transform removes the signature, which does not exist yet:
-    // the reference covers the original document as it is.
-    let mut canonical = Vec::new();
-    canonicalize_excluding(&doc, None, None, &exclusive(), &mut canonical)?;
-    let data_digest = Digest::compute(digest, &canonical);
+    let object = data_object(data, &options.packaging, digest)?;
+    let layout = match (&options.packaging, &object.doc) {
+        (Packaging::Enveloped, Some(doc)) => Layout::Splice {
+            insertion: find_insertion(data, doc)?,
+            original_len: data.len(),
+        },
+        _ => Layout::Standalone,
+    };
 
     let chain = description.chain.clone();
-    let mut seed = data_digest.as_bytes().to_vec();
+    let mut seed = object
+        .digest
+        .as_ref()
+        .map_or_else(|| Digest::compute(digest, data), Clone::clone)
+        .as_bytes()
+        .to_vec();
     seed.extend_from_slice(time.to_xml_datetime().as_bytes());
     seed.extend_from_slice(chain.signing_cert().der());
-    let ids = Ids::new(&doc, &seed)?;
+    let ids = Ids::new(object.doc.as_ref(), &seed)?;
 
     let key_info = format!(
         "<ds:KeyInfo><ds:X509Data>{}</ds:X509Data></ds:KeyInfo>",
@@ -237,8 +381,14 @@ pub fn prepare(
             .map(|c| format!("<ds:X509Certificate>{}</ds:X509Certificate>", b64(c.der())))
             .collect::<String>()
     );
-    let object = format!(
-        "<ds:Object><xades:QualifyingProperties Target=\"#{sig}\">\
+    let mime = options.mime_type.as_deref().unwrap_or(object.mime);
+    let embedded = object
+        .embedded
+        .as_ref()
+        .map(|content| format!("<ds:Object Id=\"{}\">{content}</ds:Object>", ids.object))
+        .unwrap_or_default();
+    let qualifying = format!(
+        "{embedded}<ds:Object><xades:QualifyingProperties Target=\"#{sig}\">\
          <xades:SignedProperties Id=\"{sp}\"><xades:SignedSignatureProperties>\
          <xades:SigningTime>{time}</xades:SigningTime>{scv2}</xades:SignedSignatureProperties>\
          <xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference=\"#{rid}\">\
@@ -250,16 +400,33 @@ pub fn prepare(
         time = time.to_xml_datetime(),
         scv2 = signing_certificate_v2(&chain, digest)?,
         rid = ids.data_ref,
-        mime = escape(&options.mime_type),
+        mime = escape(mime),
     );
-    let template = Template {
+    let data_uri = match &options.packaging {
+        Packaging::Enveloping => format!("#{}", ids.object),
+        _ => object.uri.clone(),
+    };
+    let mut template = Template {
         signature_method,
         digest,
-        data_digest: b64(data_digest.as_bytes()),
+        data_uri,
+        data_transforms: object.transforms,
+        data_digest: object
+            .digest
+            .as_ref()
+            .map(|d| b64(d.as_bytes()))
+            .unwrap_or_default(),
         key_info,
-        object,
+        object: qualifying,
+        standalone: matches!(layout, Layout::Standalone),
         ids,
     };
+    if object.embedded.is_some() {
+        // Exclusive C14N of the carrying ds:Object depends only on the Object itself.
+        let object_id = template.ids.object.clone();
+        let canonical = template.canonical_element("", |d| Ok(d.find_by_id(&object_id)?))?;
+        template.data_digest = b64(Digest::compute(digest, &canonical).as_bytes());
+    }
 
     let props_id = template.ids.signed_props.clone();
     let props = template.canonical_element("", |d| Ok(d.find_by_id(&props_id)?))?;
@@ -272,13 +439,13 @@ pub fn prepare(
     let to_sign = Digest::compute(digest, &signed_info);
     let (head, tail) = template.split(&props_digest);
     Ok(Prepared {
-        original: xml.to_vec(),
-        insertion,
+        layout,
         head,
         tail,
         chain,
         algorithm,
         to_sign,
+        signature_id: template.ids.signature,
     })
 }
 
@@ -293,16 +460,33 @@ impl Prepared {
         self.algorithm
     }
 
-    /// Byte range `(start, end)` of the original document that the signature replaces
-    /// (empty unless the document element was self-closed): every byte before `start`
-    /// and from `end` on is kept as it was.
-    pub fn insertion_range(&self) -> (usize, usize) {
-        (self.insertion.prefix_end, self.insertion.suffix_start)
+    /// The `Id` of the `ds:Signature` being made.
+    pub fn signature_id(&self) -> &str {
+        &self.signature_id
+    }
+
+    /// For enveloped signatures, the byte range `(start, end)` of the original document
+    /// that the signature replaces (empty unless the document element was self-closed):
+    /// every byte before `start` and from `end` on is kept as it was. `None` when the
+    /// signature is a document of its own (enveloping, detached).
+    pub fn insertion_range(&self) -> Option<(usize, usize)> {
+        match &self.layout {
+            Layout::Splice { insertion, .. } => {
+                Some((insertion.prefix_end, insertion.suffix_start))
+            }
+            Layout::Standalone => None,
+        }
     }
 
     /// Stage 2: verifies `value` against the signing certificate, converts ECDSA to
-    /// `r‖s` and returns the signed document.
-    pub fn finish(&self, value: &SignatureValue) -> Result<Vec<u8>, XadesError> {
+    /// `r‖s` and writes the signed document to `out`. `original` is the document given
+    /// to [`prepare`] for enveloped signatures (it is not read otherwise).
+    pub fn write_signed(
+        &self,
+        original: &[u8],
+        value: &SignatureValue,
+        out: &mut dyn Write,
+    ) -> Result<(), XadesError> {
         let cert = self.chain.signing_cert();
         let cms = value
             .to_cms()
@@ -316,38 +500,69 @@ impl Prepared {
         let raw = value
             .to_xmldsig(field_len)
             .ok_or(shomei_core::verify::VerifyError::Invalid)?;
-        let prefix = self.original.get(..self.insertion.prefix_end);
-        let suffix = self.original.get(self.insertion.suffix_start..);
-        let (Some(prefix), Some(suffix)) = (prefix, suffix) else {
-            return Err(XadesError::Unsupported(
-                "internal: insertion point out of range".into(),
-            ));
-        };
         let value_b64 = b64(&raw);
-        let mut out = Vec::with_capacity(
-            self.original.len() + self.head.len() + self.tail.len() + value_b64.len() + 64,
-        );
-        out.extend_from_slice(prefix);
-        out.extend_from_slice(self.insertion.open.as_bytes());
-        out.extend_from_slice(self.head.as_bytes());
-        out.extend_from_slice(value_b64.as_bytes());
-        out.extend_from_slice(self.tail.as_bytes());
-        out.extend_from_slice(self.insertion.close.as_bytes());
-        out.extend_from_slice(suffix);
+        let signature = [
+            self.head.as_bytes(),
+            value_b64.as_bytes(),
+            self.tail.as_bytes(),
+        ];
+        match &self.layout {
+            Layout::Standalone => {
+                for part in signature {
+                    out.write_all(part)?;
+                }
+            }
+            Layout::Splice {
+                insertion,
+                original_len,
+            } => {
+                if original.len() != *original_len {
+                    return Err(XadesError::Options(
+                        "finish was given another document than prepare".into(),
+                    ));
+                }
+                let prefix = original.get(..insertion.prefix_end);
+                let suffix = original.get(insertion.suffix_start..);
+                let (Some(prefix), Some(suffix)) = (prefix, suffix) else {
+                    return Err(XadesError::Unsupported(
+                        "internal: insertion point out of range".into(),
+                    ));
+                };
+                out.write_all(prefix)?;
+                out.write_all(insertion.open.as_bytes())?;
+                for part in signature {
+                    out.write_all(part)?;
+                }
+                out.write_all(insertion.close.as_bytes())?;
+                out.write_all(suffix)?;
+            }
+        }
+        Ok(())
+    }
+
+    /// [`Prepared::write_signed`] into a buffer.
+    pub fn finish(&self, original: &[u8], value: &SignatureValue) -> Result<Vec<u8>, XadesError> {
+        let extra = self.head.len() + self.tail.len() + 1024;
+        let mut out = Vec::with_capacity(match self.layout {
+            Layout::Splice { original_len, .. } => original_len + extra,
+            Layout::Standalone => extra,
+        });
+        self.write_signed(original, value, &mut out)?;
         Ok(out)
     }
 }
 
-/// Runs every stage: describe the signer, prepare, sign remotely, finish.
+/// Signs at B-B: describe the signer, prepare, sign remotely, finish. For the higher
+/// levels see [`crate::sign_xml_at_level`].
 pub async fn sign_xml(
     signer: &dyn RemoteSigner,
-    xml: &[u8],
+    data: &[u8],
     options: &XadesOptions,
 ) -> Result<Vec<u8>, XadesError> {
     let description = signer.describe().await?;
-    let prepared = prepare(xml, &description, options)?;
+    let prepared = prepare(data, &description, options)?;
     let value = signer
         .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
         .await?;
-    prepared.finish(&value)
+    prepared.finish(data, &value)
 }

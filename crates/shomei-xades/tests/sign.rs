@@ -5,37 +5,13 @@
 use shomei_core::{
     Digest, RemoteSigner, SignatureAlgorithm, SignatureValue, SignerDescription, SignerError,
 };
-use shomei_test_support::paths::{pki_dir, shared_fixtures};
+mod common;
+
+use common::{options, xmlsec1_verify};
+use shomei_test_support::paths::shared_fixtures;
 use shomei_test_support::signers::test_signer;
 use shomei_xades::{prepare, sign_xml, XadesError, XadesOptions};
 use std::path::Path;
-use std::process::Command;
-
-fn options() -> XadesOptions {
-    XadesOptions::new(shomei_core::FixedClock::at_unix(1_700_000_000).0)
-}
-
-/// Runs xmlsec1 on `signed`; panics (test fails) when xmlsec1 is missing.
-fn xmlsec1_verify(signed: &[u8]) -> (bool, String) {
-    let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("signed.xml");
-    std::fs::write(&path, signed).unwrap();
-    let pki = pki_dir();
-    let out = Command::new("xmlsec1")
-        .arg("--verify")
-        .args(["--enabled-key-data", "x509"])
-        .arg("--trusted-pem")
-        .arg(pki.join("root.cert.pem"))
-        .arg("--untrusted-pem")
-        .arg(pki.join("intermediate.cert.pem"))
-        .arg(&path)
-        .output()
-        .expect("xmlsec1 must be installed (apt-get install xmlsec1)");
-    (
-        out.status.success(),
-        String::from_utf8_lossy(&out.stderr).into_owned(),
-    )
-}
 
 /// The output is the original with one insertion before the root's end tag.
 fn assert_only_inserted(original: &[u8], signed: &[u8]) {
@@ -253,5 +229,10 @@ async fn staged_pipeline_is_deterministic_and_resumable() {
         .await
         .unwrap();
     // RSA PKCS#1 v1.5 is deterministic: both stages produce the same document.
-    assert_eq!(a.finish(&value).unwrap(), b.finish(&value).unwrap());
+    let json = serde_json::to_string(&b).unwrap();
+    let restored: shomei_xades::Prepared = serde_json::from_str(&json).unwrap();
+    let signed = a.finish(SMALL.as_bytes(), &value).unwrap();
+    assert_eq!(signed, restored.finish(SMALL.as_bytes(), &value).unwrap());
+    // finish refuses another document than the one prepared.
+    assert!(a.finish(b"<other/>", &value).is_err());
 }

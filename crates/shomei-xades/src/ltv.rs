@@ -1,0 +1,901 @@
+//! Long-term levels (ETSI EN 319 132-1 6.3) for the signature being made and for XAdES
+//! signatures of any producer: B-T adds `xades:SignatureTimeStamp`, B-LT adds
+//! `xades:CertificateValues` and `xades:RevocationValues` (the signer's chain and the
+//! chains of the signature time-stamps), B-LTA adds `xades141:ArchiveTimeStamp` followed
+//! by `xades141:TimeStampValidationData` for the archive time-stamp's own chain.
+//!
+//! New properties are spliced into the original bytes before the end tag of
+//! `xades:UnsignedSignatureProperties` (created if missing); nothing else of the
+//! document changes. Each new element declares the namespaces it uses, so the prefixes
+//! the producer chose do not matter. Time-stamps and revocation data come through
+//! traits; this module never opens a socket, and detached data is read only through the
+//! caller's [`DetachedResolver`].
+
+pub use crate::pipeline::check_relative_uri;
+use crate::pipeline::{b64, exclusive};
+use crate::uris::{DS_NS, ENVELOPED, XADES_NS};
+use crate::XadesError;
+use base64ct::{Base64, Encoding};
+use shomei_core::chain::ChainCert;
+use shomei_core::{Digest, DigestAlgorithm, Level};
+use shomei_revocation::{add_chain, LtvServices, Strictness, ValidationData};
+use shomei_tsp::TimestampToken;
+use shomei_xml::{canonicalize_excluding, C14nMethod, Document, NodeId, NodeKind};
+
+/// The XAdES 1.4.1 namespace (`ArchiveTimeStamp`, `TimeStampValidationData`).
+pub const XADES141_NS: &str = "http://uri.etsi.org/01903/v1.4.1#";
+/// The XPath filter transform.
+const XPATH: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
+
+/// Gives the bytes of detached data a signature names by relative URI. The caller
+/// decides where they may come from; the library never fetches anything itself.
+pub trait DetachedResolver: Send + Sync {
+    /// The bytes `uri` names.
+    fn resolve(&self, uri: &str) -> Result<Vec<u8>, XadesError>;
+}
+
+/// Refuses every detached reference (for documents whose references are all internal).
+#[derive(Debug, Clone, Copy, Default)]
+pub struct NoDetachedData;
+
+impl DetachedResolver for NoDetachedData {
+    fn resolve(&self, uri: &str) -> Result<Vec<u8>, XadesError> {
+        Err(XadesError::Options(format!(
+            "the signature refers to detached data `{uri}`, and no place to read it from \
+             was given"
+        )))
+    }
+}
+
+/// Detached data held in memory under one URI (the data just signed).
+#[derive(Debug, Clone)]
+pub struct InMemoryData {
+    /// The URI the signature uses.
+    pub uri: String,
+    /// The data.
+    pub data: Vec<u8>,
+}
+
+impl DetachedResolver for InMemoryData {
+    fn resolve(&self, uri: &str) -> Result<Vec<u8>, XadesError> {
+        if uri == self.uri {
+            Ok(self.data.clone())
+        } else {
+            NoDetachedData.resolve(uri)
+        }
+    }
+}
+
+/// The result of an extension.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Extension {
+    /// The whole extended document.
+    pub bytes: Vec<u8>,
+    /// What was added, in order (empty when the document already had the level).
+    pub steps: Vec<String>,
+    /// Gaps that did not stop the extension ([`Strictness::Existing`] only).
+    pub warnings: Vec<String>,
+}
+
+fn element_named(doc: &Document, id: NodeId, ns: &str, local: &str) -> bool {
+    matches!(doc.kind(id), Some(NodeKind::Element { namespace: Some(n), local_name, .. })
+        if n == ns && local_name == local)
+}
+
+fn children_named<'d>(
+    doc: &'d Document,
+    parent: NodeId,
+    ns: &'d str,
+    local: &'d str,
+) -> impl Iterator<Item = NodeId> + 'd {
+    doc.children(parent)
+        .filter(move |c| element_named(doc, *c, ns, local))
+}
+
+fn child(doc: &Document, parent: NodeId, ns: &str, local: &str) -> Option<NodeId> {
+    children_named(doc, parent, ns, local).next()
+}
+
+fn element_children(doc: &Document, parent: NodeId) -> impl Iterator<Item = NodeId> + '_ {
+    doc.children(parent)
+        .filter(move |c| matches!(doc.kind(*c), Some(NodeKind::Element { .. })))
+}
+
+fn descendants_named<'d>(
+    doc: &'d Document,
+    top: NodeId,
+    ns: &'d str,
+    local: &'d str,
+) -> impl Iterator<Item = NodeId> + 'd {
+    doc.descendants(top)
+        .into_iter()
+        .filter(move |c| element_named(doc, *c, ns, local))
+}
+
+fn decode_b64(doc: &Document, id: NodeId) -> Result<Vec<u8>, XadesError> {
+    let text: String = doc
+        .text_content(id)
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    Base64::decode_vec(&text)
+        .map_err(|_| XadesError::Unsupported("malformed base64 in the signature".into()))
+}
+
+/// One XAdES signature of a document: the `ds:Signature` and its
+/// `xades:QualifyingProperties`.
+#[derive(Debug, Clone, Copy)]
+struct Located {
+    sig: NodeId,
+    qp: NodeId,
+}
+
+/// Every `ds:Signature` with XAdES qualifying properties, in document order.
+fn xades_signatures(doc: &Document) -> Vec<Located> {
+    doc.elements_by_name(Some(DS_NS), "Signature")
+        .into_iter()
+        .filter_map(|sig| {
+            children_named(doc, sig, DS_NS, "Object")
+                .find_map(|o| child(doc, o, XADES_NS, "QualifyingProperties"))
+                .map(|qp| Located { sig, qp })
+        })
+        .collect()
+}
+
+impl Located {
+    fn usp(&self, doc: &Document) -> Option<NodeId> {
+        child(doc, self.qp, XADES_NS, "UnsignedProperties")
+            .and_then(|up| child(doc, up, XADES_NS, "UnsignedSignatureProperties"))
+    }
+
+    fn properties<'d>(&self, doc: &'d Document, ns: &'d str, local: &'d str) -> Vec<NodeId> {
+        self.usp(doc)
+            .map(|usp| children_named(doc, usp, ns, local).collect())
+            .unwrap_or_default()
+    }
+
+    fn signature_value(&self, doc: &Document) -> Result<NodeId, XadesError> {
+        child(doc, self.sig, DS_NS, "SignatureValue")
+            .ok_or_else(|| XadesError::Unsupported("ds:Signature without SignatureValue".into()))
+    }
+
+    /// A short, stable seed for the Ids of new properties.
+    fn seed(&self, doc: &Document) -> String {
+        let value = self
+            .signature_value(doc)
+            .map(|v| doc.text_content(v))
+            .unwrap_or_default();
+        Digest::compute(DigestAlgorithm::Sha256, value.as_bytes()).to_hex()
+    }
+
+    /// Certificates in `ds:KeyInfo` (in order).
+    fn key_info_certs(&self, doc: &Document) -> Result<Vec<ChainCert>, XadesError> {
+        let mut out = Vec::new();
+        if let Some(ki) = child(doc, self.sig, DS_NS, "KeyInfo") {
+            for c in descendants_named(doc, ki, DS_NS, "X509Certificate") {
+                out.push(ChainCert::from_der(&decode_b64(doc, c)?)?);
+            }
+        }
+        Ok(out)
+    }
+
+    /// Every certificate, OCSP response and CRL already stored in the signature.
+    fn present(&self, doc: &Document) -> Result<ValidationData, XadesError> {
+        let mut present = ValidationData::default();
+        for c in self.key_info_certs(doc)? {
+            present.certs.push(c.der().to_vec());
+        }
+        if let Some(usp) = self.usp(doc) {
+            for (local, list) in [
+                ("EncapsulatedX509Certificate", &mut present.certs),
+                ("EncapsulatedOCSPValue", &mut present.ocsps),
+                ("EncapsulatedCRLValue", &mut present.crls),
+            ] {
+                for e in descendants_named(doc, usp, XADES_NS, local) {
+                    list.push(decode_b64(doc, e)?);
+                }
+            }
+        }
+        Ok(present)
+    }
+
+    /// The signing certificate: the embedded certificate whose digest the
+    /// `SigningCertificateV2` (or v1) property names; else the first in `ds:KeyInfo`.
+    fn signer(&self, doc: &Document, pool: &[ChainCert]) -> Option<ChainCert> {
+        let named = doc
+            .descendants(self.qp)
+            .into_iter()
+            .filter(|n| element_named(doc, *n, XADES_NS, "CertDigest"))
+            .filter_map(|cd| {
+                let method = child(doc, cd, DS_NS, "DigestMethod")?;
+                let alg = digest_from_uri(doc.attribute(method, None, "Algorithm")?)?;
+                let value = decode_b64(doc, child(doc, cd, DS_NS, "DigestValue")?).ok()?;
+                pool.iter()
+                    .find(|c| Digest::compute(alg, c.der()).as_bytes() == value.as_slice())
+                    .cloned()
+            })
+            .next();
+        named.or_else(|| pool.first().cloned())
+    }
+
+    /// TSA certificates and embedded certificates of every time-stamp in `names`.
+    fn timestamp_tokens(
+        &self,
+        doc: &Document,
+        ns: &str,
+        local: &str,
+    ) -> Result<Vec<TimestampToken>, XadesError> {
+        let mut out = Vec::new();
+        for ts in self.properties(doc, ns, local) {
+            let Some(enc) = child(doc, ts, XADES_NS, "EncapsulatedTimeStamp") else {
+                continue;
+            };
+            out.push(TimestampToken::from_der(&decode_b64(doc, enc)?)?);
+        }
+        Ok(out)
+    }
+}
+
+fn digest_from_uri(uri: &str) -> Option<DigestAlgorithm> {
+    [
+        DigestAlgorithm::Sha256,
+        DigestAlgorithm::Sha384,
+        DigestAlgorithm::Sha512,
+    ]
+    .into_iter()
+    .find(|d| crate::uris::digest_uri(*d) == uri)
+}
+
+fn canonical(doc: &Document, node: NodeId, method: &C14nMethod) -> Result<Vec<u8>, XadesError> {
+    let mut out = Vec::new();
+    canonicalize_excluding(doc, Some(node), None, method, &mut out)?;
+    Ok(out)
+}
+
+/// The same method without comments: a same-document URI selects a node-set without
+/// comments (XMLDSig 4.4.3.3), whatever the later canonicalization.
+fn without_comments(method: C14nMethod) -> C14nMethod {
+    match method {
+        C14nMethod::Inclusive10 { .. } => C14nMethod::Inclusive10 { comments: false },
+        C14nMethod::Inclusive11 { .. } => C14nMethod::Inclusive11 { comments: false },
+        C14nMethod::Exclusive {
+            inclusive_prefixes, ..
+        } => C14nMethod::Exclusive {
+            comments: false,
+            inclusive_prefixes,
+        },
+        other => other,
+    }
+}
+
+/// What a Reference yields while its transforms are applied.
+enum RefData {
+    /// A node-set: the whole document or a subtree, possibly minus a signature.
+    Nodes {
+        subtree: Option<NodeId>,
+        exclude: Option<NodeId>,
+    },
+    Octets(Vec<u8>),
+}
+
+fn transform_method(doc: &Document, t: NodeId, uri: &str) -> Option<C14nMethod> {
+    let method = C14nMethod::from_uri(uri)?;
+    Some(match method {
+        C14nMethod::Exclusive { comments, .. } => {
+            let prefixes = doc
+                .children(t)
+                .find(|c| {
+                    matches!(doc.kind(*c), Some(NodeKind::Element { local_name, .. })
+                        if local_name == "InclusiveNamespaces")
+                })
+                .and_then(|c| doc.attribute(c, None, "PrefixList"))
+                .map(|l| l.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default();
+            C14nMethod::Exclusive {
+                comments,
+                inclusive_prefixes: prefixes,
+            }
+        }
+        other => other,
+    })
+}
+
+/// The octets of one Reference after its transforms, as the archive time-stamp covers
+/// them (EN 319 132-1 5.5.2.2): a final node-set is canonicalized with `method`.
+fn reference_octets(
+    doc: &Document,
+    sig: NodeId,
+    reference: NodeId,
+    resolver: &dyn DetachedResolver,
+    method: &C14nMethod,
+) -> Result<Vec<u8>, XadesError> {
+    let uri = doc.attribute(reference, None, "URI").unwrap_or("");
+    let mut data = if uri.is_empty() {
+        RefData::Nodes {
+            subtree: None,
+            exclude: None,
+        }
+    } else if let Some(frag) = uri.strip_prefix('#') {
+        let id = frag
+            .strip_prefix("xpointer(id('")
+            .and_then(|r| r.strip_suffix("'))"))
+            .unwrap_or(frag);
+        let node = doc.find_by_id(id)?.ok_or_else(|| {
+            XadesError::Unsupported(format!("reference {uri}: no element with that Id"))
+        })?;
+        RefData::Nodes {
+            subtree: Some(node),
+            exclude: None,
+        }
+    } else {
+        RefData::Octets(resolver.resolve(uri)?)
+    };
+    let transforms: Vec<NodeId> = child(doc, reference, DS_NS, "Transforms")
+        .map(|ts| children_named(doc, ts, DS_NS, "Transform").collect())
+        .unwrap_or_default();
+    for t in transforms {
+        let alg = doc.attribute(t, None, "Algorithm").unwrap_or("");
+        data = match (alg, data) {
+            (ENVELOPED, RefData::Nodes { subtree, .. }) => RefData::Nodes {
+                subtree,
+                exclude: Some(sig),
+            },
+            (XPATH, RefData::Nodes { subtree, .. }) => {
+                let expr: String = doc
+                    .text_content(t)
+                    .chars()
+                    .filter(|c| !c.is_whitespace())
+                    .collect();
+                let only_signature = expr.starts_with("not(ancestor-or-self::")
+                    && expr.ends_with(":Signature)")
+                    && doc.elements_by_name(Some(DS_NS), "Signature").len() == 1;
+                if !only_signature {
+                    return Err(XadesError::Unsupported(format!(
+                        "XPath transform `{expr}` (only the filter that removes the one \
+                         signature of the document is supported)"
+                    )));
+                }
+                RefData::Nodes {
+                    subtree,
+                    exclude: Some(sig),
+                }
+            }
+            (alg, data) => {
+                let Some(m) = transform_method(doc, t, alg) else {
+                    return Err(XadesError::Unsupported(format!("transform {alg}")));
+                };
+                let mut out = Vec::new();
+                match data {
+                    RefData::Nodes { subtree, exclude } => canonicalize_excluding(
+                        doc,
+                        subtree,
+                        exclude,
+                        &without_comments(m),
+                        &mut out,
+                    )?,
+                    RefData::Octets(bytes) => {
+                        let parsed = Document::parse(&bytes)?;
+                        canonicalize_excluding(&parsed, None, None, &m, &mut out)?
+                    }
+                }
+                RefData::Octets(out)
+            }
+        };
+    }
+    Ok(match data {
+        RefData::Octets(o) => o,
+        RefData::Nodes { subtree, exclude } => {
+            let mut out = Vec::new();
+            canonicalize_excluding(
+                doc,
+                subtree,
+                exclude,
+                &without_comments(method.clone()),
+                &mut out,
+            )?;
+            out
+        }
+    })
+}
+
+/// The input of a new archive time-stamp (EN 319 132-1 5.5.2, the ArchiveTimeStamp to
+/// be appended as the last unsigned signature property): the references' data, the
+/// canonical SignedInfo, SignatureValue and KeyInfo, every unsigned signature property,
+/// and every ds:Object except the one with the qualifying properties.
+fn archive_input(
+    doc: &Document,
+    at: Located,
+    resolver: &dyn DetachedResolver,
+) -> Result<Vec<u8>, XadesError> {
+    let method = exclusive();
+    let mut out = Vec::new();
+    let signed_info = child(doc, at.sig, DS_NS, "SignedInfo")
+        .ok_or_else(|| XadesError::Unsupported("ds:Signature without SignedInfo".into()))?;
+    for r in children_named(doc, signed_info, DS_NS, "Reference") {
+        out.extend(reference_octets(doc, at.sig, r, resolver, &method)?);
+    }
+    for name in ["SignedInfo", "SignatureValue", "KeyInfo"] {
+        if let Some(e) = child(doc, at.sig, DS_NS, name) {
+            out.extend(canonical(doc, e, &method)?);
+        }
+    }
+    if let Some(usp) = at.usp(doc) {
+        for p in element_children(doc, usp) {
+            out.extend(canonical(doc, p, &method)?);
+        }
+    }
+    for o in children_named(doc, at.sig, DS_NS, "Object") {
+        if child(doc, o, XADES_NS, "QualifyingProperties").is_none() {
+            out.extend(canonical(doc, o, &method)?);
+        }
+    }
+    Ok(out)
+}
+
+fn is_ascii_compatible(doc: &Document) -> bool {
+    doc.declared_encoding()
+        .is_none_or(|l| !l.to_ascii_lowercase().starts_with("utf-16"))
+}
+
+/// The byte offset of the end tag of `node` in `bytes` (the parse of which is `doc`).
+/// Counts the end tags with the same name; the caller checks the result by parsing it.
+fn end_tag_offset(bytes: &[u8], doc: &Document, node: NodeId) -> Result<usize, XadesError> {
+    let not_found =
+        || XadesError::Unsupported("could not locate the unsigned properties in the bytes".into());
+    let Some(NodeKind::Element {
+        prefix, local_name, ..
+    }) = doc.kind(node)
+    else {
+        return Err(not_found());
+    };
+    let qname = match prefix {
+        Some(p) => format!("{p}:{local_name}"),
+        None => local_name.to_owned(),
+    };
+    if !qname.is_ascii() || !is_ascii_compatible(doc) {
+        return Err(XadesError::Unsupported(
+            "extending a signature in a UTF-16 document or with non-ASCII element names".into(),
+        ));
+    }
+    let same_name_before = doc
+        .descendants(doc.root())
+        .into_iter()
+        .take_while(|n| *n != node)
+        .filter(|n| {
+            matches!(doc.kind(*n), Some(NodeKind::Element { prefix: p, local_name: l, .. })
+                if p == prefix && l == local_name)
+        })
+        .count();
+    let needle = format!("</{qname}");
+    let mut seen = 0usize;
+    let mut from = 0usize;
+    while let Some(pos) = bytes.get(from..).and_then(|rest| {
+        rest.windows(needle.len())
+            .position(|w| w == needle.as_bytes())
+    }) {
+        let at = from + pos;
+        let next = bytes.get(at + needle.len()).copied();
+        if matches!(next, Some(b'>' | b' ' | b'\t' | b'\r' | b'\n')) {
+            if seen == same_name_before {
+                return Ok(at);
+            }
+            seen += 1;
+        }
+        from = at + needle.len();
+    }
+    Err(not_found())
+}
+
+/// Appends `fragment` (elements that declare their own namespaces; the first carries
+/// `Id="{id}"`) as the last unsigned signature properties of signature `index`.
+fn append_properties(
+    bytes: &[u8],
+    index: usize,
+    fragment: &str,
+    id: &str,
+) -> Result<Vec<u8>, XadesError> {
+    let doc = Document::parse(bytes)?;
+    let at = *xades_signatures(&doc)
+        .get(index)
+        .ok_or_else(|| XadesError::Unsupported("the signature disappeared".into()))?;
+    let (offset, text) = if let Some(usp) = at.usp(&doc) {
+        (end_tag_offset(bytes, &doc, usp)?, fragment.to_owned())
+    } else if child(&doc, at.qp, XADES_NS, "UnsignedProperties").is_some() {
+        return Err(XadesError::Unsupported(
+            "xades:UnsignedProperties without UnsignedSignatureProperties".into(),
+        ));
+    } else {
+        (
+            end_tag_offset(bytes, &doc, at.qp)?,
+            format!(
+                "<xades:UnsignedProperties xmlns:xades=\"{XADES_NS}\">\
+                 <xades:UnsignedSignatureProperties>{fragment}\
+                 </xades:UnsignedSignatureProperties></xades:UnsignedProperties>"
+            ),
+        )
+    };
+    let mut out = Vec::with_capacity(bytes.len() + text.len());
+    out.extend_from_slice(bytes.get(..offset).unwrap_or_default());
+    out.extend_from_slice(text.as_bytes());
+    out.extend_from_slice(bytes.get(offset..).unwrap_or_default());
+    // Check that the new element landed where it belongs.
+    let check = Document::parse(&out)?;
+    let placed = check.find_by_id(id)?.and_then(|n| check.parent(n));
+    let expected = xades_signatures(&check)
+        .get(index)
+        .and_then(|s| s.usp(&check));
+    if placed.is_none() || placed != expected {
+        return Err(XadesError::Unsupported(
+            "could not place the new unsigned properties".into(),
+        ));
+    }
+    Ok(out)
+}
+
+/// A fresh Id for a new property of the signature.
+fn new_id(doc: &Document, at: Located, kind: &str) -> Result<String, XadesError> {
+    let seed = at.seed(doc);
+    for n in 0u32..64 {
+        let h = Digest::compute(
+            DigestAlgorithm::Sha256,
+            format!("{seed}{kind}{n}").as_bytes(),
+        )
+        .to_hex();
+        let id = format!("id-{kind}-{}", h.get(..16).unwrap_or(&h));
+        if doc.find_by_id(&id)?.is_none() {
+            return Ok(id);
+        }
+    }
+    Err(XadesError::Unsupported("no free Id".into()))
+}
+
+fn timestamp_element(ns: &str, prefix: &str, local: &str, id: &str, token: &[u8]) -> String {
+    let exc = crate::uris::EXC_C14N;
+    let own = if prefix == "xades" {
+        String::new()
+    } else {
+        format!(" xmlns:{prefix}=\"{ns}\"")
+    };
+    format!(
+        "<{prefix}:{local}{own} xmlns:xades=\"{XADES_NS}\" \
+         xmlns:ds=\"{DS_NS}\" Id=\"{id}\"><ds:CanonicalizationMethod Algorithm=\"{exc}\">\
+         </ds:CanonicalizationMethod><xades:EncapsulatedTimeStamp>{}\
+         </xades:EncapsulatedTimeStamp></{prefix}:{local}>",
+        b64(token)
+    )
+}
+
+fn encapsulated(local: &str, items: &[Vec<u8>]) -> String {
+    items
+        .iter()
+        .map(|i| format!("<xades:{local}>{}</xades:{local}>", b64(i)))
+        .collect()
+}
+
+fn certificate_values(id: Option<&str>, certs: &[Vec<u8>], declare: bool) -> String {
+    format!(
+        "<xades:CertificateValues{}{}>{}</xades:CertificateValues>",
+        if declare {
+            format!(" xmlns:xades=\"{XADES_NS}\"")
+        } else {
+            String::new()
+        },
+        id.map(|i| format!(" Id=\"{i}\"")).unwrap_or_default(),
+        encapsulated("EncapsulatedX509Certificate", certs)
+    )
+}
+
+fn revocation_values(id: Option<&str>, data: &ValidationData, declare: bool) -> String {
+    let mut inner = String::new();
+    if !data.crls.is_empty() {
+        inner.push_str(&format!(
+            "<xades:CRLValues>{}</xades:CRLValues>",
+            encapsulated("EncapsulatedCRLValue", &data.crls)
+        ));
+    }
+    if !data.ocsps.is_empty() {
+        inner.push_str(&format!(
+            "<xades:OCSPValues>{}</xades:OCSPValues>",
+            encapsulated("EncapsulatedOCSPValue", &data.ocsps)
+        ));
+    }
+    format!(
+        "<xades:RevocationValues{}{}>{inner}</xades:RevocationValues>",
+        if declare {
+            format!(" xmlns:xades=\"{XADES_NS}\"")
+        } else {
+            String::new()
+        },
+        id.map(|i| format!(" Id=\"{i}\"")).unwrap_or_default(),
+    )
+}
+
+/// Which signatures to extend.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Target<'a> {
+    /// Every XAdES signature of the document.
+    All,
+    /// The `ds:Signature` with this `Id`.
+    Id(&'a str),
+}
+
+/// What the caller supplies besides the document.
+#[derive(Clone, Copy)]
+#[non_exhaustive]
+pub struct ExtendContext<'a> {
+    /// Time-stamping authority, revocation sources and clock.
+    pub services: LtvServices<'a>,
+    /// Where detached data comes from (for archive time-stamps).
+    pub resolver: &'a dyn DetachedResolver,
+    /// Extra certificates to complete chains with.
+    pub extra_certs: &'a [ChainCert],
+    /// How strictly certificate problems are treated.
+    pub strictness: Strictness,
+}
+
+impl<'a> ExtendContext<'a> {
+    /// A context for signatures already made by anyone ([`Strictness::Existing`], no
+    /// extra certificates).
+    pub fn new(services: LtvServices<'a>, resolver: &'a dyn DetachedResolver) -> Self {
+        Self {
+            services,
+            resolver,
+            extra_certs: &[],
+            strictness: Strictness::Existing,
+        }
+    }
+}
+
+/// Raises XAdES signatures of `xml` to `level` (B-T, B-LT or B-LTA). Properties already
+/// present are kept; at B-LTA a new archive time-stamp is added every time (renewal).
+pub async fn extend(
+    xml: &[u8],
+    level: Level,
+    target: Target<'_>,
+    cx: ExtendContext<'_>,
+) -> Result<Extension, XadesError> {
+    let doc = Document::parse(xml)?;
+    let all = xades_signatures(&doc);
+    let indexes: Vec<usize> = match target {
+        Target::All => (0..all.len()).collect(),
+        Target::Id(id) => all
+            .iter()
+            .position(|s| doc.attribute(s.sig, None, "Id") == Some(id))
+            .into_iter()
+            .collect(),
+    };
+    if indexes.is_empty() {
+        return Err(XadesError::Options(
+            "no XAdES signature (ds:Signature with xades:QualifyingProperties) found".into(),
+        ));
+    }
+    drop(doc);
+    let mut ext = Extension {
+        bytes: xml.to_vec(),
+        steps: Vec::new(),
+        warnings: Vec::new(),
+    };
+    for index in indexes {
+        extend_one(&mut ext, index, level, cx).await?;
+    }
+    Ok(ext)
+}
+
+async fn extend_one(
+    ext: &mut Extension,
+    index: usize,
+    level: Level,
+    cx: ExtendContext<'_>,
+) -> Result<(), XadesError> {
+    let tsa = cx.services.tsa;
+    let parse = |bytes: &[u8]| -> Result<(Document, Located), XadesError> {
+        let doc = Document::parse(bytes)?;
+        let at = *xades_signatures(&doc)
+            .get(index)
+            .ok_or_else(|| XadesError::Unsupported("the signature disappeared".into()))?;
+        Ok((doc, at))
+    };
+    let (doc, at) = parse(&ext.bytes)?;
+    let label = doc.attribute(at.sig, None, "Id").map_or_else(
+        || format!("signature {}", index + 1),
+        |i| format!("signature {i}"),
+    );
+
+    if level >= Level::BT
+        && at
+            .properties(&doc, XADES_NS, "SignatureTimeStamp")
+            .is_empty()
+    {
+        let value = canonical(&doc, at.signature_value(&doc)?, &exclusive())?;
+        let token = tsa
+            .timestamp(&Digest::compute(DigestAlgorithm::Sha256, &value))
+            .await?;
+        let id = new_id(&doc, at, "sigts")?;
+        let frag = timestamp_element(XADES_NS, "xades", "SignatureTimeStamp", &id, token.der());
+        ext.bytes = append_properties(&ext.bytes, index, &frag, &id)?;
+        ext.steps
+            .push(format!("{label}: signature time-stamp (B-T)"));
+    }
+
+    let (doc, at) = parse(&ext.bytes)?;
+    let has_lt = !at
+        .properties(&doc, XADES_NS, "CertificateValues")
+        .is_empty()
+        && !at.properties(&doc, XADES_NS, "RevocationValues").is_empty();
+    if level >= Level::BLT && !has_lt {
+        let key_info = at.key_info_certs(&doc)?;
+        let mut pool = key_info.clone();
+        pool.extend_from_slice(cx.extra_certs);
+        let signer = at.signer(&doc, &pool).ok_or_else(|| {
+            XadesError::Unsupported("the signing certificate is not in the signature".into())
+        })?;
+        let mut data = ValidationData::default();
+        let s = cx.services;
+        add_chain(
+            &mut data,
+            &signer,
+            &pool,
+            s.revocation,
+            s.clock,
+            cx.strictness,
+        )
+        .await?;
+        for token in at.timestamp_tokens(&doc, XADES_NS, "SignatureTimeStamp")? {
+            let mut tpool = token.certificates();
+            tpool.extend_from_slice(&pool);
+            if let Some(tsa_cert) = token.signer_cert_with(&tpool) {
+                add_chain(
+                    &mut data,
+                    &tsa_cert,
+                    &tpool,
+                    s.revocation,
+                    s.clock,
+                    cx.strictness,
+                )
+                .await?;
+            }
+        }
+        ext.warnings.append(&mut data.warnings);
+        let present = at.present(&doc)?;
+        let certs = data.without(&present).certs;
+        let cv_id = new_id(&doc, at, "certs")?;
+        let frag = certificate_values(Some(&cv_id), &certs, true);
+        ext.bytes = append_properties(&ext.bytes, index, &frag, &cv_id)?;
+        let (doc, at) = parse(&ext.bytes)?;
+        let rv_id = new_id(&doc, at, "revocation")?;
+        let frag = revocation_values(Some(&rv_id), &data, true);
+        ext.bytes = append_properties(&ext.bytes, index, &frag, &rv_id)?;
+        ext.steps.push(format!(
+            "{label}: {} certificates, {} OCSP responses, {} CRLs (B-LT)",
+            certs.len(),
+            data.ocsps.len(),
+            data.crls.len()
+        ));
+    }
+
+    if level == Level::BLTA {
+        let (doc, at) = parse(&ext.bytes)?;
+        let input = archive_input(&doc, at, cx.resolver)?;
+        let token = tsa
+            .timestamp(&Digest::compute(DigestAlgorithm::Sha256, &input))
+            .await?;
+        let id = new_id(&doc, at, "archivets")?;
+        let frag = timestamp_element(
+            XADES141_NS,
+            "xades141",
+            "ArchiveTimeStamp",
+            &id,
+            token.der(),
+        );
+        ext.bytes = append_properties(&ext.bytes, index, &frag, &id)?;
+        ext.steps
+            .push(format!("{label}: archive time-stamp (B-LTA)"));
+
+        // Validation data for the archive time-stamp itself, after it.
+        let (doc, at) = parse(&ext.bytes)?;
+        let mut pool = token.certificates();
+        pool.extend(at.key_info_certs(&doc)?);
+        pool.extend_from_slice(cx.extra_certs);
+        if let Some(tsa_cert) = token.signer_cert_with(&pool) {
+            let mut data = ValidationData::default();
+            let s = cx.services;
+            add_chain(
+                &mut data,
+                &tsa_cert,
+                &pool,
+                s.revocation,
+                s.clock,
+                Strictness::Existing,
+            )
+            .await?;
+            ext.warnings.append(&mut data.warnings);
+            let new = data.without(&at.present(&doc)?);
+            if !new.is_empty() {
+                let id = new_id(&doc, at, "tsvd")?;
+                let mut inner = String::new();
+                if !new.certs.is_empty() {
+                    inner.push_str(&certificate_values(None, &new.certs, false));
+                }
+                if !new.ocsps.is_empty() || !new.crls.is_empty() {
+                    inner.push_str(&revocation_values(None, &new, false));
+                }
+                let frag = format!(
+                    "<xades141:TimeStampValidationData xmlns:xades141=\"{XADES141_NS}\" \
+                     xmlns:xades=\"{XADES_NS}\" Id=\"{id}\">{inner}\
+                     </xades141:TimeStampValidationData>"
+                );
+                ext.bytes = append_properties(&ext.bytes, index, &frag, &id)?;
+                ext.steps.push(format!(
+                    "{label}: validation data of the archive time-stamp"
+                ));
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Signs `data` at `level`: B-B through [`crate::prepare`], then the long-term
+/// properties through [`extend`] for the new signature only. At B-LT a revoked, expired
+/// or not-yet-valid signer is refused before anything is signed.
+pub async fn sign_xml_at_level(
+    signer: &dyn shomei_core::RemoteSigner,
+    data: &[u8],
+    options: &crate::XadesOptions,
+    level: Level,
+    services: Option<LtvServices<'_>>,
+) -> Result<Vec<u8>, XadesError> {
+    let services = match (level, services) {
+        (Level::BB, _) => None,
+        (_, Some(s)) => Some(s),
+        (_, None) => {
+            return Err(XadesError::Options(format!(
+                "{level} needs a time-stamping authority and revocation sources"
+            )))
+        }
+    };
+    let description = signer.describe().await?;
+    if let (Some(s), true) = (&services, level >= Level::BLT) {
+        let mut precheck = ValidationData::default();
+        add_chain(
+            &mut precheck,
+            description.chain.signing_cert(),
+            description.chain.certs(),
+            s.revocation,
+            s.clock,
+            Strictness::NewSignature,
+        )
+        .await?;
+    }
+    let prepared = crate::prepare(data, &description, options)?;
+    let value = signer
+        .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
+        .await?;
+    let signed = prepared.finish(data, &value)?;
+    let Some(services) = services else {
+        return Ok(signed);
+    };
+    let in_memory;
+    let resolver: &dyn DetachedResolver = match &options.packaging {
+        crate::Packaging::Detached { uri } => {
+            in_memory = InMemoryData {
+                uri: uri.clone(),
+                data: data.to_vec(),
+            };
+            &in_memory
+        }
+        _ => &NoDetachedData,
+    };
+    let cx = ExtendContext {
+        services,
+        resolver,
+        extra_certs: description.chain.certs(),
+        strictness: Strictness::NewSignature,
+    };
+    Ok(
+        extend(&signed, level, Target::Id(prepared.signature_id()), cx)
+            .await?
+            .bytes,
+    )
+}

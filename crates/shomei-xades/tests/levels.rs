@@ -1,0 +1,307 @@
+//! Enveloping and detached packaging, and the long-term levels B-T, B-LT and B-LTA with
+//! the in-process TSA and revocation services (no network, frozen clocks). xmlsec1
+//! judges every signature; the conformance kit judges the levels in CI
+//! (tests/conformance/xades-levels.sh).
+
+#![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)]
+
+mod common;
+
+use common::{options, xmlsec1_verify, xmlsec1_verify_file};
+use shomei_core::{Digest, DigestAlgorithm, Level, RemoteSigner};
+use shomei_revocation::LtvServices;
+use shomei_test_support::ocsp_responder::InProcessRevocation;
+use shomei_test_support::signers::test_signer;
+use shomei_test_support::tsa::InProcessTsa;
+use shomei_tsp::TimestampToken;
+use shomei_xades::ltv::{InMemoryData, NoDetachedData};
+use shomei_xades::{
+    extend, sign_xml, sign_xml_at_level, ExtendContext, Packaging, Target, XadesError, XadesOptions,
+};
+use shomei_xml::{canonicalize, C14nMethod, Document, NodeId, NodeKind};
+
+const DOC: &str = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n\
+<inv:Invoice xmlns:inv=\"urn:example:invoice\" xml:lang=\"ja\"><inv:Line n=\"1\">\
+\u{8acb}\u{6c42}\u{66f8} &amp; caf\u{e9}</inv:Line><!-- note --></inv:Invoice>\n";
+
+const DS: &str = "http://www.w3.org/2000/09/xmldsig#";
+const XADES: &str = "http://uri.etsi.org/01903/v1.3.2#";
+const XADES141: &str = "http://uri.etsi.org/01903/v1.4.1#";
+
+fn with(packaging: Packaging) -> XadesOptions {
+    let mut o = options();
+    o.packaging = packaging;
+    o
+}
+
+fn elements(doc: &Document, ns: &str, local: &str) -> Vec<NodeId> {
+    doc.elements_by_name(Some(ns), local)
+}
+
+fn b64(doc: &Document, id: NodeId) -> Vec<u8> {
+    use base64ct::Encoding;
+    let t: String = doc
+        .text_content(id)
+        .chars()
+        .filter(|c| !c.is_whitespace())
+        .collect();
+    base64ct::Base64::decode_vec(&t).unwrap()
+}
+
+#[tokio::test]
+async fn enveloping_carries_the_document_and_verifies() {
+    for name in ["signer-rsa", "signer-ec"] {
+        let signed = sign_xml(
+            &test_signer(name),
+            DOC.as_bytes(),
+            &with(Packaging::Enveloping),
+        )
+        .await
+        .unwrap();
+        let (ok, log) = xmlsec1_verify(&signed);
+        assert!(ok, "{name}: {log}");
+        let doc = Document::parse(&signed).unwrap();
+        let root = doc.root();
+        assert!(matches!(
+            doc.kind(root),
+            Some(NodeKind::Element {
+                local_name: "Signature",
+                ..
+            })
+        ));
+        // The carried element has the original's text.
+        let original = Document::parse(DOC.as_bytes()).unwrap();
+        let carried = elements(&doc, "urn:example:invoice", "Invoice");
+        assert_eq!(carried.len(), 1);
+        assert_eq!(
+            doc.text_content(carried[0]),
+            original.text_content(original.root())
+        );
+        // The Reference points at the carrying Object by Id.
+        let reference = elements(&doc, DS, "Reference")[0];
+        let uri = doc.attribute(reference, None, "URI").unwrap();
+        let object = doc
+            .find_by_id(uri.trim_start_matches('#'))
+            .unwrap()
+            .unwrap();
+        assert_eq!(doc.parent(carried[0]), Some(object));
+    }
+}
+
+#[tokio::test]
+async fn detached_names_the_data_by_relative_uri() {
+    let dir = tempfile::tempdir().unwrap();
+    let data = b"%PDF-1.7 not really a pdf, any bytes";
+    std::fs::write(dir.path().join("contract.pdf"), data).unwrap();
+    let opts = with(Packaging::Detached {
+        uri: "contract.pdf".into(),
+    });
+    let signed = sign_xml(&test_signer("signer-ec"), data, &opts)
+        .await
+        .unwrap();
+    let sig_path = dir.path().join("contract.pdf.xml");
+    std::fs::write(&sig_path, &signed).unwrap();
+    let (ok, log) = xmlsec1_verify_file(&sig_path);
+    assert!(ok, "{log}");
+    let text = String::from_utf8(signed).unwrap();
+    assert!(text.contains("URI=\"contract.pdf\""));
+    assert!(text.contains("<xades:MimeType>application/pdf</xades:MimeType>"));
+    // Changing the data breaks the signature for xmlsec1 too.
+    std::fs::write(dir.path().join("contract.pdf"), b"changed").unwrap();
+    assert!(!xmlsec1_verify_file(&sig_path).0);
+
+    for bad in [
+        "../x",
+        "/etc/passwd",
+        "http://host/x",
+        "a%20b",
+        "",
+        "a//b",
+        "dir/./x",
+    ] {
+        let opts = with(Packaging::Detached { uri: bad.into() });
+        let err = sign_xml(&test_signer("signer-ec"), data, &opts)
+            .await
+            .unwrap_err();
+        assert!(matches!(err, XadesError::Options(_)), "{bad}: {err}");
+    }
+}
+
+fn services<'a>(
+    tsa: &'a InProcessTsa,
+    rev: &'a InProcessRevocation,
+    clock: &'a dyn shomei_core::Clock,
+) -> LtvServices<'a> {
+    LtvServices::new(tsa, rev, clock)
+}
+
+fn frozen_options(rev: &InProcessRevocation, packaging: Packaging) -> XadesOptions {
+    let mut o = XadesOptions::new(rev.clock().now());
+    o.packaging = packaging;
+    o
+}
+
+/// The signature time-stamp's imprint is the digest of the canonical SignatureValue.
+fn check_signature_timestamp(doc: &Document) {
+    let sts = elements(doc, XADES, "SignatureTimeStamp");
+    assert_eq!(sts.len(), 1);
+    let enc = elements(doc, XADES, "EncapsulatedTimeStamp")[0];
+    let token = TimestampToken::from_der(&b64(doc, enc)).unwrap();
+    let value = elements(doc, DS, "SignatureValue")[0];
+    let mut c = Vec::new();
+    canonicalize(
+        doc,
+        Some(value),
+        &C14nMethod::from_uri("http://www.w3.org/2001/10/xml-exc-c14n#").unwrap(),
+        &mut c,
+    )
+    .unwrap();
+    token
+        .verify(&Digest::compute(DigestAlgorithm::Sha256, &c))
+        .unwrap();
+}
+
+#[tokio::test]
+async fn every_level_and_packaging() {
+    let tsa = InProcessTsa::new();
+    let rev = InProcessRevocation::new();
+    let clock = rev.clock();
+    for packaging in [
+        Packaging::Enveloped,
+        Packaging::Enveloping,
+        Packaging::Detached {
+            uri: "data.xml".into(),
+        },
+    ] {
+        for level in [Level::BT, Level::BLT, Level::BLTA] {
+            let opts = frozen_options(&rev, packaging.clone());
+            let signed = sign_xml_at_level(
+                &test_signer("signer-ec"),
+                DOC.as_bytes(),
+                &opts,
+                level,
+                Some(services(&tsa, &rev, clock.as_ref())),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{packaging:?} {level}: {e}"));
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("data.xml"), DOC).unwrap();
+            let path = dir.path().join("signed.xml");
+            std::fs::write(&path, &signed).unwrap();
+            let (ok, log) = xmlsec1_verify_file(&path);
+            assert!(ok, "{packaging:?} {level}: {log}");
+            let doc = Document::parse(&signed).unwrap();
+            check_signature_timestamp(&doc);
+            let has = |ns: &str, l: &str| !elements(&doc, ns, l).is_empty();
+            assert_eq!(has(XADES, "CertificateValues"), level >= Level::BLT);
+            assert_eq!(has(XADES, "RevocationValues"), level >= Level::BLT);
+            assert_eq!(has(XADES141, "ArchiveTimeStamp"), level == Level::BLTA);
+            if level >= Level::BLT {
+                // The root travels in CertificateValues (KeyInfo has leaf + intermediate).
+                let certs = elements(&doc, XADES, "EncapsulatedX509Certificate");
+                assert!(!certs.is_empty());
+                assert!(
+                    !elements(&doc, XADES, "EncapsulatedOCSPValue").is_empty()
+                        || !elements(&doc, XADES, "EncapsulatedCRLValue").is_empty()
+                );
+            }
+            if matches!(packaging, Packaging::Enveloped) {
+                assert!(
+                    signed.starts_with(b"<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<inv:Invoice")
+                );
+            }
+        }
+    }
+}
+
+#[tokio::test]
+async fn extension_is_incremental_and_renews_the_archive_timestamp() {
+    let tsa = InProcessTsa::new();
+    let rev = InProcessRevocation::new();
+    let clock = rev.clock();
+    let opts = frozen_options(&rev, Packaging::Enveloped);
+    let bb = sign_xml(&test_signer("signer-rsa"), DOC.as_bytes(), &opts)
+        .await
+        .unwrap();
+    let cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
+    let bt = extend(&bb, Level::BT, Target::All, cx).await.unwrap();
+    assert_eq!(bt.steps.len(), 1, "{:?}", bt.steps);
+    // Only an insertion: the B-B bytes before the end of QualifyingProperties are kept.
+    let cut = bb
+        .windows(b"</xades:QualifyingProperties>".len())
+        .position(|w| w == b"</xades:QualifyingProperties>")
+        .unwrap();
+    assert_eq!(&bt.bytes[..cut], &bb[..cut]);
+    // Extending to the level it has changes nothing.
+    let again = extend(&bt.bytes, Level::BT, Target::All, cx).await.unwrap();
+    assert!(again.steps.is_empty());
+    assert_eq!(again.bytes, bt.bytes);
+    let lta = extend(&bt.bytes, Level::BLTA, Target::All, cx)
+        .await
+        .unwrap();
+    assert_eq!(lta.steps.len(), 2, "{:?}", lta.steps);
+    let renewed = extend(&lta.bytes, Level::BLTA, Target::All, cx)
+        .await
+        .unwrap();
+    let doc = Document::parse(&renewed.bytes).unwrap();
+    assert_eq!(elements(&doc, XADES141, "ArchiveTimeStamp").len(), 2);
+    assert_eq!(elements(&doc, XADES, "SignatureTimeStamp").len(), 1);
+    assert!(xmlsec1_verify(&renewed.bytes).0);
+}
+
+#[tokio::test]
+async fn a_revoked_signer_is_refused_before_signing_and_services_are_required() {
+    let tsa = InProcessTsa::new();
+    let rev = InProcessRevocation::new();
+    let clock = rev.clock();
+    let opts = frozen_options(&rev, Packaging::Enveloped);
+    let signer = test_signer("signer-revoked");
+    let err = sign_xml_at_level(
+        &signer,
+        DOC.as_bytes(),
+        &opts,
+        Level::BLT,
+        Some(services(&tsa, &rev, clock.as_ref())),
+    )
+    .await
+    .unwrap_err();
+    assert!(err.to_string().contains("revoked"), "{err}");
+    assert_eq!(tsa.request_count(), 0, "refused before any time-stamp");
+    let err = sign_xml_at_level(&signer, DOC.as_bytes(), &opts, Level::BT, None)
+        .await
+        .unwrap_err();
+    assert!(matches!(err, XadesError::Options(_)), "{err}");
+    let _ = signer.describe().await.unwrap();
+}
+
+#[tokio::test]
+async fn detached_archive_timestamp_needs_the_data() {
+    let tsa = InProcessTsa::new();
+    let rev = InProcessRevocation::new();
+    let clock = rev.clock();
+    let opts = frozen_options(
+        &rev,
+        Packaging::Detached {
+            uri: "data.bin".into(),
+        },
+    );
+    let bt = sign_xml_at_level(
+        &test_signer("signer-ec"),
+        b"bytes",
+        &opts,
+        Level::BT,
+        Some(services(&tsa, &rev, clock.as_ref())),
+    )
+    .await
+    .unwrap();
+    let cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
+    let err = extend(&bt, Level::BLTA, Target::All, cx).await.unwrap_err();
+    assert!(err.to_string().contains("data.bin"), "{err}");
+    let data = InMemoryData {
+        uri: "data.bin".into(),
+        data: b"bytes".to_vec(),
+    };
+    let cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &data);
+    let lta = extend(&bt, Level::BLTA, Target::All, cx).await.unwrap();
+    assert!(lta.steps.iter().any(|s| s.contains("archive")));
+}
