@@ -428,3 +428,104 @@ fn signs_xml_enveloped_and_xmlsec1_verifies() {
     assert!(String::from_utf8_lossy(&run.stderr).contains("entity"));
     assert!(!refused.exists());
 }
+
+#[test]
+fn xml_packagings_and_extend_detect_xml() {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("data.xml");
+    std::fs::write(&input, "<doc><v>1</v></doc>").unwrap();
+    let sign = |packaging: &str, out: &std::path::Path| {
+        shomei()
+            .args(["sign", "xml"])
+            .arg(&input)
+            .arg("-o")
+            .arg(out)
+            .args(["--packaging", packaging])
+            .arg("--key")
+            .arg(pki("signer-rsa.key.pem"))
+            .arg("--cert")
+            .arg(pki("signer-rsa.cert.pem"))
+            .arg("--chain")
+            .arg(pki("chain.pem"))
+            .output()
+            .unwrap()
+    };
+    for packaging in ["enveloping", "detached"] {
+        let out = dir.path().join(format!("{packaging}.sig.xml"));
+        let run = sign(packaging, &out);
+        assert!(
+            run.status.success(),
+            "{}",
+            String::from_utf8_lossy(&run.stderr)
+        );
+        let verify = std::process::Command::new("xmlsec1")
+            .args(["--verify", "--enabled-key-data", "x509", "--trusted-pem"])
+            .arg(pki("root.cert.pem"))
+            .arg("--untrusted-pem")
+            .arg(pki("intermediate.cert.pem"))
+            .arg(out.file_name().unwrap())
+            .current_dir(dir.path())
+            .output()
+            .expect("xmlsec1 is required for this test");
+        assert!(
+            verify.status.success(),
+            "{packaging}: {}",
+            String::from_utf8_lossy(&verify.stderr)
+        );
+        let text = std::fs::read_to_string(&out).unwrap();
+        assert!(text.starts_with("<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<ds:Signature"));
+        if packaging == "detached" {
+            assert!(text.contains("URI=\"data.xml\""));
+        }
+    }
+    // A detached signature elsewhere could not find its data by relative path.
+    let other = tempfile::tempdir().unwrap();
+    let out = other.path().join("far.sig.xml");
+    let run = sign("detached", &out);
+    assert_eq!(run.status.code(), Some(2));
+    assert!(String::from_utf8_lossy(&run.stderr).contains("relative"));
+    assert!(!out.exists());
+
+    // extend tells XML from PDF by content, whatever the file name.
+    let unsigned = dir.path().join("unsigned.pdf");
+    std::fs::write(&unsigned, "\u{feff}<doc/>").unwrap();
+    let ext = dir.path().join("ext.xml");
+    let run = shomei()
+        .arg("extend")
+        .arg(&unsigned)
+        .arg("-o")
+        .arg(&ext)
+        .args(["--level", "B-T", "--tsa", "http://127.0.0.1:9/"])
+        .output()
+        .unwrap();
+    assert_eq!(run.status.code(), Some(2));
+    assert!(
+        String::from_utf8_lossy(&run.stderr).contains("no XAdES signature"),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(!ext.exists());
+    // A B-B signature with the TSA down: exit 1, nothing written.
+    let run = shomei()
+        .arg("extend")
+        .arg(dir.path().join("enveloping.sig.xml"))
+        .arg("-o")
+        .arg(&ext)
+        .args([
+            "--level",
+            "B-T",
+            "--tsa",
+            "http://127.0.0.1:9/",
+            "--timeout",
+            "2",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(
+        run.status.code(),
+        Some(1),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    assert!(!ext.exists());
+}

@@ -21,6 +21,7 @@
 pub mod ocsp_responder;
 pub mod paths;
 pub mod sample_pdf;
+pub mod sample_xml;
 pub mod signers;
 pub mod tools;
 pub mod tsa;
