@@ -1,7 +1,8 @@
 //! Canonical XML 1.0, Canonical XML 1.1 and Exclusive XML Canonicalization 1.0.
 
-use std::collections::BTreeMap;
+use std::borrow::Cow;
 
+use crate::canon::{CanonElement, CanonWriter};
 use crate::error::XmlError;
 use crate::tree::{Attr, Data, Document, NodeId, XML_NS};
 
@@ -69,7 +70,7 @@ impl C14nMethod {
         }
     }
 
-    fn comments(&self) -> bool {
+    pub(crate) fn comments(&self) -> bool {
         match self {
             Self::Inclusive10 { comments }
             | Self::Inclusive11 { comments }
@@ -98,53 +99,35 @@ pub fn canonicalize_excluding(
     method: &C14nMethod,
     out: &mut Vec<u8>,
 ) -> Result<(), XmlError> {
-    let mut c = Canon {
-        doc,
-        method,
-        exclude: exclude.map(|e| e.0),
-        out,
-        apex: None,
+    let exclude = exclude.map(|e| e.0);
+    let Some(id) = subtree else {
+        let mut w = CanonWriter::new(method, true, Vec::new());
+        return walk(doc, 0, exclude, &[], &mut w, out);
     };
-    match subtree {
-        None => c.run(0, Ctx::new(BTreeMap::new()), true),
-        Some(id) => {
-            if doc.element(id.0).is_none() {
-                return Err(XmlError::ApiMisuse {
-                    what: "subtree is not an element of this document",
-                });
-            }
-            let mut in_scope = BTreeMap::new();
-            let mut anc = Vec::new();
-            let mut p = doc.nodes.get(id.0).and_then(|n| n.parent);
-            while let Some(i) = p {
-                anc.push(i);
-                p = doc.nodes.get(i).and_then(|n| n.parent);
-            }
-            for a in anc.iter().rev() {
-                if let Some(e) = doc.element(*a) {
-                    for (pfx, uri) in e.ns_decls.iter().filter(|(p, _)| p != "xml") {
-                        in_scope.insert(pfx.clone(), uri.clone());
-                    }
-                }
-            }
-            c.apex = Some((id.0, anc));
-            c.run(id.0, Ctx::new(in_scope), false)
-        }
+    if doc.element(id.0).is_none() {
+        return Err(XmlError::ApiMisuse {
+            what: "subtree is not an element of this document",
+        });
     }
-}
-
-#[derive(Clone)]
-struct Ctx {
-    in_scope: BTreeMap<String, String>,
-    rendered: BTreeMap<String, String>,
-}
-
-impl Ctx {
-    fn new(in_scope: BTreeMap<String, String>) -> Self {
-        let mut rendered = BTreeMap::new();
-        rendered.insert(String::new(), String::new());
-        Self { in_scope, rendered }
+    let mut anc = Vec::new();
+    let mut p = doc.nodes.get(id.0).and_then(|n| n.parent);
+    while let Some(i) = p {
+        anc.push(i);
+        p = doc.nodes.get(i).and_then(|n| n.parent);
     }
+    // The apex's in-scope namespaces, outermost declaration first (the writer looks up the
+    // innermost), as (prefix, URI).
+    let in_scope = anc
+        .iter()
+        .rev()
+        .filter_map(|a| doc.element(*a))
+        .flat_map(|e| e.ns_decls.iter())
+        .filter(|(p, _)| p != "xml")
+        .map(|(p, u)| (p.as_str(), Cow::Borrowed(u.as_str())))
+        .collect();
+    let inherited = inherited_xml_attrs(doc, method, &anc)?;
+    let mut w = CanonWriter::new(method, false, in_scope);
+    walk(doc, id.0, exclude, &inherited, &mut w, out)
 }
 
 enum Step {
@@ -152,269 +135,97 @@ enum Step {
     Leave(usize),
 }
 
-struct Canon<'a> {
-    doc: &'a Document,
-    method: &'a C14nMethod,
+/// Feeds the node `start`, its descendants minus `exclude`, to the writer in document order.
+/// `inherited` are attributes for `start` from outside the node-set.
+fn walk<'d>(
+    doc: &'d Document,
+    start: usize,
     exclude: Option<usize>,
-    out: &'a mut Vec<u8>,
-    /// The apex element and its ancestors (nearest first), for subtree canonicalization.
-    apex: Option<(usize, Vec<usize>)>,
-}
-
-fn escape_text(s: &str, out: &mut Vec<u8>) {
-    for c in s.chars() {
-        match c {
-            '&' => out.extend_from_slice(b"&amp;"),
-            '<' => out.extend_from_slice(b"&lt;"),
-            '>' => out.extend_from_slice(b"&gt;"),
-            '\r' => out.extend_from_slice(b"&#xD;"),
-            c => {
-                let mut b = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-            }
-        }
-    }
-}
-
-fn escape_attr(s: &str, out: &mut Vec<u8>) {
-    for c in s.chars() {
-        match c {
-            '&' => out.extend_from_slice(b"&amp;"),
-            '<' => out.extend_from_slice(b"&lt;"),
-            '"' => out.extend_from_slice(b"&quot;"),
-            '\t' => out.extend_from_slice(b"&#x9;"),
-            '\n' => out.extend_from_slice(b"&#xA;"),
-            '\r' => out.extend_from_slice(b"&#xD;"),
-            c => {
-                let mut b = [0u8; 4];
-                out.extend_from_slice(c.encode_utf8(&mut b).as_bytes());
-            }
-        }
-    }
-}
-
-impl Canon<'_> {
-    fn run(&mut self, start: usize, base: Ctx, whole: bool) -> Result<(), XmlError> {
-        let mut ctxs = vec![base];
-        let mut stack = vec![Step::Enter(start)];
-        let mut after_root = false;
-        while let Some(step) = stack.pop() {
-            match step {
-                Step::Leave(id) => {
-                    if let Some(e) = self.doc.element(id) {
-                        self.out.extend_from_slice(b"</");
-                        self.qname(e.prefix.as_deref(), &e.local);
-                        self.out.push(b'>');
-                    }
-                    ctxs.pop();
-                    if self.doc.nodes.get(id).and_then(|n| n.parent) == Some(0) {
-                        after_root = true;
-                    }
+    inherited: &[Attr],
+    w: &mut CanonWriter<'d, '_>,
+    out: &mut Vec<u8>,
+) -> Result<(), XmlError> {
+    let mut stack = vec![Step::Enter(start)];
+    let mut decls = Vec::new();
+    while let Some(step) = stack.pop() {
+        match step {
+            Step::Leave(id) => {
+                if let Some(e) = doc.element(id) {
+                    w.end_element(e.prefix.as_deref(), &e.local, out);
                 }
-                Step::Enter(id) => {
-                    if Some(id) == self.exclude {
-                        continue;
+            }
+            Step::Enter(id) => {
+                if Some(id) == exclude {
+                    continue;
+                }
+                let Some(node) = doc.nodes.get(id) else {
+                    continue;
+                };
+                match &node.data {
+                    Data::Document => {
+                        stack.extend(node.children.iter().rev().map(|c| Step::Enter(*c)));
                     }
-                    let Some(node) = self.doc.nodes.get(id) else {
-                        continue;
-                    };
-                    let top = whole && node.parent == Some(0);
-                    match &node.data {
-                        Data::Document => {
-                            stack.extend(node.children.iter().rev().map(|c| Step::Enter(*c)));
-                        }
-                        Data::Element(_) => {
-                            let parent = ctxs
-                                .last()
-                                .cloned()
-                                .unwrap_or_else(|| Ctx::new(BTreeMap::new()));
-                            let ctx = self.start_tag(id, parent)?;
-                            ctxs.push(ctx);
-                            stack.push(Step::Leave(id));
-                            stack.extend(node.children.iter().rev().map(|c| Step::Enter(*c)));
-                        }
-                        Data::Text(t) => escape_text(t, self.out),
-                        Data::Comment(c) => {
-                            if self.method.comments() {
-                                if top && after_root {
-                                    self.out.push(b'\n');
-                                }
-                                self.out.extend_from_slice(b"<!--");
-                                self.out.extend_from_slice(c.as_bytes());
-                                self.out.extend_from_slice(b"-->");
-                                if top && !after_root {
-                                    self.out.push(b'\n');
-                                }
-                            }
-                        }
-                        Data::Pi { target, data } => {
-                            if top && after_root {
-                                self.out.push(b'\n');
-                            }
-                            self.out.extend_from_slice(b"<?");
-                            self.out.extend_from_slice(target.as_bytes());
-                            if !data.is_empty() {
-                                self.out.push(b' ');
-                                self.out.extend_from_slice(data.as_bytes());
-                            }
-                            self.out.extend_from_slice(b"?>");
-                            if top && !after_root {
-                                self.out.push(b'\n');
-                            }
-                        }
+                    Data::Element(e) => {
+                        decls.clear();
+                        decls.extend(
+                            e.ns_decls
+                                .iter()
+                                .map(|(p, u)| (p.as_str(), Cow::Borrowed(u.as_str()))),
+                        );
+                        let element = CanonElement {
+                            prefix: e.prefix.as_deref(),
+                            local: &e.local,
+                            decls: &decls,
+                            attrs: &e.attrs,
+                            inherited: if id == start { inherited } else { &[] },
+                        };
+                        w.start_element(&element, out);
+                        stack.push(Step::Leave(id));
+                        stack.extend(node.children.iter().rev().map(|c| Step::Enter(*c)));
                     }
+                    Data::Text(t) => w.text(t, out),
+                    Data::Comment(c) => w.comment(c, out),
+                    Data::Pi { target, data } => w.pi(target, data, out),
                 }
             }
         }
-        Ok(())
     }
+    Ok(())
+}
 
-    fn qname(&mut self, prefix: Option<&str>, local: &str) {
-        if let Some(p) = prefix {
-            self.out.extend_from_slice(p.as_bytes());
-            self.out.push(b':');
-        }
-        self.out.extend_from_slice(local.as_bytes());
-    }
-
-    /// Inherited `xml:*` attributes for the apex of a subtree (inclusive methods only).
-    fn inherited_xml_attrs(&self, id: usize) -> Result<Vec<Attr>, XmlError> {
-        let mut res: Vec<Attr> = Vec::new();
-        let Some((apex, anc)) = &self.apex else {
-            return Ok(res);
+/// Inherited `xml:*` attributes for the apex of a subtree whose ancestors are `anc`
+/// (nearest first); inclusive methods only.
+fn inherited_xml_attrs(
+    doc: &Document,
+    method: &C14nMethod,
+    anc: &[usize],
+) -> Result<Vec<Attr>, XmlError> {
+    let mut res: Vec<Attr> = Vec::new();
+    let c11 = match method {
+        C14nMethod::Inclusive10 { .. } => false,
+        C14nMethod::Inclusive11 { .. } => true,
+        C14nMethod::Exclusive { .. } => return Ok(res),
+    };
+    for a in anc {
+        let Some(e) = doc.element(*a) else {
+            continue;
         };
-        if *apex != id {
-            return Ok(res);
-        }
-        let c11 = match self.method {
-            C14nMethod::Inclusive10 { .. } => false,
-            C14nMethod::Inclusive11 { .. } => true,
-            C14nMethod::Exclusive { .. } => return Ok(res),
-        };
-        for a in anc {
-            let Some(e) = self.doc.element(*a) else {
+        for at in &e.attrs {
+            if at.ns.as_deref() != Some(XML_NS) {
                 continue;
-            };
-            for at in &e.attrs {
-                if at.ns.as_deref() != Some(XML_NS) {
-                    continue;
-                }
-                if c11 && at.local == "id" {
-                    continue;
-                }
-                if c11 && at.local == "base" {
-                    return Err(XmlError::Unsupported {
-                        what: "Canonical XML 1.1 xml:base fix-up for a subtree whose ancestor has xml:base",
-                    });
-                }
-                if !res.iter().any(|r| r.local == at.local) {
-                    res.push(at.clone());
-                }
+            }
+            if c11 && at.local == "id" {
+                continue;
+            }
+            if c11 && at.local == "base" {
+                return Err(XmlError::Unsupported {
+                    what: "Canonical XML 1.1 xml:base fix-up for a subtree whose ancestor has xml:base",
+                });
+            }
+            if !res.iter().any(|r| r.local == at.local) {
+                res.push(at.clone());
             }
         }
-        Ok(res)
     }
-
-    fn start_tag(&mut self, id: usize, parent: Ctx) -> Result<Ctx, XmlError> {
-        let doc = self.doc;
-        let Some(e) = doc.element(id) else {
-            return Ok(parent);
-        };
-        let mut ctx = parent;
-        for (p, u) in &e.ns_decls {
-            if p != "xml" {
-                ctx.in_scope.insert(p.clone(), u.clone());
-            }
-        }
-        let uri_of = |ctx: &Ctx, p: &str| -> Option<String> {
-            match ctx.in_scope.get(p) {
-                Some(u) => Some(u.clone()),
-                None if p.is_empty() => Some(String::new()),
-                None => None,
-            }
-        };
-        let mut emit: BTreeMap<String, String> = BTreeMap::new();
-        match self.method {
-            C14nMethod::Inclusive10 { .. } | C14nMethod::Inclusive11 { .. } => {
-                let mut all: Vec<String> = ctx.in_scope.keys().cloned().collect();
-                all.push(String::new());
-                for p in all {
-                    if let Some(u) = uri_of(&ctx, &p) {
-                        if ctx.rendered.get(&p) != Some(&u) {
-                            emit.insert(p, u);
-                        }
-                    }
-                }
-            }
-            C14nMethod::Exclusive {
-                inclusive_prefixes, ..
-            } => {
-                let mut used: Vec<String> = vec![e.prefix.clone().unwrap_or_default()];
-                for a in &e.attrs {
-                    if let Some(p) = &a.prefix {
-                        if p != "xml" {
-                            used.push(p.clone());
-                        }
-                    }
-                }
-                for p in inclusive_prefixes {
-                    let p = if p == "#default" {
-                        String::new()
-                    } else {
-                        p.clone()
-                    };
-                    if p.is_empty() || ctx.in_scope.contains_key(&p) {
-                        used.push(p);
-                    }
-                }
-                for p in used {
-                    if let Some(u) = uri_of(&ctx, &p) {
-                        if ctx.rendered.get(&p) != Some(&u) {
-                            emit.insert(p, u);
-                        }
-                    }
-                }
-            }
-        }
-        let mut attrs: Vec<&Attr> = e.attrs.iter().collect();
-        let inherited = self.inherited_xml_attrs(id)?;
-        for a in &inherited {
-            if !e
-                .attrs
-                .iter()
-                .any(|x| x.ns.as_deref() == Some(XML_NS) && x.local == a.local)
-            {
-                attrs.push(a);
-            }
-        }
-        attrs.sort_by(|a, b| {
-            (a.ns.as_deref().unwrap_or(""), a.local.as_str())
-                .cmp(&(b.ns.as_deref().unwrap_or(""), b.local.as_str()))
-        });
-        self.out.push(b'<');
-        self.qname(e.prefix.as_deref(), &e.local);
-        for (p, u) in &emit {
-            if p.is_empty() {
-                self.out.extend_from_slice(b" xmlns=\"");
-            } else {
-                self.out.extend_from_slice(b" xmlns:");
-                self.out.extend_from_slice(p.as_bytes());
-                self.out.extend_from_slice(b"=\"");
-            }
-            escape_attr(u, self.out);
-            self.out.push(b'"');
-        }
-        for a in attrs {
-            self.out.push(b' ');
-            self.qname(a.prefix.as_deref(), &a.local);
-            self.out.extend_from_slice(b"=\"");
-            escape_attr(&a.value, self.out);
-            self.out.push(b'"');
-        }
-        self.out.push(b'>');
-        for (p, u) in emit {
-            ctx.rendered.insert(p, u);
-        }
-        Ok(ctx)
-    }
+    Ok(res)
 }

@@ -2,11 +2,15 @@
 //! named in the XML declaration that `encoding_rs` knows (Shift_JIS, EUC-JP, ...), with
 //! ISO-8859-1 decoded as true Latin-1 (not windows-1252).
 
-use crate::error::XmlError;
+use std::borrow::Cow;
 
-/// Decoded text plus the encoding label found in the XML declaration (if any).
-pub(crate) struct Decoded {
-    pub(crate) text: String,
+use crate::error::{LimitKind, XmlError};
+use crate::limits::Limits;
+
+/// Decoded text plus the encoding label found in the XML declaration (if any). The text
+/// borrows the input when it is UTF-8 (the common case), so a large document is not copied.
+pub(crate) struct Decoded<'b> {
+    pub(crate) text: Cow<'b, str>,
     pub(crate) declared: Option<String>,
 }
 
@@ -36,9 +40,9 @@ fn declared_encoding(bytes: &[u8]) -> Option<String> {
     Some(rest.get(..close)?.to_owned())
 }
 
-fn utf8(bytes: &[u8]) -> Result<String, XmlError> {
+fn utf8(bytes: &[u8]) -> Result<Cow<'_, str>, XmlError> {
     match core::str::from_utf8(bytes) {
-        Ok(s) => Ok(s.to_owned()),
+        Ok(s) => Ok(Cow::Borrowed(s)),
         Err(e) => Err(enc_err(format!(
             "invalid UTF-8 at byte {}",
             e.valid_up_to()
@@ -46,7 +50,25 @@ fn utf8(bytes: &[u8]) -> Result<String, XmlError> {
     }
 }
 
-pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, XmlError> {
+/// What both [`crate::Document::parse_with`] and [`crate::canonicalize_stream`] do before
+/// parsing: the input size limit, decoding, and line-end normalization (XML 1.0 §2.11).
+pub(crate) fn prepare<'b>(bytes: &'b [u8], limits: &Limits) -> Result<Decoded<'b>, XmlError> {
+    if bytes.len() > limits.max_input_bytes {
+        return Err(XmlError::Limit {
+            kind: LimitKind::InputBytes,
+            value: bytes.len(),
+            max: limits.max_input_bytes,
+            position: None,
+        });
+    }
+    let mut decoded = decode(bytes)?;
+    if decoded.text.contains('\r') {
+        decoded.text = Cow::Owned(decoded.text.replace("\r\n", "\n").replace('\r', "\n"));
+    }
+    Ok(decoded)
+}
+
+fn decode(bytes: &[u8]) -> Result<Decoded<'_>, XmlError> {
     if let Some(rest) = bytes.strip_prefix(&[0xEF, 0xBB, 0xBF]) {
         return Ok(Decoded {
             text: utf8(rest)?,
@@ -62,7 +84,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, XmlError> {
                 .decode_without_bom_handling_and_without_replacement(rest)
                 .ok_or_else(|| enc_err(format!("malformed {}", enc.name())))?;
             return Ok(Decoded {
-                text: text.into_owned(),
+                text,
                 declared: Some(enc.name().to_owned()),
             });
         }
@@ -71,7 +93,7 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, XmlError> {
     let text = match declared.as_deref().map(str::to_ascii_lowercase).as_deref() {
         None | Some("utf-8" | "utf8") => utf8(bytes)?,
         Some("iso-8859-1" | "iso_8859-1" | "latin1" | "l1" | "iso8859-1" | "iso-ir-100") => {
-            bytes.iter().map(|b| char::from(*b)).collect()
+            Cow::Owned(bytes.iter().map(|b| char::from(*b)).collect())
         }
         Some("us-ascii" | "ascii") => {
             if let Some(i) = bytes.iter().position(|b| !b.is_ascii()) {
@@ -92,7 +114,6 @@ pub(crate) fn decode(bytes: &[u8]) -> Result<Decoded, XmlError> {
             }
             enc.decode_without_bom_handling_and_without_replacement(bytes)
                 .ok_or_else(|| enc_err(format!("malformed {} input", enc.name())))?
-                .into_owned()
         }
     };
     Ok(Decoded { text, declared })

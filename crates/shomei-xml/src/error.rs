@@ -41,6 +41,21 @@ pub enum LimitKind {
     NameLength,
     /// [`crate::Limits::max_nodes`].
     Nodes,
+    /// [`crate::Limits::max_attribute_bytes`].
+    AttributeBytes,
+}
+
+impl fmt::Display for LimitKind {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(match self {
+            Self::InputBytes => "input size in bytes",
+            Self::Depth => "element nesting depth",
+            Self::Attributes => "attributes on one element",
+            Self::NameLength => "name length in bytes",
+            Self::Nodes => "number of nodes",
+            Self::AttributeBytes => "attribute value size in bytes",
+        })
+    }
 }
 
 /// Everything that can go wrong while parsing or canonicalizing.
@@ -48,7 +63,7 @@ pub enum LimitKind {
 #[non_exhaustive]
 pub enum XmlError {
     /// A configured limit was exceeded.
-    #[error("XML limit exceeded: {kind:?} {value} > {max}{}", at(.position))]
+    #[error("XML limit exceeded: {kind} {value} > {max}{}", at(.position))]
     Limit {
         /// Which limit.
         kind: LimitKind,
@@ -122,6 +137,9 @@ pub enum XmlError {
         /// What is unsupported.
         what: &'static str,
     },
+    /// The sink given to [`crate::canonicalize_stream`] failed.
+    #[error("writing the canonical form failed: {0}")]
+    Io(#[from] std::io::Error),
     /// API misuse, never caused by untrusted data: e.g. a [`crate::NodeId`] that is not an
     /// element of this document.
     #[error("API misuse: {what}")]

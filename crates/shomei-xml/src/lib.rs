@@ -2,13 +2,16 @@
 #![forbid(unsafe_code)]
 
 mod c14n;
+mod canon;
 mod encoding;
 mod error;
 mod limits;
 mod parse;
+mod stream;
 mod tree;
 
 pub use c14n::{canonicalize, canonicalize_excluding, C14nMethod};
 pub use error::{LimitKind, Position, XmlError};
 pub use limits::Limits;
+pub use stream::{canonicalize_stream, StreamSummary};
 pub use tree::{Document, NodeId, NodeKind, XML_NS};

@@ -20,6 +20,10 @@ pub struct Limits {
     /// Maximum length in bytes of an element, attribute or PI name (default 1024; the
     /// longest names in XMLDSig/XAdES are under 40 bytes).
     pub max_name_len: usize,
+    /// Maximum size in bytes of one attribute value as written (default 1 MiB). Signature
+    /// formats keep bulk data in text content; a megabyte-long attribute is an attack
+    /// on whoever copies or sorts attributes.
+    pub max_attribute_bytes: usize,
     /// Maximum number of nodes (default 4 Mi), bounding tree memory independently of
     /// `max_input_bytes`.
     pub max_nodes: usize,
@@ -32,6 +36,7 @@ impl Default for Limits {
             max_depth: 256,
             max_attributes: 1024,
             max_name_len: 1024,
+            max_attribute_bytes: 1024 * 1024,
             max_nodes: 4 * 1024 * 1024,
         }
     }

@@ -2,6 +2,7 @@
 
 use crate::error::XmlError;
 use crate::limits::Limits;
+use crate::parse::{Handler, StartTag};
 
 /// The namespace bound to the `xml` prefix.
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -88,20 +89,31 @@ impl Document {
 
     /// Parses `bytes` with the given [`Limits`].
     pub fn parse_with(bytes: &[u8], limits: &Limits) -> Result<Self, XmlError> {
-        if bytes.len() > limits.max_input_bytes {
-            return Err(XmlError::Limit {
-                kind: crate::error::LimitKind::InputBytes,
-                value: bytes.len(),
-                max: limits.max_input_bytes,
-                position: None,
-            });
-        }
-        let decoded = crate::encoding::decode(bytes)?;
-        let mut text = decoded.text;
-        if text.contains('\r') {
-            text = text.replace("\r\n", "\n").replace('\r', "\n");
-        }
-        crate::parse::parse(&text, limits, decoded.declared)
+        let decoded = crate::encoding::prepare(bytes, limits)?;
+        let mut builder = TreeBuilder {
+            nodes: vec![NodeData {
+                data: Data::Document,
+                parent: None,
+                children: Vec::new(),
+            }],
+            open: vec![0],
+        };
+        let parsed = crate::parse::parse(&decoded.text, limits, &mut builder)?;
+        // The parser guarantees one document element; it is the document node's only
+        // element child.
+        let root = builder
+            .nodes
+            .first()
+            .and_then(|d| d.children.iter().copied().find(|c| builder.is_element(*c)))
+            .ok_or(XmlError::ApiMisuse {
+                what: "parser reported no document element",
+            })?;
+        Ok(Document {
+            nodes: builder.nodes,
+            root,
+            declared_encoding: decoded.declared,
+            has_doctype: parsed.has_doctype,
+        })
     }
 
     /// The document element.
@@ -236,5 +248,95 @@ impl Document {
             }
         }
         Ok(found)
+    }
+}
+
+/// Builds the owned tree from parse events.
+struct TreeBuilder {
+    nodes: Vec<NodeData>,
+    /// Open nodes, the document node first.
+    open: Vec<usize>,
+}
+
+impl TreeBuilder {
+    fn is_element(&self, id: usize) -> bool {
+        matches!(self.nodes.get(id).map(|n| &n.data), Some(Data::Element(_)))
+    }
+
+    fn add(&mut self, data: Data) -> usize {
+        let id = self.nodes.len();
+        let parent = self.open.last().copied().unwrap_or(0);
+        self.nodes.push(NodeData {
+            data,
+            parent: Some(parent),
+            children: Vec::new(),
+        });
+        if let Some(p) = self.nodes.get_mut(parent) {
+            p.children.push(id);
+        }
+        id
+    }
+}
+
+impl<'a> Handler<'a> for TreeBuilder {
+    fn start_element(&mut self, tag: &StartTag<'a, '_>) -> Result<(), XmlError> {
+        let element = Element {
+            prefix: tag.prefix.map(str::to_owned),
+            local: tag.local.to_owned(),
+            ns: tag.ns.map(str::to_owned),
+            attrs: tag
+                .attrs
+                .iter()
+                .map(|a| Attr {
+                    prefix: a.prefix.map(str::to_owned),
+                    local: a.local.to_owned(),
+                    ns: a.ns.as_deref().map(str::to_owned),
+                    value: a.value.clone().into_owned(),
+                })
+                .collect(),
+            ns_decls: tag
+                .decls
+                .iter()
+                .map(|(p, u)| ((*p).to_owned(), u.clone().into_owned()))
+                .collect(),
+        };
+        let id = self.add(Data::Element(element));
+        self.open.push(id);
+        Ok(())
+    }
+
+    fn end_element(&mut self, _qname: &'a str) -> Result<(), XmlError> {
+        self.open.pop();
+        Ok(())
+    }
+
+    fn text(&mut self, text: &str) -> Result<(), XmlError> {
+        let parent = self.open.last().copied().unwrap_or(0);
+        let last = self
+            .nodes
+            .get(parent)
+            .and_then(|p| p.children.last().copied());
+        if let Some(Data::Text(t)) = last
+            .and_then(|l| self.nodes.get_mut(l))
+            .map(|n| &mut n.data)
+        {
+            t.push_str(text);
+            return Ok(());
+        }
+        self.add(Data::Text(text.to_owned()));
+        Ok(())
+    }
+
+    fn comment(&mut self, body: &'a str) -> Result<(), XmlError> {
+        self.add(Data::Comment(body.to_owned()));
+        Ok(())
+    }
+
+    fn pi(&mut self, target: &'a str, data: &'a str) -> Result<(), XmlError> {
+        self.add(Data::Pi {
+            target: target.to_owned(),
+            data: data.to_owned(),
+        });
+        Ok(())
     }
 }
