@@ -102,16 +102,42 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
         )),
         None => None,
     };
-    let signed = runtime()?
-        .block_on(shomei_xades::sign_xml_at_level(
-            signer.as_ref(),
-            &data,
-            &options,
-            level,
-            ltv,
-        ))
-        .map_err(|e| xades_failure(input, e))?;
-    write_output(&args.output, &signed)?;
+    let runtime = runtime()?;
+    if level == Level::BB {
+        // Streamed to the output: a large document is held in memory once.
+        let mut out = AtomicOutput::create(&args.output).map_err(|e| {
+            Failure::Input(format!(
+                "{}: cannot create output: {e}",
+                args.output.display()
+            ))
+        })?;
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, out.file());
+        runtime
+            .block_on(shomei_xades::sign_xml_into(
+                signer.as_ref(),
+                &data,
+                &options,
+                &mut writer,
+            ))
+            .map_err(|e| xades_failure(input, e))?;
+        writer
+            .flush()
+            .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", args.output.display())))?;
+        drop(writer);
+        out.commit(&args.output)
+            .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", args.output.display())))?;
+    } else {
+        let signed = runtime
+            .block_on(shomei_xades::sign_xml_at_level(
+                signer.as_ref(),
+                &data,
+                &options,
+                level,
+                ltv,
+            ))
+            .map_err(|e| xades_failure(input, e))?;
+        write_output(&args.output, &signed)?;
+    }
     let requests = services
         .as_ref()
         .map(|s| format!(", {} HTTP requests", s.requests()))

@@ -1,7 +1,7 @@
 //! The staged signing pipeline: [`prepare`] → [`Prepared::digest_to_sign`] → remote
 //! signature → [`Prepared::finish`].
 
-use crate::splice::{check_encoding, find_insertion, Insertion};
+use crate::splice::{check_encoding, find_insertion, Insertion, RootFacts};
 use crate::uris::{digest_uri, signature_uri, DS_NS, EXC_C14N, SIGNED_PROPERTIES_TYPE, XADES_NS};
 use crate::{Packaging, XadesError, XadesOptions};
 use base64ct::{Base64, Encoding};
@@ -9,10 +9,11 @@ use der::Encode;
 use serde::{Deserialize, Serialize};
 use shomei_core::ess::IssuerSerial;
 use shomei_core::{
-    CertificateChain, Digest, DigestAlgorithm, KeyKind, RemoteSigner, SignatureAlgorithm,
+    CertificateChain, Digest, DigestAlgorithm, Hasher, KeyKind, RemoteSigner, SignatureAlgorithm,
     SignatureValue, SignerDescription, UtcTime,
 };
-use shomei_xml::{canonicalize, canonicalize_excluding, C14nMethod, Document};
+use shomei_xml::{canonicalize, canonicalize_stream, C14nMethod, Document, Limits};
+use std::collections::HashSet;
 use std::io::Write;
 use x509_cert::ext::pkix::name::GeneralName;
 
@@ -82,8 +83,8 @@ struct Ids {
 }
 
 impl Ids {
-    /// Ids that do not occur in `doc` (the document the signature joins, if any).
-    fn new(doc: Option<&Document>, seed: &[u8]) -> Result<Self, XadesError> {
+    /// Ids that do not occur in `taken` (the Ids of the document the signature joins).
+    fn new(taken: Option<&HashSet<String>>, seed: &[u8]) -> Result<Self, XadesError> {
         for attempt in 0u8..8 {
             let mut input = seed.to_vec();
             input.push(attempt);
@@ -97,7 +98,7 @@ impl Ids {
                 object: format!("id-object-{short}"),
             };
             let mut clash = false;
-            if let Some(doc) = doc {
+            if let Some(taken) = taken {
                 for id in [
                     &ids.signature,
                     &ids.data_ref,
@@ -105,7 +106,7 @@ impl Ids {
                     &ids.value,
                     &ids.object,
                 ] {
-                    clash |= doc.find_by_id(id)?.is_some();
+                    clash |= taken.contains(id.as_str());
                 }
             }
             if !clash {
@@ -232,8 +233,10 @@ fn signing_certificate_v2(
 struct DataObject {
     uri: String,
     transforms: &'static str,
-    /// For enveloped and enveloping: the parsed document (Id clashes, insertion point).
-    doc: Option<Document>,
+    /// For enveloped and enveloping: the Id values of the document.
+    ids: Option<HashSet<String>>,
+    /// For enveloped: where the signature goes.
+    insertion: Option<Insertion>,
     /// For enveloping: the `ds:Object` that carries the document element.
     embedded: Option<String>,
     /// For enveloped and detached: the digest of the data (after the transforms).
@@ -258,17 +261,27 @@ fn data_object(
 ) -> Result<DataObject, XadesError> {
     match packaging {
         Packaging::Enveloped => {
-            let doc = Document::parse(data)?;
-            check_encoding(&doc)?;
-            // The enveloped-signature transform removes the signature, which does not
-            // exist yet: the reference covers the original document as it is.
-            let mut canonical = Vec::new();
-            canonicalize_excluding(&doc, None, None, &exclusive(), &mut canonical)?;
+            // One streaming pass, no tree: the enveloped-signature transform removes the
+            // signature, which does not exist yet, so the reference covers the original
+            // document as it is.
+            let mut hasher = Hasher::new(digest);
+            let summary = canonicalize_stream(data, &Limits::default(), &exclusive(), &mut hasher)?;
+            check_encoding(summary.declared_encoding.as_deref())?;
+            let insertion = find_insertion(
+                data,
+                &RootFacts {
+                    prefix: summary.root_prefix.as_deref(),
+                    local_name: &summary.root_local_name,
+                    has_children: !summary.root_is_empty,
+                    declared_encoding: summary.declared_encoding.as_deref(),
+                },
+            )?;
             Ok(DataObject {
                 uri: String::new(),
                 transforms: ENVELOPED_TRANSFORMS,
-                digest: Some(Digest::compute(digest, &canonical)),
-                doc: Some(doc),
+                digest: Some(hasher.finish()),
+                ids: Some(summary.ids),
+                insertion: Some(insertion),
                 embedded: None,
                 mime: "text/xml",
             })
@@ -291,7 +304,8 @@ fn data_object(
                 uri: String::new(),
                 transforms: EXCLUSIVE_TRANSFORM,
                 digest: None,
-                doc: Some(doc),
+                ids: Some(doc.id_values()),
+                insertion: None,
                 embedded: Some(content),
                 mime: "text/xml",
             })
@@ -303,7 +317,8 @@ fn data_object(
                 transforms: "",
                 digest: Some(Digest::compute(digest, data)),
                 mime: guess_mime(data, Document::parse(data).is_ok()),
-                doc: None,
+                ids: None,
+                insertion: None,
                 embedded: None,
             })
         }
@@ -354,12 +369,12 @@ pub fn prepare(
     let time = UtcTime::from_system_time(options.signing_time)
         .ok_or_else(|| XadesError::Options("signing time out of range".into()))?;
     let object = data_object(data, &options.packaging, digest)?;
-    let layout = match (&options.packaging, &object.doc) {
-        (Packaging::Enveloped, Some(doc)) => Layout::Splice {
-            insertion: find_insertion(data, doc)?,
+    let layout = match &object.insertion {
+        Some(insertion) => Layout::Splice {
+            insertion: insertion.clone(),
             original_len: data.len(),
         },
-        _ => Layout::Standalone,
+        None => Layout::Standalone,
     };
 
     let chain = description.chain.clone();
@@ -371,7 +386,7 @@ pub fn prepare(
         .to_vec();
     seed.extend_from_slice(time.to_xml_datetime().as_bytes());
     seed.extend_from_slice(chain.signing_cert().der());
-    let ids = Ids::new(object.doc.as_ref(), &seed)?;
+    let ids = Ids::new(object.ids.as_ref(), &seed)?;
 
     let key_info = format!(
         "<ds:KeyInfo><ds:X509Data>{}</ds:X509Data></ds:KeyInfo>",
@@ -559,10 +574,23 @@ pub async fn sign_xml(
     data: &[u8],
     options: &XadesOptions,
 ) -> Result<Vec<u8>, XadesError> {
+    let mut out = Vec::with_capacity(data.len().saturating_add(16 << 10));
+    sign_xml_into(signer, data, options, &mut out).await?;
+    Ok(out)
+}
+
+/// [`sign_xml`] writing the signed document to `out` instead of a buffer (large
+/// documents are then held once, not twice).
+pub async fn sign_xml_into(
+    signer: &dyn RemoteSigner,
+    data: &[u8],
+    options: &XadesOptions,
+    out: &mut dyn Write,
+) -> Result<(), XadesError> {
     let description = signer.describe().await?;
     let prepared = prepare(data, &description, options)?;
     let value = signer
         .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
         .await?;
-    prepared.finish(data, &value)
+    prepared.write_signed(data, &value, out)
 }

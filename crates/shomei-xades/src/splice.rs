@@ -2,7 +2,8 @@
 
 use crate::XadesError;
 use serde::{Deserialize, Serialize};
-use shomei_xml::{Document, NodeKind};
+#[cfg(test)]
+use shomei_xml::Document;
 
 /// Where to put the signature: `original[..prefix_end] + open + signature + close +
 /// original[suffix_start..]`. For a normal root, `open`/`close` are empty and both ends are
@@ -37,14 +38,39 @@ fn splice_safe_encoding(label: &str) -> bool {
     )
 }
 
-fn is_utf8_family(doc: &Document) -> bool {
-    doc.declared_encoding()
-        .is_none_or(|l| matches!(l.to_ascii_lowercase().as_str(), "utf-8" | "utf8"))
+fn is_utf8_family(declared: Option<&str>) -> bool {
+    declared.is_none_or(|l| matches!(l.to_ascii_lowercase().as_str(), "utf-8" | "utf8"))
+}
+
+/// What the splice needs to know about the document element.
+pub(crate) struct RootFacts<'a> {
+    pub(crate) prefix: Option<&'a str>,
+    pub(crate) local_name: &'a str,
+    pub(crate) has_children: bool,
+    pub(crate) declared_encoding: Option<&'a str>,
+}
+
+impl<'a> RootFacts<'a> {
+    #[cfg(test)]
+    fn of(doc: &'a Document) -> Option<Self> {
+        let Some(shomei_xml::NodeKind::Element {
+            prefix, local_name, ..
+        }) = doc.kind(doc.root())
+        else {
+            return None;
+        };
+        Some(Self {
+            prefix,
+            local_name,
+            has_children: doc.children(doc.root()).next().is_some(),
+            declared_encoding: doc.declared_encoding(),
+        })
+    }
 }
 
 /// Refuses input whose encoding the splice cannot handle yet.
-pub(crate) fn check_encoding(doc: &Document) -> Result<(), XadesError> {
-    match doc.declared_encoding() {
+pub(crate) fn check_encoding(declared: Option<&str>) -> Result<(), XadesError> {
+    match declared {
         None => Ok(()),
         Some(label) if splice_safe_encoding(label) => Ok(()),
         Some(label) => Err(XadesError::Unsupported(format!(
@@ -73,14 +99,9 @@ fn not_found() -> XadesError {
 }
 
 /// Finds the end tag of the document element (after which only comments, processing
-/// instructions and white space may follow). `doc` must be the parse of `bytes`.
-pub(crate) fn find_insertion(bytes: &[u8], doc: &Document) -> Result<Insertion, XadesError> {
-    let Some(NodeKind::Element {
-        prefix, local_name, ..
-    }) = doc.kind(doc.root())
-    else {
-        return Err(not_found());
-    };
+/// instructions and white space may follow). `root` describes the parse of `bytes`.
+pub(crate) fn find_insertion(bytes: &[u8], root: &RootFacts<'_>) -> Result<Insertion, XadesError> {
+    let (prefix, local_name) = (root.prefix, root.local_name);
     let qname = match prefix {
         Some(p) => format!("{p}:{local_name}"),
         None => local_name.to_owned(),
@@ -105,7 +126,7 @@ pub(crate) fn find_insertion(bytes: &[u8], doc: &Document) -> Result<Insertion, 
     let gt = rest.len() - 1;
     if rest.ends_with(b"/>") {
         // `<root .../>`: an empty document element.
-        if doc.children(doc.root()).next().is_some() {
+        if root.has_children {
             return Err(not_found());
         }
         // The end tag is written in ASCII; a non-ASCII name would need re-encoding.
@@ -125,7 +146,7 @@ pub(crate) fn find_insertion(bytes: &[u8], doc: &Document) -> Result<Insertion, 
     let name = rest.get(start + 2..gt).map(trim_ws).ok_or_else(not_found)?;
     // In UTF-8 (or for an ASCII name in any accepted encoding) the bytes must match the
     // parsed name; a non-ASCII name in Shift_JIS/EUC-JP/Latin-1 is encoded differently.
-    if (qname.is_ascii() || is_utf8_family(doc)) && name != qname.as_bytes() {
+    if (qname.is_ascii() || is_utf8_family(root.declared_encoding)) && name != qname.as_bytes() {
         return Err(not_found());
     }
     Ok(Insertion {
@@ -142,7 +163,7 @@ mod tests {
 
     fn ins(s: &str) -> Insertion {
         let doc = Document::parse(s.as_bytes()).unwrap();
-        find_insertion(s.as_bytes(), &doc).unwrap()
+        find_insertion(s.as_bytes(), &RootFacts::of(&doc).unwrap()).unwrap()
     }
 
     #[test]

@@ -231,23 +231,38 @@ impl Document {
     /// value anywhere in the document (signature wrapping defence), `Ok(None)` when none does.
     pub fn find_by_id(&self, id: &str) -> Result<Option<NodeId>, XmlError> {
         let mut found = None;
-        for (i, n) in self.nodes.iter().enumerate() {
-            let Data::Element(e) = &n.data else { continue };
-            for a in &e.attrs {
-                let is_id = match a.ns.as_deref() {
-                    None => matches!(a.local.as_str(), "Id" | "ID" | "id"),
-                    Some(XML_NS) => a.local == "id",
-                    Some(_) => false,
-                };
-                if is_id && a.value == id {
-                    if found.is_some() {
-                        return Err(XmlError::DuplicateId { id: id.to_owned() });
-                    }
-                    found = Some(NodeId(i));
+        for (i, value) in self.id_attributes() {
+            if value == id {
+                if found.is_some() {
+                    return Err(XmlError::DuplicateId { id: id.to_owned() });
                 }
+                found = Some(NodeId(i));
             }
         }
         Ok(found)
+    }
+
+    /// Every value of an Id attribute (as [`Document::find_by_id`] understands them).
+    pub fn id_values(&self) -> std::collections::HashSet<String> {
+        self.id_attributes().map(|(_, v)| v.to_owned()).collect()
+    }
+
+    /// (node index, value) of every Id attribute, in document order.
+    fn id_attributes(&self) -> impl Iterator<Item = (usize, &str)> + '_ {
+        self.nodes.iter().enumerate().flat_map(|(i, n)| {
+            let attrs = match &n.data {
+                Data::Element(e) => e.attrs.as_slice(),
+                _ => &[],
+            };
+            attrs
+                .iter()
+                .filter(|a| match a.ns.as_deref() {
+                    None => matches!(a.local.as_str(), "Id" | "ID" | "id"),
+                    Some(XML_NS) => a.local == "id",
+                    Some(_) => false,
+                })
+                .map(move |a| (i, a.value.as_str()))
+        })
     }
 }
 
