@@ -120,12 +120,13 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
                 &mut writer,
             ))
             .map_err(|e| xades_failure(input, e))?;
-        writer
-            .flush()
-            .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", args.output.display())))?;
+        writer.flush().map_err(|e| {
+            Failure::Signing(format!("{}: cannot write: {e}", args.output.display()))
+        })?;
         drop(writer);
-        out.commit(&args.output)
-            .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", args.output.display())))?;
+        out.commit(&args.output).map_err(|e| {
+            Failure::Signing(format!("{}: cannot write: {e}", args.output.display()))
+        })?;
     } else {
         let signed = runtime
             .block_on(shomei_xades::sign_xml_at_level(
