@@ -20,6 +20,10 @@
 #    these two files its verdict is replaced by the other checks. Japanese text in
 #    UTF-8 and Shift_JIS documents with ASCII element names is judged by everything,
 #    signxml included.
+#  * every XAdES file of other producers in ../shared/fixtures/xml-signed whose signature
+#    xmlsec1 verifies (certificates not judged: their roots are not the kit's) is
+#    extended to B-LTA: xmlsec1 must still verify it, and the kit's own recomputation of
+#    the imprint of the new archive time-stamp (lib/xades_archive.py) must match.
 #  * XML bomb, nesting deeper than the limit, a huge attribute, too many attributes:
 #    exit 2, a message, no output, within 20 s.
 #
@@ -163,7 +167,39 @@ for f in ja-utf8.xml ja-sjis.xml; do
   done
 done
 
-# 4. hostile inputs
+# 4. XAdES of other producers extended to B-LTA
+# a copy, so detached data resolves next to each file and nothing is written into ../shared
+rm -rf "$OUT/xml-signed"; cp -r "$SHARED/fixtures/xml-signed" "$OUT/xml-signed"
+SIGNED="$OUT/xml-signed"
+insecure_ok() { (cd "$(dirname "$1")" && xmlsec1 --verify --insecure --enabled-key-data x509,key-value "$(basename "$1")" >/dev/null 2>&1); }
+while IFS= read -r f; do
+  rel="${f#"$SIGNED"/}"
+  grep -q "QualifyingProperties" "$f" || continue
+  insecure_ok "$f" || continue
+  if ! grep -q 'http://uri.etsi.org/01903/v1.3.2#' "$f"; then
+    # XAdES 1.1.1 / 1.2.2: refused with the namespace named, nothing written
+    rm -f "$OUT/old.xml"
+    msg="$(timeout 60 "$BIN" extend "$f" -o "$OUT/old.xml" --level B-LTA --tsa "$TSA_URL" 2>&1)"; rc=$?
+    if [ $rc = 2 ] && [ ! -e "$OUT/old.xml" ] && echo "$msg" | grep -q "only XAdES 1.3.2"; then ok "$rel (older XAdES) refused: $(echo "$msg" | sed 's/.*: the/the/')"
+    else bad "$rel (older XAdES): exit $rc: $msg"; fi
+    continue
+  fi
+  out="$(dirname "$f")/shomei-lta.$(basename "$f")"
+  msg="$(timeout 60 "$BIN" extend "$f" -o "$OUT/ext.xml" --level B-LTA --tsa "$TSA_URL" 2>&1)" \
+    || { bad "$rel: extend failed: $(echo "$msg" | tail -1)"; continue; }
+  cp "$OUT/ext.xml" "$out"
+  if ! insecure_ok "$out"; then rm -f "$out"; bad "$rel: xmlsec1 no longer verifies after extension"; continue; fi
+  imprint="$(cd "$(dirname "$out")" && "$KIT/validate-xml" "$(basename "$out")" --trust "$TRUST_ROOT" --level B-LTA 2>/dev/null \
+    | "$PY" -c 'import json,sys; a=json.load(sys.stdin)["archive_timestamps"]; x=a[-1]; print("ok" if x["token_signature_ok"] and x["imprint_ok"] else x["imprint"])')"
+  rm -f "$out"
+  if [ "$imprint" = ok ]; then ok "$rel extended to B-LTA: xmlsec1 still verifies, archive imprint recomputed by the kit matches"
+  elif echo "$imprint" | grep -q "unsupported transform http://www.w3.org/2002/06/xmldsig-filter2"; then
+    # the kit's recomputation knows no XPath Filter 2.0: only xmlsec1 judges this one
+    ok "$rel extended to B-LTA: xmlsec1 still verifies (archive imprint not judged: the kit's recomputation does not support XPath Filter 2.0)"
+  else bad "$rel: archive time-stamp: $imprint"; fi
+done < <(find "$SIGNED" -name '*.xml' ! -name 'shomei-lta.*' | sort)
+
+# 5. hostile inputs
 "$PY" - "$OUT" <<'PYEOF'
 import sys
 d = sys.argv[1]

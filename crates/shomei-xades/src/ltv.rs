@@ -20,12 +20,57 @@ use shomei_core::chain::ChainCert;
 use shomei_core::{Digest, DigestAlgorithm, Level};
 use shomei_revocation::{add_chain, LtvServices, Strictness, ValidationData};
 use shomei_tsp::TimestampToken;
-use shomei_xml::{canonicalize_excluding, C14nMethod, Document, NodeId, NodeKind};
+use shomei_xml::{
+    canonicalize_excluding, canonicalize_excluding_all, C14nMethod, Document, NodeId, NodeKind,
+};
 
 /// The XAdES 1.4.1 namespace (`ArchiveTimeStamp`, `TimeStampValidationData`).
 pub const XADES141_NS: &str = "http://uri.etsi.org/01903/v1.4.1#";
 /// The XPath filter transform.
 const XPATH: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
+/// The XPath Filter 2.0 transform.
+const XPATH_FILTER2: &str = "http://www.w3.org/2002/06/xmldsig-filter2";
+/// The base64 decoding transform.
+const BASE64: &str = "http://www.w3.org/2000/09/xmldsig#base64";
+
+/// The signatures an XPath transform removes. Only the filters producers use to leave
+/// signatures out are understood: XPath 1.0 `not(ancestor-or-self::P:Signature)` and
+/// Filter 2.0 `subtract` of `//P:Signature`, `/descendant::P:Signature` or
+/// `/descendant::*[name()='P:Signature']`; anything else is refused, never guessed.
+fn signature_filter(doc: &Document, t: NodeId, alg: &str) -> Result<Vec<NodeId>, XadesError> {
+    let all = || doc.elements_by_name(Some(DS_NS), "Signature");
+    let mut out = Vec::new();
+    let xpaths: Vec<NodeId> = element_children(doc, t).collect();
+    for x in &xpaths {
+        let expr: String = doc
+            .text_content(*x)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let expr = expr.replace('"', "'");
+        let understood = if alg == XPATH {
+            expr.starts_with("not(ancestor-or-self::") && expr.ends_with(":Signature)")
+        } else {
+            doc.attribute(*x, None, "Filter") == Some("subtract")
+                && (expr.ends_with("//ds:Signature")
+                    || expr == "/descendant::ds:Signature"
+                    || expr == "/descendant::*[name()='ds:Signature']")
+        };
+        if !understood {
+            return Err(XadesError::Unsupported(format!(
+                "XPath transform `{expr}` (only filters that leave out the signatures are \
+                 understood)"
+            )));
+        }
+        out.extend(all());
+    }
+    if xpaths.is_empty() {
+        return Err(XadesError::Unsupported(
+            "an XPath transform without XPath".into(),
+        ));
+    }
+    Ok(out)
+}
 
 /// Gives the bytes of detached data a signature names by relative URI. The caller
 /// decides where they may come from; the library never fetches anything itself.
@@ -131,10 +176,22 @@ struct Located {
     qp: NodeId,
 }
 
-/// Every `ds:Signature` with XAdES qualifying properties, in document order.
+/// Every `ds:Signature` with XAdES qualifying properties that is not inside another
+/// signature (a counter-signature belongs to its master's unsigned properties, which the
+/// master's archive time-stamp covers), in document order.
 fn xades_signatures(doc: &Document) -> Vec<Located> {
+    let inside_signature = |mut n: NodeId| {
+        while let Some(p) = doc.parent(n) {
+            if element_named(doc, p, DS_NS, "Signature") {
+                return true;
+            }
+            n = p;
+        }
+        false
+    };
     doc.elements_by_name(Some(DS_NS), "Signature")
         .into_iter()
+        .filter(|sig| !inside_signature(*sig))
         .filter_map(|sig| {
             children_named(doc, sig, DS_NS, "Object")
                 .find_map(|o| child(doc, o, XADES_NS, "QualifyingProperties"))
@@ -219,21 +276,28 @@ impl Located {
         named.or_else(|| pool.first().cloned())
     }
 
-    /// TSA certificates and embedded certificates of every time-stamp in `names`.
+    /// The tokens of the time-stamp properties `ns:local`; unreadable ones (other
+    /// producers' tokens with a SHA-1 imprint, damaged ones) become warnings.
     fn timestamp_tokens(
         &self,
         doc: &Document,
         ns: &str,
         local: &str,
-    ) -> Result<Vec<TimestampToken>, XadesError> {
+        warnings: &mut Vec<String>,
+    ) -> Vec<TimestampToken> {
         let mut out = Vec::new();
         for ts in self.properties(doc, ns, local) {
             let Some(enc) = child(doc, ts, XADES_NS, "EncapsulatedTimeStamp") else {
                 continue;
             };
-            out.push(TimestampToken::from_der(&decode_b64(doc, enc)?)?);
+            match decode_b64(doc, enc).and_then(|der| Ok(TimestampToken::from_der(&der)?)) {
+                Ok(t) => out.push(t),
+                Err(e) => warnings.push(format!(
+                    "{local}: token not usable, its TSA chain gets no validation data: {e}"
+                )),
+            }
         }
-        Ok(out)
+        out
     }
 }
 
@@ -274,7 +338,7 @@ enum RefData {
     /// A node-set: the whole document or a subtree, possibly minus a signature.
     Nodes {
         subtree: Option<NodeId>,
-        exclude: Option<NodeId>,
+        exclude: Vec<NodeId>,
     },
     Octets(Vec<u8>),
 }
@@ -314,7 +378,7 @@ fn reference_octets(
     let mut data = if uri.is_empty() {
         RefData::Nodes {
             subtree: None,
-            exclude: None,
+            exclude: Vec::new(),
         }
     } else if let Some(frag) = uri.strip_prefix('#') {
         let id = frag
@@ -326,7 +390,7 @@ fn reference_octets(
         })?;
         RefData::Nodes {
             subtree: Some(node),
-            exclude: None,
+            exclude: Vec::new(),
         }
     } else {
         RefData::Octets(resolver.resolve(uri)?)
@@ -337,29 +401,32 @@ fn reference_octets(
     for t in transforms {
         let alg = doc.attribute(t, None, "Algorithm").unwrap_or("");
         data = match (alg, data) {
-            (ENVELOPED, RefData::Nodes { subtree, .. }) => RefData::Nodes {
-                subtree,
-                exclude: Some(sig),
-            },
-            (XPATH, RefData::Nodes { subtree, .. }) => {
-                let expr: String = doc
-                    .text_content(t)
-                    .chars()
-                    .filter(|c| !c.is_whitespace())
-                    .collect();
-                let only_signature = expr.starts_with("not(ancestor-or-self::")
-                    && expr.ends_with(":Signature)")
-                    && doc.elements_by_name(Some(DS_NS), "Signature").len() == 1;
-                if !only_signature {
-                    return Err(XadesError::Unsupported(format!(
-                        "XPath transform `{expr}` (only the filter that removes the one \
-                         signature of the document is supported)"
-                    )));
-                }
+            (
+                ENVELOPED,
                 RefData::Nodes {
                     subtree,
-                    exclude: Some(sig),
-                }
+                    mut exclude,
+                },
+            ) => {
+                exclude.push(sig);
+                RefData::Nodes { subtree, exclude }
+            }
+            (XPATH | XPATH_FILTER2, RefData::Nodes { subtree, exclude }) => {
+                let mut exclude = exclude;
+                exclude.extend(signature_filter(doc, t, alg)?);
+                RefData::Nodes { subtree, exclude }
+            }
+            (BASE64, data) => {
+                let text = match data {
+                    RefData::Nodes { subtree, .. } => {
+                        doc.text_content(subtree.unwrap_or_else(|| doc.root()))
+                    }
+                    RefData::Octets(o) => String::from_utf8_lossy(&o).into_owned(),
+                };
+                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                RefData::Octets(Base64::decode_vec(&compact).map_err(|_| {
+                    XadesError::Unsupported(format!("reference {uri}: malformed base64 data"))
+                })?)
             }
             (alg, data) => {
                 let Some(m) = transform_method(doc, t, alg) else {
@@ -367,10 +434,10 @@ fn reference_octets(
                 };
                 let mut out = Vec::new();
                 match data {
-                    RefData::Nodes { subtree, exclude } => canonicalize_excluding(
+                    RefData::Nodes { subtree, exclude } => canonicalize_excluding_all(
                         doc,
                         subtree,
-                        exclude,
+                        &exclude,
                         &without_comments(m),
                         &mut out,
                     )?,
@@ -387,13 +454,8 @@ fn reference_octets(
         RefData::Octets(o) => o,
         RefData::Nodes { subtree, exclude } => {
             let mut out = Vec::new();
-            canonicalize_excluding(
-                doc,
-                subtree,
-                exclude,
-                &without_comments(method.clone()),
-                &mut out,
-            )?;
+            let m = without_comments(method.clone());
+            canonicalize_excluding_all(doc, subtree, &exclude, &m, &mut out)?;
             out
         }
     })
@@ -467,22 +529,39 @@ fn end_tag_offset(bytes: &[u8], doc: &Document, node: NodeId) -> Result<usize, X
                 if p == prefix && l == local_name)
         })
         .count();
-    let needle = format!("</{qname}");
-    let mut seen = 0usize;
-    let mut from = 0usize;
-    while let Some(pos) = bytes.get(from..).and_then(|rest| {
-        rest.windows(needle.len())
-            .position(|w| w == needle.as_bytes())
-    }) {
-        let at = from + pos;
-        let next = bytes.get(at + needle.len()).copied();
-        if matches!(next, Some(b'>' | b' ' | b'\t' | b'\r' | b'\n')) {
-            if seen == same_name_before {
-                return Ok(at);
+    // Walk the start and end tags with this name in byte order, pairing them with a
+    // stack (same-name elements may nest, as in counter-signatures); the element that is
+    // the n-th start tag ends at its paired end tag.
+    let open = format!("<{qname}");
+    let close = format!("</{qname}");
+    let boundary = |at: usize| {
+        matches!(
+            bytes.get(at).copied(),
+            Some(b'>' | b'/' | b' ' | b'\t' | b'\r' | b'\n')
+        )
+    };
+    let mut starts_seen = 0usize;
+    let mut stack: Vec<usize> = Vec::new();
+    let mut at = 0usize;
+    while let Some(pos) = bytes
+        .get(at..)
+        .and_then(|rest| rest.iter().position(|b| *b == b'<'))
+    {
+        let here = at + pos;
+        let rest = bytes.get(here..).unwrap_or_default();
+        if rest.starts_with(close.as_bytes()) && boundary(here + close.len()) {
+            if stack.pop() == Some(same_name_before) {
+                return Ok(here);
             }
-            seen += 1;
+        } else if rest.starts_with(open.as_bytes()) && boundary(here + open.len()) {
+            let gt = rest.iter().position(|b| *b == b'>').ok_or_else(not_found)?;
+            let self_closed = gt > 0 && rest.get(gt - 1) == Some(&b'/');
+            if !self_closed {
+                stack.push(starts_seen);
+            }
+            starts_seen += 1;
         }
-        from = at + needle.len();
+        at = here + 1;
     }
     Err(not_found())
 }
@@ -667,9 +746,27 @@ pub async fn extend(
             .collect(),
     };
     if indexes.is_empty() {
-        return Err(XadesError::Options(
-            "no XAdES signature (ds:Signature with xades:QualifyingProperties) found".into(),
-        ));
+        // Older XAdES versions use other namespaces; say so rather than "none found".
+        let older = doc
+            .descendants(doc.root())
+            .into_iter()
+            .find_map(|n| match doc.kind(n) {
+                Some(NodeKind::Element {
+                    local_name: "QualifyingProperties",
+                    namespace: Some(ns),
+                    ..
+                }) if ns != XADES_NS => Some(ns.to_owned()),
+                _ => None,
+            });
+        return Err(XadesError::Options(match older {
+            Some(ns) => format!(
+                "the signature's qualifying properties are in namespace {ns}: only XAdES \
+                 1.3.2 / ETSI EN 319 132 signatures ({XADES_NS}) can be extended"
+            ),
+            None => {
+                "no XAdES signature (ds:Signature with xades:QualifyingProperties) found".into()
+            }
+        }));
     }
     drop(doc);
     let mut ext = Extension {
@@ -742,7 +839,7 @@ async fn extend_one(
             cx.strictness,
         )
         .await?;
-        for token in at.timestamp_tokens(&doc, XADES_NS, "SignatureTimeStamp")? {
+        for token in at.timestamp_tokens(&doc, XADES_NS, "SignatureTimeStamp", &mut data.warnings) {
             let mut tpool = token.certificates();
             tpool.extend_from_slice(&pool);
             if let Some(tsa_cert) = token.signer_cert_with(&tpool) {

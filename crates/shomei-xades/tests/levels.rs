@@ -305,3 +305,55 @@ async fn detached_archive_timestamp_needs_the_data() {
     let lta = extend(&bt, Level::BLTA, Target::All, cx).await.unwrap();
     assert!(lta.steps.iter().any(|s| s.contains("archive")));
 }
+
+/// XAdES files of other producers: the base64 transform (DSS enveloping), the XPath
+/// filter over two parallel signatures, a counter-signature nested in the master's
+/// unsigned properties (left alone), and older XAdES namespaces (refused by name).
+#[tokio::test]
+async fn other_producers_signatures_are_extended() {
+    let tsa = InProcessTsa::new();
+    let rev = InProcessRevocation::new();
+    let clock = rev.clock();
+    let dir = shomei_test_support::paths::shared_fixtures().join("xml-signed");
+    for (name, signatures) in [
+        ("dss_xades-lta-valid.xml", 1),
+        ("dss_doubleSignedTest.xml", 2),
+        ("dss_xades-counter-signature-no-type.xml", 1),
+        ("signxml_factura_ejemplo2_32v1.xml", 1),
+    ] {
+        let xml = std::fs::read(dir.join(name)).unwrap();
+        let cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
+        let before = Document::parse(&xml).unwrap();
+        let done = extend(&xml, Level::BLTA, Target::All, cx)
+            .await
+            .unwrap_or_else(|e| panic!("{name}: {e}"));
+        let after = Document::parse(&done.bytes).unwrap();
+        let added = elements(&after, XADES141, "ArchiveTimeStamp").len()
+            - elements(&before, XADES141, "ArchiveTimeStamp").len();
+        assert_eq!(added, signatures, "{name}: {:?}", done.steps);
+        // One signature: the original bytes are kept, with one inserted run.
+        if signatures == 1 {
+            let prefix = xml
+                .iter()
+                .zip(&done.bytes)
+                .take_while(|(a, b)| a == b)
+                .count();
+            let suffix = xml
+                .iter()
+                .rev()
+                .zip(done.bytes.iter().rev())
+                .take_while(|(a, b)| a == b)
+                .count();
+            assert!(
+                prefix + suffix >= xml.len(),
+                "{name}: more than one insertion"
+            );
+        }
+    }
+    for old in ["dss_Signature-X-AT-1.xml", "dss_Signature-X-FR_NOT-3.xml"] {
+        let xml = std::fs::read(dir.join(old)).unwrap();
+        let cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
+        let err = extend(&xml, Level::BT, Target::All, cx).await.unwrap_err();
+        assert!(err.to_string().contains("only XAdES 1.3.2"), "{old}: {err}");
+    }
+}

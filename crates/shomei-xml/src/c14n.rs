@@ -99,7 +99,20 @@ pub fn canonicalize_excluding(
     method: &C14nMethod,
     out: &mut Vec<u8>,
 ) -> Result<(), XmlError> {
-    let exclude = exclude.map(|e| e.0);
+    canonicalize_excluding_all(doc, subtree, exclude.as_slice(), method, out)
+}
+
+/// Like [`canonicalize`], but leaves out every subtree rooted at one of `exclude` (an
+/// XPath filter such as `not(ancestor-or-self::ds:Signature)`: pass every signature).
+pub fn canonicalize_excluding_all(
+    doc: &Document,
+    subtree: Option<NodeId>,
+    exclude: &[NodeId],
+    method: &C14nMethod,
+    out: &mut Vec<u8>,
+) -> Result<(), XmlError> {
+    let exclude: Vec<usize> = exclude.iter().map(|e| e.0).collect();
+    let exclude = exclude.as_slice();
     let Some(id) = subtree else {
         let mut w = CanonWriter::new(method, true, Vec::new());
         return walk(doc, 0, exclude, &[], &mut w, out);
@@ -135,12 +148,12 @@ enum Step {
     Leave(usize),
 }
 
-/// Feeds the node `start`, its descendants minus `exclude`, to the writer in document order.
+/// Feeds the node `start`, its descendants minus the subtrees in `exclude`, to the writer in document order.
 /// `inherited` are attributes for `start` from outside the node-set.
 fn walk<'d>(
     doc: &'d Document,
     start: usize,
-    exclude: Option<usize>,
+    exclude: &[usize],
     inherited: &[Attr],
     w: &mut CanonWriter<'d, '_>,
     out: &mut Vec<u8>,
@@ -155,7 +168,7 @@ fn walk<'d>(
                 }
             }
             Step::Enter(id) => {
-                if Some(id) == exclude {
+                if exclude.contains(&id) {
                     continue;
                 }
                 let Some(node) = doc.nodes.get(id) else {

@@ -10,7 +10,7 @@ mod parse;
 mod stream;
 mod tree;
 
-pub use c14n::{canonicalize, canonicalize_excluding, C14nMethod};
+pub use c14n::{canonicalize, canonicalize_excluding, canonicalize_excluding_all, C14nMethod};
 pub use error::{LimitKind, Position, XmlError};
 pub use limits::Limits;
 pub use stream::{canonicalize_stream, StreamSummary};
