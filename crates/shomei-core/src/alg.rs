@@ -142,6 +142,20 @@ impl KeyKind {
         }
     }
 
+    /// Every signature algorithm a key of this kind can make: for RSA, PKCS#1 v1.5 and
+    /// PSS with each digest; for EC, ECDSA with each digest.
+    pub fn signature_algorithms(self) -> Vec<SignatureAlgorithm> {
+        let all = DigestAlgorithm::ALL.into_iter();
+        match self {
+            Self::Rsa { .. } => all
+                .clone()
+                .map(SignatureAlgorithm::RsaPkcs1v15)
+                .chain(all.map(SignatureAlgorithm::RsaPss))
+                .collect(),
+            Self::EcP256 | Self::EcP384 => all.map(SignatureAlgorithm::Ecdsa).collect(),
+        }
+    }
+
     /// The digest conventionally paired with this key (the curve's strength for EC).
     pub fn default_digest(self) -> DigestAlgorithm {
         match self {

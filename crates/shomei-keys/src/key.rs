@@ -186,20 +186,11 @@ impl PrivateKey {
     /// Every algorithm this key signs with.
     pub(crate) fn algorithms(&self) -> Vec<SignatureAlgorithm> {
         match self {
-            Self::Rsa(_) => DigestAlgorithm::ALL
-                .into_iter()
-                .map(SignatureAlgorithm::RsaPkcs1v15)
-                .chain(
-                    DigestAlgorithm::ALL
-                        .into_iter()
-                        .map(SignatureAlgorithm::RsaPss),
-                )
-                .collect(),
-            Self::Ec(..) => DigestAlgorithm::ALL
-                .into_iter()
-                .map(SignatureAlgorithm::Ecdsa)
-                .collect(),
+            // The modulus size does not change the algorithm list.
+            Self::Rsa(_) => KeyKind::Rsa { bits: 0 },
+            Self::Ec(curve, _) => curve.key_kind(),
         }
+        .signature_algorithms()
     }
 
     /// Signs one digest. The caller has checked that `alg` is advertised and that
