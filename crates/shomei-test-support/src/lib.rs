@@ -23,5 +23,6 @@ pub mod paths;
 pub mod sample_pdf;
 pub mod sample_xml;
 pub mod signers;
+pub mod softhsm;
 pub mod tools;
 pub mod tsa;

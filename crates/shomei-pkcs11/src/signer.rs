@@ -1,0 +1,478 @@
+//! The PKCS#11 signer: one logged-in token, one private key, a pool of sessions.
+
+use crate::Pkcs11Error;
+use cryptoki::context::{CInitializeArgs, Pkcs11};
+use cryptoki::error::RvError;
+use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
+use cryptoki::mechanism::{Mechanism, MechanismType};
+use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
+use cryptoki::session::{Session, UserType};
+use cryptoki::slot::Slot;
+use cryptoki::types::AuthPin;
+use shomei_core::chain::ChainCert;
+use shomei_core::{
+    CertificateChain, Digest, DigestAlgorithm, KeyKind, RemoteSigner, SignatureAlgorithm,
+    SignatureValue, SignerDescription, SignerError,
+};
+use std::collections::HashMap;
+use std::fmt;
+use std::path::{Path, PathBuf};
+use std::sync::{Mutex, OnceLock};
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+/// Which private key on the token.
+#[derive(Debug, Clone, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum KeySelector {
+    /// `CKA_LABEL`.
+    Label(String),
+    /// `CKA_ID` (bytes).
+    Id(Vec<u8>),
+}
+
+/// Where the key is and how to log in.
+#[non_exhaustive]
+pub struct Pkcs11Config {
+    /// Path of the PKCS#11 module (`/usr/lib/softhsm/libsofthsm2.so`).
+    pub module: PathBuf,
+    /// Label of the token.
+    pub token_label: String,
+    /// The private key.
+    pub key: KeySelector,
+    /// The user PIN.
+    pub pin: Zeroizing<String>,
+    /// The signing certificate; `None` = read it from the token (the certificate object
+    /// with the key's `CKA_ID`, else with its label).
+    pub certificate: Option<ChainCert>,
+    /// Issuer certificates to embed after the signing certificate.
+    pub issuers: Vec<ChainCert>,
+    /// Sessions kept open for concurrent signing (at least 1).
+    pub max_idle_sessions: usize,
+}
+
+impl Pkcs11Config {
+    /// A configuration with the certificate read from the token and no issuers.
+    pub fn new(
+        module: impl Into<PathBuf>,
+        token_label: impl Into<String>,
+        key: KeySelector,
+        pin: Zeroizing<String>,
+    ) -> Self {
+        Self {
+            module: module.into(),
+            token_label: token_label.into(),
+            key,
+            pin,
+            certificate: None,
+            issuers: Vec::new(),
+            max_idle_sessions: 4,
+        }
+    }
+}
+
+impl fmt::Debug for Pkcs11Config {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkcs11Config")
+            .field("module", &self.module)
+            .field("token_label", &self.token_label)
+            .field("key", &self.key)
+            .field("pin", &"<redacted>")
+            .finish_non_exhaustive()
+    }
+}
+
+/// A [`RemoteSigner`] whose key lives on a PKCS#11 token. The token is logged in once;
+/// sessions are taken from a pool, so several signatures can be made concurrently.
+/// Signing blocks the calling thread for as long as the token takes (a server runs it on
+/// a blocking thread).
+pub struct Pkcs11Signer {
+    // Sessions are dropped (closed) before the context is finalized.
+    idle: Mutex<Vec<Session>>,
+    max_idle: usize,
+    context: Pkcs11,
+    slot: Slot,
+    token: String,
+    key: ObjectHandle,
+    kind: KeyKind,
+    chain: CertificateChain,
+}
+
+impl fmt::Debug for Pkcs11Signer {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Pkcs11Signer")
+            .field("token", &self.token)
+            .field("key", &format_args!("{}", self.kind))
+            .field("subject", &self.chain.signing_cert().subject())
+            .finish_non_exhaustive()
+    }
+}
+
+/// One initialized context per module for the whole process (a module may be initialized
+/// once, and finalizing it would end every other user's sessions), with the digest of
+/// the PIN that logged each token in: a PKCS#11 login holds for the whole process, so a
+/// second signer on a logged-in token must show the same PIN.
+struct Module {
+    context: Pkcs11,
+    logins: HashMap<u64, Vec<u8>>,
+}
+
+fn registry() -> &'static Mutex<HashMap<PathBuf, Module>> {
+    static MODULES: OnceLock<Mutex<HashMap<PathBuf, Module>>> = OnceLock::new();
+    MODULES.get_or_init(|| Mutex::new(HashMap::new()))
+}
+
+fn shared_context(module: &Path) -> Result<Pkcs11, String> {
+    let mut map = registry()
+        .lock()
+        .map_err(|_| "internal: module registry poisoned".to_owned())?;
+    if let Some(m) = map.get(module) {
+        return Ok(m.context.clone());
+    }
+    let context = Pkcs11::new(module).map_err(|e| e.to_string())?;
+    match context.initialize(CInitializeArgs::OsThreads) {
+        Ok(()) | Err(cryptoki::error::Error::AlreadyInitialized) => {}
+        Err(e) => return Err(e.to_string()),
+    }
+    map.insert(
+        module.to_path_buf(),
+        Module {
+            context: context.clone(),
+            logins: HashMap::new(),
+        },
+    );
+    Ok(context)
+}
+
+/// Logs the token in with `pin`, or checks `pin` against the PIN that already did.
+fn login(session: &Session, config: &Pkcs11Config, slot: Slot) -> Result<(), Pkcs11Error> {
+    let digest = Digest::compute(DigestAlgorithm::Sha256, config.pin.as_bytes())
+        .as_bytes()
+        .to_vec();
+    let mut map = registry()
+        .lock()
+        .map_err(|_| Pkcs11Error::Key("internal: module registry poisoned".into()))?;
+    let logins = map
+        .get_mut(&config.module)
+        .map(|m| &mut m.logins)
+        .ok_or_else(|| Pkcs11Error::Key("internal: module not registered".into()))?;
+    let pin = AuthPin::new(config.pin.as_str().into());
+    match session.login(UserType::User, Some(&pin)) {
+        Ok(()) => {
+            logins.insert(slot.id(), digest);
+            Ok(())
+        }
+        Err(cryptoki::error::Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
+            match logins.get(&slot.id()) {
+                Some(known) if bool::from(known.ct_eq(&digest)) => Ok(()),
+                _ => Err(Pkcs11Error::WrongPin(config.token_label.clone())),
+            }
+        }
+        Err(e) => Err(Pkcs11Error::from_ck(e, &config.token_label)),
+    }
+}
+
+fn find_token(context: &Pkcs11, label: &str) -> Result<Slot, Pkcs11Error> {
+    let ck = |e| Pkcs11Error::from_ck(e, label);
+    let mut present = Vec::new();
+    for slot in context.get_slots_with_token().map_err(ck)? {
+        let info = context.get_token_info(slot).map_err(ck)?;
+        let name = info.label().trim_end().to_owned();
+        if name == label {
+            return Ok(slot);
+        }
+        present.push(name);
+    }
+    Err(Pkcs11Error::NoToken {
+        label: label.to_owned(),
+        present,
+    })
+}
+
+fn describe_selector(key: &KeySelector) -> String {
+    match key {
+        KeySelector::Label(l) => format!("label `{l}`"),
+        KeySelector::Id(id) => format!(
+            "id {}",
+            id.iter().map(|b| format!("{b:02x}")).collect::<String>()
+        ),
+    }
+}
+
+fn selector_attribute(key: &KeySelector) -> Attribute {
+    match key {
+        KeySelector::Label(l) => Attribute::Label(l.as_bytes().to_vec()),
+        KeySelector::Id(id) => Attribute::Id(id.clone()),
+    }
+}
+
+/// Labels of the private keys on the token, for the "not found" message.
+fn key_labels(session: &Session) -> Vec<String> {
+    let Ok(keys) = session.find_objects(&[Attribute::Class(ObjectClass::PRIVATE_KEY)]) else {
+        return Vec::new();
+    };
+    keys.into_iter()
+        .filter_map(|k| session.get_attributes(k, &[AttributeType::Label]).ok())
+        .flatten()
+        .filter_map(|a| match a {
+            Attribute::Label(l) => Some(String::from_utf8_lossy(&l).into_owned()),
+            _ => None,
+        })
+        .collect()
+}
+
+fn find_key(session: &Session, config: &Pkcs11Config) -> Result<ObjectHandle, Pkcs11Error> {
+    let ck = |e| Pkcs11Error::from_ck(e, &config.token_label);
+    let found = session
+        .find_objects(&[
+            Attribute::Class(ObjectClass::PRIVATE_KEY),
+            selector_attribute(&config.key),
+        ])
+        .map_err(ck)?;
+    match found.as_slice() {
+        [one] => Ok(*one),
+        [] => Err(Pkcs11Error::Key(format!(
+            "no private key with {} on token `{}` (private keys there: {})",
+            describe_selector(&config.key),
+            config.token_label,
+            {
+                let labels = key_labels(session);
+                if labels.is_empty() {
+                    "none visible".to_owned()
+                } else {
+                    labels.join(", ")
+                }
+            }
+        ))),
+        more => Err(Pkcs11Error::Key(format!(
+            "{} private keys with {} on token `{}`: choose by id",
+            more.len(),
+            describe_selector(&config.key),
+            config.token_label
+        ))),
+    }
+}
+
+fn attribute_bytes(
+    session: &Session,
+    object: ObjectHandle,
+    which: AttributeType,
+) -> Option<Vec<u8>> {
+    session
+        .get_attributes(object, &[which])
+        .ok()?
+        .into_iter()
+        .find_map(|a| match a {
+            Attribute::Id(v) | Attribute::Label(v) | Attribute::Value(v) => Some(v),
+            _ => None,
+        })
+}
+
+/// The certificate object with the key's `CKA_ID`, else with its label.
+fn certificate_on_token(
+    session: &Session,
+    key: ObjectHandle,
+    config: &Pkcs11Config,
+) -> Result<ChainCert, Pkcs11Error> {
+    let ck = |e| Pkcs11Error::from_ck(e, &config.token_label);
+    let mut templates = Vec::new();
+    if let Some(id) = attribute_bytes(session, key, AttributeType::Id) {
+        templates.push(Attribute::Id(id));
+    }
+    if let Some(label) = attribute_bytes(session, key, AttributeType::Label) {
+        templates.push(Attribute::Label(label));
+    }
+    for t in templates {
+        let found = session
+            .find_objects(&[Attribute::Class(ObjectClass::CERTIFICATE), t])
+            .map_err(ck)?;
+        if let Some(cert) = found.first() {
+            let der = attribute_bytes(session, *cert, AttributeType::Value).ok_or_else(|| {
+                Pkcs11Error::Certificate("the certificate object has no value".into())
+            })?;
+            return ChainCert::from_der(&der).map_err(|e| {
+                Pkcs11Error::Certificate(format!("the certificate on the token: {e}"))
+            });
+        }
+    }
+    Err(Pkcs11Error::Certificate(format!(
+        "no certificate for the key with {} on token `{}`: give it with --cert",
+        describe_selector(&config.key),
+        config.token_label
+    )))
+}
+
+fn token_key_type(session: &Session, key: ObjectHandle) -> Option<KeyType> {
+    session
+        .get_attributes(key, &[AttributeType::KeyType])
+        .ok()?
+        .into_iter()
+        .find_map(|a| match a {
+            Attribute::KeyType(t) => Some(t),
+            _ => None,
+        })
+}
+
+impl Pkcs11Signer {
+    /// Loads the module, finds the token by label, logs in with the PIN, finds the key
+    /// and its certificate, and checks that they belong together.
+    pub fn open(config: Pkcs11Config) -> Result<Self, Pkcs11Error> {
+        let module_err = |message: String| Pkcs11Error::Module {
+            module: config.module.display().to_string(),
+            message,
+        };
+        let context = shared_context(&config.module).map_err(module_err)?;
+        let slot = find_token(&context, &config.token_label)?;
+        let ck = |e| Pkcs11Error::from_ck(e, &config.token_label);
+        let session = context.open_ro_session(slot).map_err(ck)?;
+        login(&session, &config, slot)?;
+        let key = find_key(&session, &config)?;
+        let cert = match &config.certificate {
+            Some(c) => c.clone(),
+            None => certificate_on_token(&session, key, &config)?,
+        };
+        let kind = cert
+            .key_kind()
+            .map_err(|e| Pkcs11Error::Certificate(e.to_string()))?;
+        let matches = match (token_key_type(&session, key), kind) {
+            (Some(KeyType::RSA), KeyKind::Rsa { .. }) => true,
+            (Some(KeyType::EC), KeyKind::EcP256 | KeyKind::EcP384) => true,
+            (None, _) => true,
+            _ => false,
+        };
+        if !matches {
+            return Err(Pkcs11Error::Key(format!(
+                "the key with {} is not the {kind} key of the certificate {}",
+                describe_selector(&config.key),
+                cert.subject()
+            )));
+        }
+        let mut certs = vec![cert];
+        certs.extend(config.issuers.iter().cloned());
+        let chain =
+            CertificateChain::new(certs).map_err(|e| Pkcs11Error::Certificate(e.to_string()))?;
+        Ok(Self {
+            idle: Mutex::new(vec![session]),
+            max_idle: config.max_idle_sessions.max(1),
+            context,
+            slot,
+            token: config.token_label.clone(),
+            key,
+            kind,
+            chain,
+        })
+    }
+
+    /// An idle logged-in session, or a new one (the login holds for every session of
+    /// this application on the token).
+    fn take_session(&self) -> Result<Session, Pkcs11Error> {
+        if let Some(s) = self.idle.lock().ok().and_then(|mut idle| idle.pop()) {
+            return Ok(s);
+        }
+        self.context
+            .open_ro_session(self.slot)
+            .map_err(|e| Pkcs11Error::from_ck(e, &self.token))
+    }
+
+    fn give_back(&self, session: Session) {
+        if let Ok(mut idle) = self.idle.lock() {
+            if idle.len() < self.max_idle {
+                idle.push(session);
+            }
+        }
+    }
+
+    fn sign_one(
+        &self,
+        session: &Session,
+        algorithm: SignatureAlgorithm,
+        digest: &Digest,
+    ) -> Result<SignatureValue, SignerError> {
+        if digest.algorithm() != algorithm.digest() {
+            return Err(SignerError::DigestMismatch(digest.algorithm()));
+        }
+        let hash = digest.as_bytes();
+        let ck = |e| SignerError::from(Pkcs11Error::from_ck(e, &self.token));
+        match (algorithm, self.kind) {
+            (SignatureAlgorithm::RsaPkcs1v15(d), KeyKind::Rsa { .. }) => {
+                let mut info = digest_info_prefix(d).to_vec();
+                info.extend_from_slice(hash);
+                let v = session
+                    .sign(&Mechanism::RsaPkcs, self.key, &info)
+                    .map_err(ck)?;
+                Ok(SignatureValue::Rsa(v))
+            }
+            (SignatureAlgorithm::RsaPss(d), KeyKind::Rsa { .. }) => {
+                let (hash_alg, mgf) = pss_parameters(d);
+                let params = PkcsPssParams {
+                    hash_alg,
+                    mgf,
+                    s_len: u64::try_from(hash.len()).unwrap_or(32).into(),
+                };
+                let v = session
+                    .sign(&Mechanism::RsaPkcsPss(params), self.key, hash)
+                    .map_err(ck)?;
+                Ok(SignatureValue::Rsa(v))
+            }
+            (SignatureAlgorithm::Ecdsa(_), KeyKind::EcP256 | KeyKind::EcP384) => {
+                let v = session
+                    .sign(&Mechanism::Ecdsa, self.key, hash)
+                    .map_err(ck)?;
+                Ok(SignatureValue::EcdsaFixed(v))
+            }
+            _ => Err(SignerError::UnsupportedAlgorithm(algorithm)),
+        }
+    }
+}
+
+/// The DER prefix of a PKCS#1 v1.5 `DigestInfo` (RFC 8017 9.2, note 1): the token signs
+/// with CKM_RSA_PKCS, which pads but does not hash.
+fn digest_info_prefix(d: DigestAlgorithm) -> &'static [u8] {
+    match d {
+        DigestAlgorithm::Sha384 => &[
+            0x30, 0x41, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x02, 0x05, 0x00, 0x04, 0x30,
+        ],
+        DigestAlgorithm::Sha512 => &[
+            0x30, 0x51, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x03, 0x05, 0x00, 0x04, 0x40,
+        ],
+        _ => &[
+            0x30, 0x31, 0x30, 0x0d, 0x06, 0x09, 0x60, 0x86, 0x48, 0x01, 0x65, 0x03, 0x04, 0x02,
+            0x01, 0x05, 0x00, 0x04, 0x20,
+        ],
+    }
+}
+
+fn pss_parameters(d: DigestAlgorithm) -> (MechanismType, PkcsMgfType) {
+    match d {
+        DigestAlgorithm::Sha384 => (MechanismType::SHA384, PkcsMgfType::MGF1_SHA384),
+        DigestAlgorithm::Sha512 => (MechanismType::SHA512, PkcsMgfType::MGF1_SHA512),
+        _ => (MechanismType::SHA256, PkcsMgfType::MGF1_SHA256),
+    }
+}
+
+#[async_trait::async_trait]
+impl RemoteSigner for Pkcs11Signer {
+    async fn describe(&self) -> Result<SignerDescription, SignerError> {
+        Ok(SignerDescription::new(
+            self.chain.clone(),
+            self.kind.signature_algorithms(),
+            self.kind.max_signature_len(),
+        ))
+    }
+
+    async fn sign_digests(
+        &self,
+        algorithm: SignatureAlgorithm,
+        digests: &[Digest],
+    ) -> Result<Vec<SignatureValue>, SignerError> {
+        let session = self.take_session()?;
+        let result = digests
+            .iter()
+            .map(|d| self.sign_one(&session, algorithm, d))
+            .collect();
+        self.give_back(session);
+        result
+    }
+}
