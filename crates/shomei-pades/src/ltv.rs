@@ -212,6 +212,169 @@ fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> 
     Ok(())
 }
 
+/// The services a level needs, or an error when a level above B-B has none.
+fn services_for(
+    level: crate::Level,
+    services: Option<LtvServices<'_>>,
+) -> Result<Option<LtvServices<'_>>, PadesError> {
+    match (level, services) {
+        (crate::Level::BB, _) => Ok(None),
+        (_, Some(s)) => Ok(Some(s)),
+        (_, None) => Err(PadesError::Options(format!(
+            "{level} needs a time-stamping authority and revocation sources"
+        ))),
+    }
+}
+
+/// What every document of one signing run shares: the signer's description, the
+/// signer's validation data (B-LT, gathered once, before anything is signed) and the
+/// options with room reserved for the time-stamp token.
+struct Run<'a> {
+    description: shomei_core::SignerDescription,
+    validation: ValidationData,
+    options: crate::PadesOptions,
+    services: Option<LtvServices<'a>>,
+}
+
+impl<'a> Run<'a> {
+    async fn start(
+        signer: &dyn shomei_core::RemoteSigner,
+        options: &crate::PadesOptions,
+        services: Option<LtvServices<'a>>,
+    ) -> Result<Self, PadesError> {
+        let services = services_for(options.level, services)?;
+        let description = signer.describe().await?;
+        let mut validation = ValidationData::default();
+        if let (Some(s), true) = (&services, options.level >= crate::Level::BLT) {
+            add_chain(
+                &mut validation,
+                description.chain.signing_cert(),
+                description.chain.certs(),
+                s.revocation,
+                s.clock,
+                Strictness::NewSignature,
+            )
+            .await?;
+        }
+        let mut options = options.clone();
+        if let Some(s) = &services {
+            options.unsigned_attrs_reserve =
+                s.tsa.expected_token_len().saturating_add(TOKEN_OVERHEAD);
+        }
+        Ok(Self {
+            description,
+            validation,
+            options,
+            services,
+        })
+    }
+
+    /// Writes a copy of `pdf` to `out` while hashing it; returns what is to be signed.
+    fn prepare<R: Read + Seek, O: SignedOutput>(
+        &self,
+        pdf: &mut R,
+        out: &mut O,
+    ) -> Result<Prepared, PadesError> {
+        pdf.seek(SeekFrom::Start(0))?;
+        let draft = crate::prepare(&mut *pdf, &self.description, &self.options)?;
+        pdf.seek(SeekFrom::Start(0))?;
+        out.truncate_to(0)?;
+        out.seek(SeekFrom::Start(0))?;
+        draft.digest_document(&mut *pdf, Some(&mut *out))
+    }
+
+    /// Embeds the value (with a signature time-stamp above B-B) and appends the update;
+    /// returns the time-stamp token.
+    async fn embed<O: SignedOutput>(
+        &self,
+        prepared: Prepared,
+        value: &SignatureValue,
+        out: &mut O,
+    ) -> Result<Option<TimestampToken>, PadesError> {
+        let Some(s) = &self.services else {
+            let signed = prepared.finish(value)?;
+            append(out, signed.update_bytes())?;
+            return Ok(None);
+        };
+        let (signed, token) = prepared.finish_with_timestamp(value, s.tsa).await?;
+        append(out, signed.update_bytes())?;
+        Ok(Some(token))
+    }
+
+    /// B-LT and B-LTA after the signature: the signer's and the TSA's validation data
+    /// in `/DSS`, then the document time-stamp.
+    async fn complete<O: SignedOutput>(
+        &self,
+        out: &mut O,
+        token: Option<TimestampToken>,
+    ) -> Result<(), PadesError> {
+        use crate::Level;
+        let (Some(s), Some(token)) = (&self.services, token) else {
+            return Ok(());
+        };
+        let level = self.options.level;
+        if level >= Level::BLT {
+            let mut validation = self.validation.clone();
+            if let Some(tsa_cert) = token.signer_cert() {
+                let mut pool = token.certificates();
+                pool.extend_from_slice(self.description.chain.certs());
+                add_chain(
+                    &mut validation,
+                    &tsa_cert,
+                    &pool,
+                    s.revocation,
+                    s.clock,
+                    Strictness::NewSignature,
+                )
+                .await?;
+            }
+            out.seek(SeekFrom::Start(0))?;
+            let update = dss_update(&mut *out, &dss_data(&validation))?;
+            append(out, &update)?;
+        }
+        if level == Level::BLTA {
+            let digest = self.description.key_kind()?.default_digest();
+            let (update, _) = document_timestamp_update(&mut *out, s.tsa, digest).await?;
+            append(out, &update)?;
+        }
+        Ok(())
+    }
+
+    /// One document from start to end; a token larger than reserved makes it sign once
+    /// more with room for it.
+    async fn sign_one<R: Read + Seek, O: SignedOutput>(
+        &mut self,
+        signer: &dyn shomei_core::RemoteSigner,
+        pdf: &mut R,
+        out: &mut O,
+    ) -> Result<(), PadesError> {
+        let mut attempt = 0;
+        let token = loop {
+            attempt += 1;
+            let prepared = self.prepare(pdf, out)?;
+            let value = signer
+                .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
+                .await?;
+            match self.embed(prepared, &value, out).await {
+                Ok(token) => break token,
+                Err(PadesError::PlaceholderTooSmall { needed, capacity }) if attempt < 2 => {
+                    self.grow_reserve(needed, capacity)
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        self.complete(out, token).await
+    }
+
+    fn grow_reserve(&mut self, needed: usize, capacity: usize) {
+        self.options.unsigned_attrs_reserve = self
+            .options
+            .unsigned_attrs_reserve
+            .saturating_add(needed.saturating_sub(capacity))
+            .saturating_add(TOKEN_OVERHEAD);
+    }
+}
+
 /// Signs `pdf` at `options.level`, B-B to B-LTA, writing the whole signed file to `out`
 /// (which must be empty). The original is read once, hashed and copied in the same
 /// pass, so large files sign in flat memory. A time-stamp token larger than reserved
@@ -224,91 +387,78 @@ pub async fn sign_at_level<R: Read + Seek, O: SignedOutput>(
     options: &crate::PadesOptions,
     services: Option<LtvServices<'_>>,
 ) -> Result<(), PadesError> {
-    use crate::Level;
-    let level = options.level;
-    let services = match (level, services) {
-        (Level::BB, _) => None,
-        (_, Some(s)) => Some(s),
-        (_, None) => {
-            return Err(PadesError::Options(format!(
-                "{level} needs a time-stamping authority and revocation sources"
-            )))
+    let mut run = Run::start(signer, options, services).await?;
+    run.sign_one(signer, &mut pdf, out).await
+}
+
+/// One document of a batch: where it is read from and written to.
+#[derive(Debug)]
+pub struct BatchItem<R, O> {
+    /// The PDF.
+    pub input: R,
+    /// Where the signed PDF goes (empty at the start).
+    pub output: O,
+}
+
+/// Signs every document of `items` at `options.level` with **one** call to
+/// [`shomei_core::RemoteSigner::sign_digests`] for all of them — one authorization at a
+/// remote signing service (CSC: one SAD for N hashes). Returns one result per item, in
+/// order: a document that cannot be prepared fails alone and the others are signed. A
+/// time-stamp token larger than reserved re-signs that one document on its own.
+/// `done(i)` is called as each document is finished (or has failed).
+pub async fn sign_batch_at_level<R: Read + Seek, O: SignedOutput>(
+    signer: &dyn shomei_core::RemoteSigner,
+    items: &mut [BatchItem<R, O>],
+    options: &crate::PadesOptions,
+    services: Option<LtvServices<'_>>,
+    done: &mut (dyn FnMut(usize) + Send),
+) -> Result<Vec<Result<(), PadesError>>, PadesError> {
+    let mut run = Run::start(signer, options, services).await?;
+    let mut results: Vec<Result<(), PadesError>> = Vec::with_capacity(items.len());
+    let mut pending = Vec::new();
+    for (i, item) in items.iter_mut().enumerate() {
+        match run.prepare(&mut item.input, &mut item.output) {
+            Ok(p) => {
+                pending.push((i, p));
+                results.push(Ok(()));
+            }
+            Err(e) => {
+                results.push(Err(e));
+                done(i);
+            }
         }
+    }
+    let Some(algorithm) = pending.first().map(|(_, p)| p.signature_algorithm()) else {
+        return Ok(results);
     };
-    let description = signer.describe().await?;
-    let mut validation = ValidationData::default();
-    if let (Some(s), true) = (&services, level >= Level::BLT) {
-        add_chain(
-            &mut validation,
-            description.chain.signing_cert(),
-            description.chain.certs(),
-            s.revocation,
-            s.clock,
-            Strictness::NewSignature,
-        )
-        .await?;
+    let digests: Vec<Digest> = pending.iter().map(|(_, p)| p.digest_to_sign()).collect();
+    let values = signer.sign_digests(algorithm, &digests).await?;
+    if values.len() != digests.len() {
+        return Err(shomei_core::SignerError::CountMismatch {
+            sent: digests.len(),
+            got: values.len(),
+        }
+        .into());
     }
-    let mut options = options.clone();
-    if let Some(s) = &services {
-        options.unsigned_attrs_reserve = s.tsa.expected_token_len().saturating_add(TOKEN_OVERHEAD);
-    }
-    let mut attempt = 0;
-    let token = loop {
-        attempt += 1;
-        pdf.seek(SeekFrom::Start(0))?;
-        let draft = crate::prepare(&mut pdf, &description, &options)?;
-        pdf.seek(SeekFrom::Start(0))?;
-        out.truncate_to(0)?;
-        out.seek(SeekFrom::Start(0))?;
-        let prepared = draft.digest_document(&mut pdf, Some(&mut *out))?;
-        let value = signer
-            .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
-            .await?;
-        let Some(s) = &services else {
-            let signed = prepared.finish(&value)?;
-            append(out, signed.update_bytes())?;
-            return Ok(());
+    for ((i, prepared), value) in pending.into_iter().zip(values) {
+        let Some(item) = items.get_mut(i) else {
+            continue;
         };
-        match prepared.finish_with_timestamp(&value, s.tsa).await {
-            Ok((signed, token)) => {
-                append(out, signed.update_bytes())?;
-                break token;
+        let outcome = match run.embed(prepared, &value, &mut item.output).await {
+            Ok(token) => run.complete(&mut item.output, token).await,
+            Err(PadesError::PlaceholderTooSmall { needed, capacity }) => {
+                run.grow_reserve(needed, capacity);
+                run.sign_one(signer, &mut item.input, &mut item.output)
+                    .await
             }
-            Err(PadesError::PlaceholderTooSmall { needed, capacity }) if attempt < 2 => {
-                options.unsigned_attrs_reserve = options
-                    .unsigned_attrs_reserve
-                    .saturating_add(needed.saturating_sub(capacity))
-                    .saturating_add(TOKEN_OVERHEAD);
-            }
-            Err(e) => return Err(e),
+            Err(e) => Err(e),
+        };
+        if let Some(slot) = results.get_mut(i) {
+            *slot = outcome;
         }
-    };
-    let Some(s) = services else { return Ok(()) };
-    if level >= Level::BLT {
-        // The TSA's chain and its revocation data join the signer's.
-        if let Some(tsa_cert) = token.signer_cert() {
-            let mut pool = token.certificates();
-            pool.extend_from_slice(description.chain.certs());
-            add_chain(
-                &mut validation,
-                &tsa_cert,
-                &pool,
-                s.revocation,
-                s.clock,
-                Strictness::NewSignature,
-            )
-            .await?;
-        }
-        out.seek(SeekFrom::Start(0))?;
-        let update = dss_update(&mut *out, &dss_data(&validation))?;
-        append(out, &update)?;
+        done(i);
     }
-    if level == Level::BLTA {
-        let digest = description.key_kind()?.default_digest();
-        let (update, _) = document_timestamp_update(&mut *out, s.tsa, digest).await?;
-        append(out, &update)?;
-    }
-    Ok(())
+    Ok(results)
 }
 
 /// [`sign_at_level`] for a PDF held in memory; returns the whole signed file.

@@ -9,7 +9,10 @@ mod splice;
 pub mod uris;
 
 pub use error::XadesError;
-pub use ltv::{extend, sign_xml_at_level, DetachedResolver, ExtendContext, Extension, Target};
+pub use ltv::{
+    extend, sign_xml_at_level, sign_xml_batch_at_level, BatchDocument, DetachedResolver,
+    ExtendContext, Extension, Target,
+};
 pub use options::{Packaging, XadesOptions};
 pub use pipeline::{prepare, sign_xml, sign_xml_into, Prepared};
 pub use shomei_core::Level;

@@ -943,6 +943,35 @@ pub async fn sign_xml_at_level(
     level: Level,
     services: Option<LtvServices<'_>>,
 ) -> Result<Vec<u8>, XadesError> {
+    let docs = [BatchDocument { data, options }];
+    let mut results = sign_xml_batch_at_level(signer, &docs, level, services, &mut |_| {}).await?;
+    results
+        .pop()
+        .unwrap_or_else(|| Err(XadesError::Unsupported("internal: no result".into())))
+}
+
+/// One document of a batch.
+#[derive(Debug, Clone, Copy)]
+pub struct BatchDocument<'a> {
+    /// The document (or, detached, the data).
+    pub data: &'a [u8],
+    /// How to sign it.
+    pub options: &'a crate::XadesOptions,
+}
+
+/// Signs every document at `level` with **one** call to
+/// [`shomei_core::RemoteSigner::sign_digests`] per signature algorithm (one, unless the
+/// options differ in digest or padding) — one authorization at a remote signing service
+/// (CSC: one SAD for N hashes). Returns one result per document, in order: a document
+/// that cannot be prepared or extended fails alone. `done(i)` is called as each
+/// document is finished (or has failed).
+pub async fn sign_xml_batch_at_level(
+    signer: &dyn shomei_core::RemoteSigner,
+    docs: &[BatchDocument<'_>],
+    level: Level,
+    services: Option<LtvServices<'_>>,
+    done: &mut (dyn FnMut(usize) + Send),
+) -> Result<Vec<Result<Vec<u8>, XadesError>>, XadesError> {
     let services = match (level, services) {
         (Level::BB, _) => None,
         (_, Some(s)) => Some(s),
@@ -965,20 +994,80 @@ pub async fn sign_xml_at_level(
         )
         .await?;
     }
-    let prepared = crate::prepare(data, &description, options)?;
-    let value = signer
-        .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
-        .await?;
-    let signed = prepared.finish(data, &value)?;
+    let mut results: Vec<Result<Vec<u8>, XadesError>> = Vec::with_capacity(docs.len());
+    let mut prepared = Vec::new();
+    for (i, doc) in docs.iter().enumerate() {
+        match crate::prepare(doc.data, &description, doc.options) {
+            Ok(p) => {
+                prepared.push((i, p));
+                results.push(Ok(Vec::new()));
+            }
+            Err(e) => {
+                results.push(Err(e));
+                done(i);
+            }
+        }
+    }
+    // One sign_digests call per algorithm, in first-seen order.
+    let mut algorithms: Vec<shomei_core::SignatureAlgorithm> = Vec::new();
+    for (_, p) in &prepared {
+        if !algorithms.contains(&p.signature_algorithm()) {
+            algorithms.push(p.signature_algorithm());
+        }
+    }
+    let mut values = Vec::with_capacity(prepared.len());
+    for alg in algorithms {
+        let group: Vec<usize> = (0..prepared.len())
+            .filter(|k| {
+                prepared
+                    .get(*k)
+                    .is_some_and(|(_, p)| p.signature_algorithm() == alg)
+            })
+            .collect();
+        let digests: Vec<Digest> = group
+            .iter()
+            .filter_map(|k| prepared.get(*k).map(|(_, p)| p.digest_to_sign()))
+            .collect();
+        let signed = signer.sign_digests(alg, &digests).await?;
+        if signed.len() != digests.len() {
+            return Err(shomei_core::SignerError::CountMismatch {
+                sent: digests.len(),
+                got: signed.len(),
+            }
+            .into());
+        }
+        values.extend(group.into_iter().zip(signed));
+    }
+    values.sort_by_key(|(k, _)| *k);
+    for ((i, p), (_, value)) in prepared.iter().zip(values) {
+        let Some(doc) = docs.get(*i) else { continue };
+        let outcome = finish_and_extend(p, doc, &value, level, services, &description).await;
+        if let Some(slot) = results.get_mut(*i) {
+            *slot = outcome;
+        }
+        done(*i);
+    }
+    Ok(results)
+}
+
+async fn finish_and_extend(
+    prepared: &crate::Prepared,
+    doc: &BatchDocument<'_>,
+    value: &shomei_core::SignatureValue,
+    level: Level,
+    services: Option<LtvServices<'_>>,
+    description: &shomei_core::SignerDescription,
+) -> Result<Vec<u8>, XadesError> {
+    let signed = prepared.finish(doc.data, value)?;
     let Some(services) = services else {
         return Ok(signed);
     };
     let in_memory;
-    let resolver: &dyn DetachedResolver = match &options.packaging {
+    let resolver: &dyn DetachedResolver = match &doc.options.packaging {
         crate::Packaging::Detached { uri } => {
             in_memory = InMemoryData {
                 uri: uri.clone(),
-                data: data.to_vec(),
+                data: doc.data.to_vec(),
             };
             &in_memory
         }
