@@ -181,7 +181,9 @@ fn find_token(context: &Pkcs11, label: &str) -> Result<Slot, Pkcs11Error> {
         if name == label {
             return Ok(slot);
         }
-        present.push(name);
+        if !name.is_empty() {
+            present.push(name);
+        }
     }
     Err(Pkcs11Error::NoToken {
         label: label.to_owned(),
@@ -334,12 +336,12 @@ impl Pkcs11Signer {
         let kind = cert
             .key_kind()
             .map_err(|e| Pkcs11Error::Certificate(e.to_string()))?;
-        let matches = match (token_key_type(&session, key), kind) {
-            (Some(KeyType::RSA), KeyKind::Rsa { .. }) => true,
-            (Some(KeyType::EC), KeyKind::EcP256 | KeyKind::EcP384) => true,
-            (None, _) => true,
-            _ => false,
-        };
+        let matches = matches!(
+            (token_key_type(&session, key), kind),
+            (Some(KeyType::RSA), KeyKind::Rsa { .. })
+                | (Some(KeyType::EC), KeyKind::EcP256 | KeyKind::EcP384)
+                | (None, _)
+        );
         if !matches {
             return Err(Pkcs11Error::Key(format!(
                 "the key with {} is not the {kind} key of the certificate {}",

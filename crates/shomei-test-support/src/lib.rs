@@ -18,6 +18,7 @@
     clippy::as_conversions
 )]
 
+pub mod csc_double;
 pub mod ocsp_responder;
 pub mod paths;
 pub mod sample_pdf;
