@@ -4,6 +4,7 @@ use clap::{Args, Parser, Subcommand};
 use std::path::PathBuf;
 use std::process::ExitCode;
 
+mod batch;
 mod extend;
 mod failure;
 mod services;
@@ -94,9 +95,12 @@ enum SignCommand {
 /// Options of `shomei sign xml`.
 #[derive(Debug, Args)]
 pub(crate) struct SignXmlArgs {
-    /// The XML document to sign (any file for --packaging detached).
-    pub(crate) input: PathBuf,
-    /// Where to write the signed document or the signature (written atomically).
+    /// The XML document(s) to sign (any file for --packaging detached). Several inputs
+    /// are signed under one authorization of the signer, into the directory -o names.
+    #[arg(required = true, num_args = 1..)]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// Where to write the signed document or the signature (written atomically); a
+    /// directory for several inputs (created if missing).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     pub(crate) output: PathBuf,
     #[command(flatten)]
@@ -121,9 +125,12 @@ pub(crate) struct SignXmlArgs {
 /// Options of `shomei sign pdf`.
 #[derive(Debug, Args)]
 pub(crate) struct SignPdfArgs {
-    /// The PDF to sign.
-    pub(crate) input: PathBuf,
-    /// Where to write the signed PDF (written atomically: complete or not at all).
+    /// The PDF(s) to sign. Several inputs are signed under one authorization of the
+    /// signer, into the directory -o names.
+    #[arg(required = true, num_args = 1..)]
+    pub(crate) inputs: Vec<PathBuf>,
+    /// Where to write the signed PDF (written atomically: complete or not at all); a
+    /// directory for several inputs (created if missing).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     pub(crate) output: PathBuf,
     #[command(flatten)]
@@ -161,18 +168,20 @@ pub(crate) struct SignPdfArgs {
     pub(crate) rsa_pss: bool,
 }
 
-/// Where the key is.
+/// Where the key is: a key file, a PKCS#11 token, or a CSC remote signing service.
 #[derive(Debug, Args)]
+#[command(next_help_heading = "Signer: key file")]
 pub(crate) struct SignerArgs {
     /// Private key: PKCS#8 (PEM or DER), PKCS#1/SEC1 PEM, or PKCS#12 (.p12/.pfx; then
     /// the certificate and chain may come from the file and --cert is optional).
-    #[arg(long, value_name = "KEY", required_unless_present = "demo")]
+    #[arg(long, value_name = "KEY", required_unless_present_any = ["demo", "pkcs11_module", "csc_url"])]
     pub(crate) key: Option<PathBuf>,
-    /// Signing certificate (PEM or DER). Required unless the key file is PKCS#12.
-    #[arg(long, value_name = "CERT")]
+    /// Signing certificate (PEM or DER). Required with a PEM/DER key; optional with
+    /// PKCS#12 and PKCS#11 (read from the file or token).
+    #[arg(long, value_name = "CERT", conflicts_with = "csc_url")]
     pub(crate) cert: Option<PathBuf>,
     /// Issuer certificates to embed (PEM bundle: intermediates, optionally the root).
-    #[arg(long, value_name = "CHAIN.pem")]
+    #[arg(long, value_name = "CHAIN.pem", conflicts_with = "csc_url")]
     pub(crate) chain: Option<PathBuf>,
     /// Environment variable holding the PKCS#12 password (never pass it on the
     /// command line).
@@ -180,8 +189,103 @@ pub(crate) struct SignerArgs {
     pub(crate) key_password_env: Option<String>,
     /// Sign with the bundled demo identity (a test key that nobody trusts), so you can
     /// try shomei without any setup.
-    #[arg(long, conflicts_with_all = ["key", "cert", "chain", "key_password_env"])]
+    #[arg(long, conflicts_with_all = ["key", "cert", "chain", "key_password_env", "pkcs11_module", "csc_url"])]
     pub(crate) demo: bool,
+
+    /// PKCS#11 module of the token (e.g. /usr/lib/softhsm/libsofthsm2.so).
+    #[arg(long = "pkcs11-module", value_name = "LIB", help_heading = "Signer: PKCS#11 token",
+          requires = "token_label", conflicts_with_all = ["key", "key_password_env", "csc_url"])]
+    pub(crate) pkcs11_module: Option<PathBuf>,
+    /// Label of the token.
+    #[arg(
+        long = "token-label",
+        value_name = "LABEL",
+        help_heading = "Signer: PKCS#11 token",
+        requires = "pkcs11_module"
+    )]
+    pub(crate) token_label: Option<String>,
+    /// Label (CKA_LABEL) of the private key.
+    #[arg(long = "key-label", value_name = "LABEL", help_heading = "Signer: PKCS#11 token",
+          requires = "pkcs11_module", required_unless_present_any = ["key_id", "key", "demo", "csc_url"])]
+    pub(crate) key_label: Option<String>,
+    /// Id (CKA_ID, hex) of the private key, instead of its label.
+    #[arg(
+        long = "key-id",
+        value_name = "HEX",
+        help_heading = "Signer: PKCS#11 token",
+        requires = "pkcs11_module",
+        conflicts_with = "key_label"
+    )]
+    pub(crate) key_id: Option<String>,
+
+    /// Base URL of a Cloud Signature Consortium API service, ending with the version
+    /// path (e.g. https://csc.example/csc/v2); method names are appended.
+    #[arg(
+        long = "csc-url",
+        value_name = "BASE_URL",
+        help_heading = "Signer: CSC remote signing service",
+        requires = "credential_id"
+    )]
+    pub(crate) csc_url: Option<String>,
+    /// The credential (key and certificate) at the service.
+    #[arg(
+        long = "credential-id",
+        value_name = "ID",
+        help_heading = "Signer: CSC remote signing service",
+        requires = "csc_url"
+    )]
+    pub(crate) credential_id: Option<String>,
+    /// CSC API version: 1 (1.0.4) or 2 (2.0.0.2) [default: from the URL's /v1 or /v2, else 2].
+    #[arg(long = "csc-version", value_name = "1|2", value_parser = ["1", "2"],
+          help_heading = "Signer: CSC remote signing service", requires = "csc_url")]
+    pub(crate) csc_version: Option<String>,
+    /// Environment variable holding the service's bearer token.
+    #[arg(
+        long = "csc-token-env",
+        value_name = "VAR",
+        help_heading = "Signer: CSC remote signing service",
+        requires = "csc_url",
+        conflicts_with = "csc_client_id"
+    )]
+    pub(crate) csc_token_env: Option<String>,
+    /// OAuth2 client id for the client-credentials flow (with --csc-oauth-url and
+    /// --csc-client-secret-env) instead of a bearer token.
+    #[arg(long = "csc-client-id", value_name = "ID", help_heading = "Signer: CSC remote signing service",
+          requires_all = ["csc_oauth_url", "csc_client_secret_env"])]
+    pub(crate) csc_client_id: Option<String>,
+    /// OAuth2 token endpoint for the client-credentials flow.
+    #[arg(
+        long = "csc-oauth-url",
+        value_name = "URL",
+        help_heading = "Signer: CSC remote signing service",
+        requires = "csc_client_id"
+    )]
+    pub(crate) csc_oauth_url: Option<String>,
+    /// Environment variable holding the OAuth2 client secret.
+    #[arg(
+        long = "csc-client-secret-env",
+        value_name = "VAR",
+        help_heading = "Signer: CSC remote signing service",
+        requires = "csc_client_id"
+    )]
+    pub(crate) csc_client_secret_env: Option<String>,
+    /// Environment variable holding the one-time password for the credential.
+    #[arg(
+        long = "otp-env",
+        value_name = "VAR",
+        help_heading = "Signer: CSC remote signing service",
+        requires = "csc_url"
+    )]
+    pub(crate) otp_env: Option<String>,
+
+    /// Environment variable holding the PIN of the PKCS#11 token or the CSC credential.
+    /// Without it, a PKCS#11 PIN is asked for on the terminal (never on the command line).
+    #[arg(
+        long = "pin-env",
+        value_name = "VAR",
+        help_heading = "Signer: PKCS#11 token"
+    )]
+    pub(crate) pin_env: Option<String>,
 }
 
 /// Parses the command line, runs the command, and maps the outcome to an exit code.

@@ -1,12 +1,13 @@
 //! `shomei sign pdf`.
 
 use super::services::Services;
-use super::{signer, Failure, SignPdfArgs};
+use super::{batch, signer, Failure, SignPdfArgs};
 use shomei::output::AtomicOutput;
 use shomei_pades::ltv::{self, LtvServices};
 use shomei_pades::{Level, PadesError, PadesOptions};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
+
 use std::path::Path;
 use std::time::SystemTime;
 
@@ -32,11 +33,12 @@ pub(crate) fn append(file: &mut File, update: &[u8], path: &Path) -> Result<(), 
 
 pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {
     let level: Level = args.level.parse().map_err(Failure::Input)?;
-    let signer = signer::build(&args.signer)?;
     let runtime = tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Signing(format!("cannot start the async runtime: {e}")))?;
+    let plan = batch::plan(&args.inputs, &args.output)?;
+    let built = signer::build(&args.signer, &runtime, args.network.timeout)?;
     let services = if level > Level::BB {
         Some(Services::new(
             args.network.tsa.as_deref(),
@@ -45,8 +47,6 @@ pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {
     } else {
         None
     };
-    let input = &args.input;
-
     let mut options = PadesOptions::default();
     options.level = level;
     options.digest = match args.digest.as_deref() {
@@ -69,32 +69,76 @@ pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {
         )),
         None => None,
     };
-    let file = File::open(input)
-        .map_err(|e| Failure::Input(format!("{}: cannot open: {e}", input.display())))?;
-    let mut out = AtomicOutput::create(&args.output).map_err(|e| {
-        Failure::Input(format!(
-            "{}: cannot create output: {e}",
-            args.output.display()
-        ))
-    })?;
-    runtime
-        .block_on(ltv::sign_at_level(
-            signer.as_ref(),
-            file,
-            out.file(),
+    let requests = || {
+        services
+            .as_ref()
+            .map(|s| format!(", {} HTTP requests", s.requests()))
+            .unwrap_or_default()
+    };
+    if let [(input, output)] = plan.as_slice() {
+        let file = File::open(input)
+            .map_err(|e| Failure::Input(format!("{}: cannot open: {e}", input.display())))?;
+        let mut out = AtomicOutput::create(output).map_err(|e| {
+            Failure::Input(format!("{}: cannot create output: {e}", output.display()))
+        })?;
+        runtime
+            .block_on(ltv::sign_at_level(
+                built.signer.as_ref(),
+                file,
+                out.file(),
+                &options,
+                ltv_services,
+            ))
+            .map_err(|e| pades_failure(input, e))?;
+        out.commit(output).map_err(|e| io_failure(output, e))?;
+        return Ok(format!(
+            "signed {} -> {} (PAdES {level}{}{})",
+            input.display(),
+            output.display(),
+            requests(),
+            built.summary()
+        ));
+    }
+
+    // Several documents: one sign_digests call for all of them.
+    let mut report = batch::Report::default();
+    let mut opened = Vec::new();
+    for (input, output) in &plan {
+        let file = File::open(input).map_err(|e| format!("cannot open: {e}"));
+        let out = AtomicOutput::create(output).map_err(|e| format!("cannot create output: {e}"));
+        match (file, out) {
+            (Ok(f), Ok(o)) => opened.push((input, output, f, o)),
+            (Err(m), _) | (_, Err(m)) => report.failed.push((input.clone(), m)),
+        }
+    }
+    let bar = batch::progress(plan.len());
+    bar.inc(u64::try_from(report.failed.len()).unwrap_or(0));
+    let results = {
+        let mut items: Vec<ltv::BatchItem<&mut File, &mut File>> = opened
+            .iter_mut()
+            .map(|(_, _, f, o)| ltv::BatchItem {
+                input: f,
+                output: o.file(),
+            })
+            .collect();
+        runtime.block_on(ltv::sign_batch_at_level(
+            built.signer.as_ref(),
+            &mut items,
             &options,
             ltv_services,
+            &mut |_| bar.inc(1),
         ))
-        .map_err(|e| pades_failure(input, e))?;
-    out.commit(&args.output)
-        .map_err(|e| io_failure(&args.output, e))?;
-    let requests = services
-        .as_ref()
-        .map(|s| format!(", {} HTTP requests", s.requests()))
-        .unwrap_or_default();
-    Ok(format!(
-        "signed {} -> {} (PAdES {level}{requests})",
-        input.display(),
-        args.output.display(),
-    ))
+    };
+    bar.finish_and_clear();
+    let results = results.map_err(|e| Failure::Signing(format!("signing failed: {e}")))?;
+    for ((input, output, _, out), result) in opened.into_iter().zip(results) {
+        match result.and_then(|()| out.commit(output).map_err(PadesError::from)) {
+            Ok(()) => report.signed.push((input.clone(), output.clone())),
+            Err(e) => report.failed.push((input.clone(), e.to_string())),
+        }
+    }
+    report.finish(
+        &format!("PAdES {level}"),
+        &format!("{}{}", requests(), built.summary()),
+    )
 }

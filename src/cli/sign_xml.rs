@@ -1,13 +1,13 @@
 //! `shomei sign xml`, and the XML half of `shomei extend`.
 
 use super::services::Services;
-use super::{signer, ExtendArgs, Failure, SignXmlArgs};
+use super::{batch, signer, ExtendArgs, Failure, SignXmlArgs};
 use shomei::output::AtomicOutput;
 use shomei_core::chain::ChainCert;
 use shomei_core::Level;
 use shomei_revocation::{LtvServices, Strictness};
 use shomei_xades::ltv::{check_relative_uri, DetachedResolver};
-use shomei_xades::{ExtendContext, Packaging, Target, XadesError, XadesOptions};
+use shomei_xades::{BatchDocument, ExtendContext, Packaging, Target, XadesError, XadesOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -69,23 +69,26 @@ fn write_output(output: &Path, bytes: &[u8]) -> Result<(), Failure> {
 
 pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
     let level: Level = args.level.parse().map_err(Failure::Input)?;
-    let signer = signer::build(&args.signer)?;
-    let input = &args.input;
-    let data = std::fs::read(input)
-        .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", input.display())))?;
-    let mut options = XadesOptions::new(SystemTime::now());
-    options.packaging = match args.packaging.as_str() {
-        "enveloping" => Packaging::Enveloping,
-        "detached" => Packaging::Detached {
-            uri: detached_uri(input, &args.output)?,
-        },
-        _ => Packaging::Enveloped,
-    };
-    options.digest = match args.digest.as_deref() {
+    let runtime = runtime()?;
+    let plan = batch::plan(&args.inputs, &args.output)?;
+    let built = signer::build(&args.signer, &runtime, args.network.timeout)?;
+    let mut base = XadesOptions::new(SystemTime::now());
+    base.digest = match args.digest.as_deref() {
         Some(d) => Some(d.parse().map_err(Failure::Input)?),
         None => None,
     };
-    options.rsa_pss = args.rsa_pss;
+    base.rsa_pss = args.rsa_pss;
+    let options_for = |input: &Path, output: &Path| -> Result<XadesOptions, Failure> {
+        let mut o = base.clone();
+        o.packaging = match args.packaging.as_str() {
+            "enveloping" => Packaging::Enveloping,
+            "detached" => Packaging::Detached {
+                uri: detached_uri(input, output)?,
+            },
+            _ => Packaging::Enveloped,
+        };
+        Ok(o)
+    };
     let services = if level > Level::BB {
         Some(Services::new(
             args.network.tsa.as_deref(),
@@ -102,53 +105,99 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
         )),
         None => None,
     };
-    let runtime = runtime()?;
-    if level == Level::BB {
-        // Streamed to the output: a large document is held in memory once.
-        let mut out = AtomicOutput::create(&args.output).map_err(|e| {
-            Failure::Input(format!(
-                "{}: cannot create output: {e}",
-                args.output.display()
-            ))
-        })?;
-        let mut writer = std::io::BufWriter::with_capacity(1 << 20, out.file());
-        runtime
-            .block_on(shomei_xades::sign_xml_into(
-                signer.as_ref(),
-                &data,
-                &options,
-                &mut writer,
-            ))
-            .map_err(|e| xades_failure(input, e))?;
-        writer.flush().map_err(|e| {
-            Failure::Signing(format!("{}: cannot write: {e}", args.output.display()))
-        })?;
-        drop(writer);
-        out.commit(&args.output).map_err(|e| {
-            Failure::Signing(format!("{}: cannot write: {e}", args.output.display()))
-        })?;
-    } else {
-        let signed = runtime
-            .block_on(shomei_xades::sign_xml_at_level(
-                signer.as_ref(),
-                &data,
-                &options,
-                level,
-                ltv,
-            ))
-            .map_err(|e| xades_failure(input, e))?;
-        write_output(&args.output, &signed)?;
+    let requests = || {
+        services
+            .as_ref()
+            .map(|s| format!(", {} HTTP requests", s.requests()))
+            .unwrap_or_default()
+    };
+    let packaging = args.packaging.as_str();
+
+    if let [(input, output)] = plan.as_slice() {
+        let options = options_for(input, output)?;
+        let data = std::fs::read(input)
+            .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", input.display())))?;
+        if level == Level::BB {
+            // Streamed to the output: a large document is held in memory once.
+            let mut out = AtomicOutput::create(output).map_err(|e| {
+                Failure::Input(format!("{}: cannot create output: {e}", output.display()))
+            })?;
+            let mut writer = std::io::BufWriter::with_capacity(1 << 20, out.file());
+            runtime
+                .block_on(shomei_xades::sign_xml_into(
+                    built.signer.as_ref(),
+                    &data,
+                    &options,
+                    &mut writer,
+                ))
+                .map_err(|e| xades_failure(input, e))?;
+            writer.flush().map_err(|e| {
+                Failure::Signing(format!("{}: cannot write: {e}", output.display()))
+            })?;
+            drop(writer);
+            out.commit(output).map_err(|e| {
+                Failure::Signing(format!("{}: cannot write: {e}", output.display()))
+            })?;
+        } else {
+            let signed = runtime
+                .block_on(shomei_xades::sign_xml_at_level(
+                    built.signer.as_ref(),
+                    &data,
+                    &options,
+                    level,
+                    ltv,
+                ))
+                .map_err(|e| xades_failure(input, e))?;
+            write_output(output, &signed)?;
+        }
+        return Ok(format!(
+            "signed {} -> {} (XAdES {level} {packaging}{}{})",
+            input.display(),
+            output.display(),
+            requests(),
+            built.summary()
+        ));
     }
-    let requests = services
-        .as_ref()
-        .map(|s| format!(", {} HTTP requests", s.requests()))
-        .unwrap_or_default();
-    Ok(format!(
-        "signed {} -> {} (XAdES {level} {}{requests})",
-        input.display(),
-        args.output.display(),
-        options.packaging.name(),
-    ))
+
+    // Several documents: one sign_digests call for all of them.
+    let mut report = batch::Report::default();
+    let mut loaded = Vec::new();
+    for (input, output) in &plan {
+        let data = std::fs::read(input).map_err(|e| format!("cannot read: {e}"));
+        match (data, options_for(input, output)) {
+            (Ok(d), Ok(o)) => loaded.push((input, output, d, o)),
+            (Err(m), _) => report.failed.push((input.clone(), m)),
+            (_, Err(f)) => report.failed.push((input.clone(), f.to_string())),
+        }
+    }
+    let bar = batch::progress(plan.len());
+    bar.inc(u64::try_from(report.failed.len()).unwrap_or(0));
+    let docs: Vec<BatchDocument<'_>> = loaded
+        .iter()
+        .map(|(_, _, data, options)| BatchDocument { data, options })
+        .collect();
+    let results = runtime.block_on(shomei_xades::sign_xml_batch_at_level(
+        built.signer.as_ref(),
+        &docs,
+        level,
+        ltv,
+        &mut |_| bar.inc(1),
+    ));
+    bar.finish_and_clear();
+    let results = results.map_err(|e| Failure::Signing(format!("signing failed: {e}")))?;
+    for ((input, output, _, _), result) in loaded.iter().zip(results) {
+        match result
+            .map_err(|e| e.to_string())
+            .and_then(|bytes| write_output(output, &bytes).map_err(|f| f.to_string()))
+        {
+            Ok(()) => report.signed.push(((*input).clone(), (*output).clone())),
+            Err(m) => report.failed.push(((*input).clone(), m)),
+        }
+    }
+    report.finish(
+        &format!("XAdES {level} {packaging}"),
+        &format!("{}{}", requests(), built.summary()),
+    )
 }
 
 /// Reads detached data from the directory of the signature file, by plain relative

@@ -198,6 +198,12 @@ impl SignedOutput for std::fs::File {
     }
 }
 
+impl<T: SignedOutput + ?Sized> SignedOutput for &mut T {
+    fn truncate_to(&mut self, len: u64) -> std::io::Result<()> {
+        (**self).truncate_to(len)
+    }
+}
+
 impl SignedOutput for std::io::Cursor<Vec<u8>> {
     fn truncate_to(&mut self, len: u64) -> std::io::Result<()> {
         let len = usize::try_from(len).unwrap_or(usize::MAX);
