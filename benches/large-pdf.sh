@@ -11,14 +11,7 @@ cargo build --release -p shomei-test-support --bin make-large-pdf >/dev/null 2>&
 DIR="${BENCH_DIR:-$(mktemp -d)}"; mkdir -p "$DIR"
 trap 'rm -rf "$DIR"' EXIT
 sizes=("$@"); [ ${#sizes[@]} -gt 0 ] || sizes=(50 200)
-measure() {  # label command...
-  local label="$1" log="$DIR/time.log"; shift
-  /usr/bin/time -v "$@" >/dev/null 2>"$log"
-  local wall rss
-  wall="$(awk -F': ' '/Elapsed \(wall clock\)/ {print $2}' "$log")"
-  rss="$(awk -F': ' '/Maximum resident set size/ {print $2}' "$log")"
-  printf '  %-28s wall %-10s peak RSS %6.1f MiB\n' "$label" "$wall" "$(echo "$rss/1024" | bc -l)"
-}
+source benches/lib.sh
 for mb in "${sizes[@]}"; do
   in="$DIR/large-$mb.pdf"
   target/release/make-large-pdf "$in" "$mb" >/dev/null

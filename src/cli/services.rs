@@ -51,6 +51,34 @@ impl Services {
         })
     }
 
+    /// The services a signing run at `level` needs: none at B-B.
+    pub(crate) fn for_level(
+        level: shomei_core::Level,
+        network: &super::NetworkArgs,
+    ) -> Result<Option<Self>, Failure> {
+        if level > shomei_core::Level::BB {
+            Self::new(network.tsa.as_deref(), network.timeout).map(Some)
+        } else {
+            Ok(None)
+        }
+    }
+
+    /// The library's view of these services (the TSA is required).
+    pub(crate) fn ltv(&self) -> Result<shomei_revocation::LtvServices<'_>, Failure> {
+        Ok(shomei_revocation::LtvServices::new(
+            self.tsa()?,
+            self.revocation.as_ref(),
+            self.clock.as_ref(),
+        ))
+    }
+
+    /// ", N HTTP requests" for the summary line of a run that may have none.
+    pub(crate) fn summary(services: Option<&Self>) -> String {
+        services
+            .map(|s| format!(", {} HTTP requests", s.requests()))
+            .unwrap_or_default()
+    }
+
     /// HTTP requests sent so far.
     pub(crate) fn requests(&self) -> u64 {
         self.transport.request_count()

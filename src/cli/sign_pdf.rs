@@ -3,7 +3,7 @@
 use super::services::Services;
 use super::{batch, signer, Failure, SignPdfArgs};
 use shomei::output::AtomicOutput;
-use shomei_pades::ltv::{self, LtvServices};
+use shomei_pades::ltv;
 use shomei_pades::{Level, PadesError, PadesOptions};
 use std::fs::File;
 use std::io::{Seek, SeekFrom, Write};
@@ -39,14 +39,7 @@ pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {
         .map_err(|e| Failure::Signing(format!("cannot start the async runtime: {e}")))?;
     let plan = batch::plan(&args.inputs, &args.output)?;
     let built = signer::build(&args.signer, &runtime, args.network.timeout)?;
-    let services = if level > Level::BB {
-        Some(Services::new(
-            args.network.tsa.as_deref(),
-            args.network.timeout,
-        )?)
-    } else {
-        None
-    };
+    let services = Services::for_level(level, &args.network)?;
     let mut options = PadesOptions::default();
     options.level = level;
     options.digest = match args.digest.as_deref() {
@@ -61,20 +54,8 @@ pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {
     options.name.clone_from(&args.name);
     options.certify = args.certify;
     options.signing_time = SystemTime::now();
-    let ltv_services = match &services {
-        Some(s) => Some(LtvServices::new(
-            s.tsa()?,
-            s.revocation.as_ref(),
-            s.clock.as_ref(),
-        )),
-        None => None,
-    };
-    let requests = || {
-        services
-            .as_ref()
-            .map(|s| format!(", {} HTTP requests", s.requests()))
-            .unwrap_or_default()
-    };
+    let ltv_services = services.as_ref().map(Services::ltv).transpose()?;
+    let requests = || Services::summary(services.as_ref());
     if let [(input, output)] = plan.as_slice() {
         let file = File::open(input)
             .map_err(|e| Failure::Input(format!("{}: cannot open: {e}", input.display())))?;

@@ -5,7 +5,7 @@ use super::{batch, signer, ExtendArgs, Failure, SignXmlArgs};
 use shomei::output::AtomicOutput;
 use shomei_core::chain::ChainCert;
 use shomei_core::Level;
-use shomei_revocation::{LtvServices, Strictness};
+use shomei_revocation::Strictness;
 use shomei_xades::ltv::{check_relative_uri, DetachedResolver};
 use shomei_xades::{BatchDocument, ExtendContext, Packaging, Target, XadesError, XadesOptions};
 use std::io::Write;
@@ -89,28 +89,9 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
         };
         Ok(o)
     };
-    let services = if level > Level::BB {
-        Some(Services::new(
-            args.network.tsa.as_deref(),
-            args.network.timeout,
-        )?)
-    } else {
-        None
-    };
-    let ltv = match &services {
-        Some(s) => Some(LtvServices::new(
-            s.tsa()?,
-            s.revocation.as_ref(),
-            s.clock.as_ref(),
-        )),
-        None => None,
-    };
-    let requests = || {
-        services
-            .as_ref()
-            .map(|s| format!(", {} HTTP requests", s.requests()))
-            .unwrap_or_default()
-    };
+    let services = Services::for_level(level, &args.network)?;
+    let ltv = services.as_ref().map(Services::ltv).transpose()?;
+    let requests = || Services::summary(services.as_ref());
     let packaging = args.packaging.as_str();
 
     if let [(input, output)] = plan.as_slice() {
@@ -232,14 +213,7 @@ pub(crate) fn extend(
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
-    let mut cx = ExtendContext::new(
-        LtvServices::new(
-            services.tsa()?,
-            services.revocation.as_ref(),
-            services.clock.as_ref(),
-        ),
-        &resolver,
-    );
+    let mut cx = ExtendContext::new(services.ltv()?, &resolver);
     cx.extra_certs = extra;
     cx.strictness = Strictness::Existing;
     let done = runtime()?

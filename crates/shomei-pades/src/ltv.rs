@@ -218,20 +218,6 @@ fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> 
     Ok(())
 }
 
-/// The services a level needs, or an error when a level above B-B has none.
-fn services_for(
-    level: crate::Level,
-    services: Option<LtvServices<'_>>,
-) -> Result<Option<LtvServices<'_>>, PadesError> {
-    match (level, services) {
-        (crate::Level::BB, _) => Ok(None),
-        (_, Some(s)) => Ok(Some(s)),
-        (_, None) => Err(PadesError::Options(format!(
-            "{level} needs a time-stamping authority and revocation sources"
-        ))),
-    }
-}
-
 /// What every document of one signing run shares: the signer's description, the
 /// signer's validation data (B-LT, gathered once, before anything is signed) and the
 /// options with room reserved for the time-stamp token.
@@ -248,20 +234,15 @@ impl<'a> Run<'a> {
         options: &crate::PadesOptions,
         services: Option<LtvServices<'a>>,
     ) -> Result<Self, PadesError> {
-        let services = services_for(options.level, services)?;
+        let services = shomei_revocation::services_for_level(options.level, services)
+            .map_err(PadesError::Options)?;
         let description = signer.describe().await?;
-        let mut validation = ValidationData::default();
-        if let (Some(s), true) = (&services, options.level >= crate::Level::BLT) {
-            add_chain(
-                &mut validation,
-                description.chain.signing_cert(),
-                description.chain.certs(),
-                s.revocation,
-                s.clock,
-                Strictness::NewSignature,
-            )
-            .await?;
-        }
+        let validation = shomei_revocation::new_signer_data(
+            options.level,
+            services.as_ref(),
+            &description.chain,
+        )
+        .await?;
         let mut options = options.clone();
         if let Some(s) = &services {
             options.unsigned_attrs_reserve =

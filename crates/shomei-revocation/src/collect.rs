@@ -5,7 +5,7 @@
 
 use crate::{CertStatus, RevocationError, RevocationSource};
 use shomei_core::chain::ChainCert;
-use shomei_core::Clock;
+use shomei_core::{CertificateChain, Clock, Level};
 use shomei_tsp::TimestampAuthority;
 use std::time::SystemTime;
 
@@ -227,4 +227,42 @@ impl<'a> LtvServices<'a> {
             clock,
         }
     }
+}
+
+/// The services `level` needs: `None` at B-B, else the ones given, or why they are
+/// missing.
+pub fn services_for_level(
+    level: Level,
+    services: Option<LtvServices<'_>>,
+) -> Result<Option<LtvServices<'_>>, String> {
+    match (level, services) {
+        (Level::BB, _) => Ok(None),
+        (_, Some(s)) => Ok(Some(s)),
+        (_, None) => Err(format!(
+            "{level} needs a time-stamping authority and revocation sources"
+        )),
+    }
+}
+
+/// For a signature about to be made at `level`: from B-LT on, the signer's chain and its
+/// revocation data — gathered before anything is signed, so a revoked, expired or
+/// not-yet-valid signer is refused first. Empty below B-LT.
+pub async fn new_signer_data(
+    level: Level,
+    services: Option<&LtvServices<'_>>,
+    chain: &CertificateChain,
+) -> Result<ValidationData, RevocationError> {
+    let mut data = ValidationData::default();
+    if let (Some(s), true) = (services, level >= Level::BLT) {
+        add_chain(
+            &mut data,
+            chain.signing_cert(),
+            chain.certs(),
+            s.revocation,
+            s.clock,
+            Strictness::NewSignature,
+        )
+        .await?;
+    }
+    Ok(data)
 }

@@ -972,28 +972,11 @@ pub async fn sign_xml_batch_at_level(
     services: Option<LtvServices<'_>>,
     done: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Vec<Result<Vec<u8>, XadesError>>, XadesError> {
-    let services = match (level, services) {
-        (Level::BB, _) => None,
-        (_, Some(s)) => Some(s),
-        (_, None) => {
-            return Err(XadesError::Options(format!(
-                "{level} needs a time-stamping authority and revocation sources"
-            )))
-        }
-    };
+    let services =
+        shomei_revocation::services_for_level(level, services).map_err(XadesError::Options)?;
     let description = signer.describe().await?;
-    if let (Some(s), true) = (&services, level >= Level::BLT) {
-        let mut precheck = ValidationData::default();
-        add_chain(
-            &mut precheck,
-            description.chain.signing_cert(),
-            description.chain.certs(),
-            s.revocation,
-            s.clock,
-            Strictness::NewSignature,
-        )
-        .await?;
-    }
+    // Refuses a revoked, expired or not-yet-valid signer before anything is signed.
+    shomei_revocation::new_signer_data(level, services.as_ref(), &description.chain).await?;
     let mut results: Vec<Result<Vec<u8>, XadesError>> = Vec::with_capacity(docs.len());
     let mut prepared = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
