@@ -148,18 +148,32 @@ impl Client {
         credential_id: Option<&str>,
         secrets: &[&str],
     ) -> Result<Vec<u8>, CscError> {
-        let authorization = self.authorization().await?;
         let url = format!("{}/{}", self.base_url, method.path());
         let mut request = HttpRequest::post(url, "application/json", body);
-        request.authorization = authorization;
+        request.authorization = self.authorization().await?;
         let attempts = if method.idempotent() {
             MAX_RETRIES + 1
         } else {
             1
         };
-        let response = self
-            .send(request, attempts, self.counter(method), method.path())
+        let mut response = self
+            .send(
+                request.clone(),
+                attempts,
+                self.counter(method),
+                method.path(),
+            )
             .await?;
+        // An OAuth2 access token the service no longer accepts (revoked, or expired
+        // before its announced lifetime): fetch a new one and send once more. A 401
+        // means the call was not carried out, so this is safe for every method.
+        if response.status == 401 && matches!(self.auth, CscAuth::ClientCredentials { .. }) {
+            *lock(&self.token) = None;
+            request.authorization = self.authorization().await?;
+            response = self
+                .send(request, attempts, self.counter(method), method.path())
+                .await?;
+        }
         if (200..300).contains(&response.status) {
             return Ok(response.body);
         }

@@ -354,6 +354,17 @@ async fn client_credentials_token_is_fetched_once_and_sent() {
     assert_eq!(signer.calls().token, 1);
     assert_eq!(d.calls("signatures/signHash"), 1);
 
+    // The service stops accepting the cached token (revoked): one new token, the call
+    // is sent again and succeeds.
+    d.set(|b| {
+        b.client_credentials = Some(("shomei".into(), "s3cr&t=x".into(), "second-token".into()));
+        b.expected_authorization = Some("Bearer second-token".into());
+    });
+    signer.sign_digests(alg, &digests(SHA256, 1)).await.unwrap();
+    assert_eq!(d.calls("oauth2/token"), 2);
+    assert_eq!(signer.calls().token, 2);
+    assert_eq!(d.calls("signatures/signHash"), 2);
+
     // A wrong secret: refused, and the secret is not in the message.
     let bad = CscAuth::client_credentials(d.token_url.clone(), "shomei", "wrong-secret");
     let err = CscSigner::connect(transport(), config(&d, EC).with_auth(bad))
