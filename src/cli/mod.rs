@@ -103,8 +103,6 @@ pub(crate) struct SignXmlArgs {
     /// directory for several inputs (created if missing).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     pub(crate) output: PathBuf,
-    #[command(flatten)]
-    pub(crate) signer: SignerArgs,
     /// How signature and data are arranged.
     #[arg(long, value_name = "PACKAGING", default_value = "enveloped", value_parser = ["enveloped", "enveloping", "detached"])]
     pub(crate) packaging: String,
@@ -120,6 +118,8 @@ pub(crate) struct SignXmlArgs {
     /// Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys only).
     #[arg(long = "rsa-pss")]
     pub(crate) rsa_pss: bool,
+    #[command(flatten)]
+    pub(crate) signer: SignerArgs,
 }
 
 /// Options of `shomei sign pdf`.
@@ -133,8 +133,6 @@ pub(crate) struct SignPdfArgs {
     /// directory for several inputs (created if missing).
     #[arg(short = 'o', long = "output", value_name = "OUTPUT")]
     pub(crate) output: PathBuf,
-    #[command(flatten)]
-    pub(crate) signer: SignerArgs,
     /// Signature level: B-B, B-T (signature time-stamp), B-LT (plus certificates and
     /// revocation data in /DSS), B-LTA (plus a document time-stamp).
     #[arg(long, value_name = "LEVEL", default_value = "B-B", value_parser = ["B-B", "B-T", "B-LT", "B-LTA"])]
@@ -166,6 +164,8 @@ pub(crate) struct SignPdfArgs {
     /// Sign with RSASSA-PSS instead of PKCS#1 v1.5 (RSA keys only).
     #[arg(long = "rsa-pss")]
     pub(crate) rsa_pss: bool,
+    #[command(flatten)]
+    pub(crate) signer: SignerArgs,
 }
 
 /// Where the key is: a key file, a PKCS#11 token, or a CSC remote signing service.
@@ -283,7 +283,7 @@ pub(crate) struct SignerArgs {
     #[arg(
         long = "pin-env",
         value_name = "VAR",
-        help_heading = "Signer: PKCS#11 token"
+        help_heading = "Signer: PIN (PKCS#11 token or CSC service)"
     )]
     pub(crate) pin_env: Option<String>,
 }
