@@ -566,50 +566,62 @@ fn end_tag_offset(bytes: &[u8], doc: &Document, node: NodeId) -> Result<usize, X
     Err(not_found())
 }
 
-/// Appends `fragment` (elements that declare their own namespaces; the first carries
-/// `Id="{id}"`) as the last unsigned signature properties of signature `index`.
-fn append_properties(
-    bytes: &[u8],
-    index: usize,
-    fragment: &str,
-    id: &str,
-) -> Result<Vec<u8>, XadesError> {
-    let doc = Document::parse(bytes)?;
-    let at = *xades_signatures(&doc)
-        .get(index)
-        .ok_or_else(|| XadesError::Unsupported("the signature disappeared".into()))?;
-    let (offset, text) = if let Some(usp) = at.usp(&doc) {
-        (end_tag_offset(bytes, &doc, usp)?, fragment.to_owned())
-    } else if child(&doc, at.qp, XADES_NS, "UnsignedProperties").is_some() {
-        return Err(XadesError::Unsupported(
-            "xades:UnsignedProperties without UnsignedSignatureProperties".into(),
-        ));
-    } else {
-        (
-            end_tag_offset(bytes, &doc, at.qp)?,
-            format!(
-                "<xades:UnsignedProperties xmlns:xades=\"{XADES_NS}\">\
-                 <xades:UnsignedSignatureProperties>{fragment}\
-                 </xades:UnsignedSignatureProperties></xades:UnsignedProperties>"
-            ),
-        )
-    };
-    let mut out = Vec::with_capacity(bytes.len() + text.len());
-    out.extend_from_slice(bytes.get(..offset).unwrap_or_default());
-    out.extend_from_slice(text.as_bytes());
-    out.extend_from_slice(bytes.get(offset..).unwrap_or_default());
-    // Check that the new element landed where it belongs.
-    let check = Document::parse(&out)?;
-    let placed = check.find_by_id(id)?.and_then(|n| check.parent(n));
-    let expected = xades_signatures(&check)
-        .get(index)
-        .and_then(|s| s.usp(&check));
-    if placed.is_none() || placed != expected {
-        return Err(XadesError::Unsupported(
-            "could not place the new unsigned properties".into(),
-        ));
+/// The document being extended, with its parse: every splice re-parses once, and that
+/// parse both checks the splice and serves the next step.
+struct Working {
+    bytes: Vec<u8>,
+    doc: Document,
+}
+
+impl Working {
+    /// XAdES signature `index` of the current document.
+    fn at(&self, index: usize) -> Result<Located, XadesError> {
+        xades_signatures(&self.doc)
+            .get(index)
+            .copied()
+            .ok_or_else(|| XadesError::Unsupported("the signature disappeared".into()))
     }
-    Ok(out)
+
+    /// Appends `fragment` (elements that declare their own namespaces; the first carries
+    /// `Id="{id}"`) as the last unsigned signature properties of signature `index`.
+    fn append(&mut self, index: usize, fragment: &str, id: &str) -> Result<(), XadesError> {
+        let (bytes, doc) = (&self.bytes, &self.doc);
+        let at = self.at(index)?;
+        let (offset, text) = if let Some(usp) = at.usp(doc) {
+            (end_tag_offset(bytes, doc, usp)?, fragment.to_owned())
+        } else if child(doc, at.qp, XADES_NS, "UnsignedProperties").is_some() {
+            return Err(XadesError::Unsupported(
+                "xades:UnsignedProperties without UnsignedSignatureProperties".into(),
+            ));
+        } else {
+            (
+                end_tag_offset(bytes, doc, at.qp)?,
+                format!(
+                    "<xades:UnsignedProperties xmlns:xades=\"{XADES_NS}\">\
+                     <xades:UnsignedSignatureProperties>{fragment}\
+                     </xades:UnsignedSignatureProperties></xades:UnsignedProperties>"
+                ),
+            )
+        };
+        let mut out = Vec::with_capacity(bytes.len() + text.len());
+        out.extend_from_slice(bytes.get(..offset).unwrap_or_default());
+        out.extend_from_slice(text.as_bytes());
+        out.extend_from_slice(bytes.get(offset..).unwrap_or_default());
+        // Check that the new element landed where it belongs.
+        let check = Document::parse(&out)?;
+        let placed = check.find_by_id(id)?.and_then(|n| check.parent(n));
+        let expected = xades_signatures(&check)
+            .get(index)
+            .and_then(|s| s.usp(&check));
+        if placed.is_none() || placed != expected {
+            return Err(XadesError::Unsupported(
+                "could not place the new unsigned properties".into(),
+            ));
+        }
+        self.bytes = out;
+        self.doc = check;
+        Ok(())
+    }
 }
 
 /// A fresh Id for a new property of the signature.
@@ -768,68 +780,63 @@ pub async fn extend(
             }
         }));
     }
-    drop(doc);
-    let mut ext = Extension {
+    let mut work = Working {
         bytes: xml.to_vec(),
+        doc,
+    };
+    let mut ext = Extension {
+        bytes: Vec::new(),
         steps: Vec::new(),
         warnings: Vec::new(),
     };
     for index in indexes {
-        extend_one(&mut ext, index, level, cx).await?;
+        extend_one(&mut work, &mut ext, index, level, cx).await?;
     }
+    ext.bytes = work.bytes;
     Ok(ext)
 }
 
 async fn extend_one(
+    work: &mut Working,
     ext: &mut Extension,
     index: usize,
     level: Level,
     cx: ExtendContext<'_>,
 ) -> Result<(), XadesError> {
     let tsa = cx.services.tsa;
-    let parse = |bytes: &[u8]| -> Result<(Document, Located), XadesError> {
-        let doc = Document::parse(bytes)?;
-        let at = *xades_signatures(&doc)
-            .get(index)
-            .ok_or_else(|| XadesError::Unsupported("the signature disappeared".into()))?;
-        Ok((doc, at))
-    };
-    let (doc, at) = parse(&ext.bytes)?;
-    let label = doc.attribute(at.sig, None, "Id").map_or_else(
+    let s = cx.services;
+    let at = work.at(index)?;
+    let label = work.doc.attribute(at.sig, None, "Id").map_or_else(
         || format!("signature {}", index + 1),
         |i| format!("signature {i}"),
     );
 
     if level >= Level::BT
         && at
-            .properties(&doc, XADES_NS, "SignatureTimeStamp")
+            .properties(&work.doc, XADES_NS, "SignatureTimeStamp")
             .is_empty()
     {
-        let value = canonical(&doc, at.signature_value(&doc)?, &exclusive())?;
+        let value = canonical(&work.doc, at.signature_value(&work.doc)?, &exclusive())?;
         let token = tsa
             .timestamp(&Digest::compute(DigestAlgorithm::Sha256, &value))
             .await?;
-        let id = new_id(&doc, at, "sigts")?;
+        let id = new_id(&work.doc, at, "sigts")?;
         let frag = timestamp_element(XADES_NS, "xades", "SignatureTimeStamp", &id, token.der());
-        ext.bytes = append_properties(&ext.bytes, index, &frag, &id)?;
+        work.append(index, &frag, &id)?;
         ext.steps
             .push(format!("{label}: signature time-stamp (B-T)"));
     }
 
-    let (doc, at) = parse(&ext.bytes)?;
-    let has_lt = !at
-        .properties(&doc, XADES_NS, "CertificateValues")
-        .is_empty()
-        && !at.properties(&doc, XADES_NS, "RevocationValues").is_empty();
+    let (doc, at) = (&work.doc, work.at(index)?);
+    let has_lt = !at.properties(doc, XADES_NS, "CertificateValues").is_empty()
+        && !at.properties(doc, XADES_NS, "RevocationValues").is_empty();
     if level >= Level::BLT && !has_lt {
-        let key_info = at.key_info_certs(&doc)?;
-        let mut pool = key_info.clone();
+        let mut pool = at.key_info_certs(doc)?;
         pool.extend_from_slice(cx.extra_certs);
-        let signer = at.signer(&doc, &pool).ok_or_else(|| {
+        let signer = at.signer(doc, &pool).ok_or_else(|| {
             XadesError::Unsupported("the signing certificate is not in the signature".into())
         })?;
         let mut data = ValidationData::default();
-        let s = cx.services;
         add_chain(
             &mut data,
             &signer,
@@ -839,7 +846,7 @@ async fn extend_one(
             cx.strictness,
         )
         .await?;
-        for token in at.timestamp_tokens(&doc, XADES_NS, "SignatureTimeStamp", &mut data.warnings) {
+        for token in at.timestamp_tokens(doc, XADES_NS, "SignatureTimeStamp", &mut data.warnings) {
             let mut tpool = token.certificates();
             tpool.extend_from_slice(&pool);
             if let Some(tsa_cert) = token.signer_cert_with(&tpool) {
@@ -855,15 +862,15 @@ async fn extend_one(
             }
         }
         ext.warnings.append(&mut data.warnings);
-        let present = at.present(&doc)?;
-        let certs = data.without(&present).certs;
-        let cv_id = new_id(&doc, at, "certs")?;
-        let frag = certificate_values(Some(&cv_id), &certs, true);
-        ext.bytes = append_properties(&ext.bytes, index, &frag, &cv_id)?;
-        let (doc, at) = parse(&ext.bytes)?;
-        let rv_id = new_id(&doc, at, "revocation")?;
-        let frag = revocation_values(Some(&rv_id), &data, true);
-        ext.bytes = append_properties(&ext.bytes, index, &frag, &rv_id)?;
+        let certs = data.without(&at.present(doc)?).certs;
+        let cv_id = new_id(doc, at, "certs")?;
+        let rv_id = new_id(doc, at, "revocation")?;
+        let frag = format!(
+            "{}{}",
+            certificate_values(Some(&cv_id), &certs, true),
+            revocation_values(Some(&rv_id), &data, true)
+        );
+        work.append(index, &frag, &cv_id)?;
         ext.steps.push(format!(
             "{label}: {} certificates, {} OCSP responses, {} CRLs (B-LT)",
             certs.len(),
@@ -873,12 +880,12 @@ async fn extend_one(
     }
 
     if level == Level::BLTA {
-        let (doc, at) = parse(&ext.bytes)?;
-        let input = archive_input(&doc, at, cx.resolver)?;
+        let at = work.at(index)?;
+        let input = archive_input(&work.doc, at, cx.resolver)?;
         let token = tsa
             .timestamp(&Digest::compute(DigestAlgorithm::Sha256, &input))
             .await?;
-        let id = new_id(&doc, at, "archivets")?;
+        let id = new_id(&work.doc, at, "archivets")?;
         let frag = timestamp_element(
             XADES141_NS,
             "xades141",
@@ -886,18 +893,17 @@ async fn extend_one(
             &id,
             token.der(),
         );
-        ext.bytes = append_properties(&ext.bytes, index, &frag, &id)?;
+        work.append(index, &frag, &id)?;
         ext.steps
             .push(format!("{label}: archive time-stamp (B-LTA)"));
 
         // Validation data for the archive time-stamp itself, after it.
-        let (doc, at) = parse(&ext.bytes)?;
+        let (doc, at) = (&work.doc, work.at(index)?);
         let mut pool = token.certificates();
-        pool.extend(at.key_info_certs(&doc)?);
+        pool.extend(at.key_info_certs(doc)?);
         pool.extend_from_slice(cx.extra_certs);
         if let Some(tsa_cert) = token.signer_cert_with(&pool) {
             let mut data = ValidationData::default();
-            let s = cx.services;
             add_chain(
                 &mut data,
                 &tsa_cert,
@@ -908,9 +914,9 @@ async fn extend_one(
             )
             .await?;
             ext.warnings.append(&mut data.warnings);
-            let new = data.without(&at.present(&doc)?);
+            let new = data.without(&at.present(doc)?);
             if !new.is_empty() {
-                let id = new_id(&doc, at, "tsvd")?;
+                let id = new_id(doc, at, "tsvd")?;
                 let mut inner = String::new();
                 if !new.certs.is_empty() {
                     inner.push_str(&certificate_values(None, &new.certs, false));
@@ -923,7 +929,7 @@ async fn extend_one(
                      xmlns:xades=\"{XADES_NS}\" Id=\"{id}\">{inner}\
                      </xades141:TimeStampValidationData>"
                 );
-                ext.bytes = append_properties(&ext.bytes, index, &frag, &id)?;
+                work.append(index, &frag, &id)?;
                 ext.steps.push(format!(
                     "{label}: validation data of the archive time-stamp"
                 ));
