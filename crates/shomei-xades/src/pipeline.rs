@@ -140,6 +140,9 @@ struct Template {
     data_transforms: &'static str,
     data_digest: String,
     key_info: String,
+    /// The `ds:Object` carrying the document (enveloping), else empty.
+    embedded: String,
+    /// The `ds:Object` with the qualifying properties.
     object: String,
     standalone: bool,
 }
@@ -175,6 +178,12 @@ impl Template {
 
     /// `(head, tail)` around the SignatureValue content.
     fn split(&self, props_digest: &str) -> (String, String) {
+        self.split_with(props_digest, true)
+    }
+
+    /// As [`Template::split`]; without the `ds:Object` that carries an enveloped
+    /// document when `with_embedded` is false.
+    fn split_with(&self, props_digest: &str, with_embedded: bool) -> (String, String) {
         let head = format!(
             "{}{}{}<ds:SignatureValue Id=\"{}\">",
             if self.standalone { DECLARATION } else { "" },
@@ -183,21 +192,30 @@ impl Template {
             self.ids.value
         );
         let tail = format!(
-            "</ds:SignatureValue>{}{}</ds:Signature>",
-            self.key_info, self.object
+            "</ds:SignatureValue>{}{}{}</ds:Signature>",
+            self.key_info,
+            if with_embedded {
+                self.embedded.as_str()
+            } else {
+                ""
+            },
+            self.object
         );
         (head, tail)
     }
 
-    /// Parses the whole signature standalone and canonicalizes one of its elements.
-    /// Exclusive C14N does not depend on the ancestors' namespace declarations, so the
-    /// result is the same once the signature sits inside the document.
+    /// Parses the signature standalone and canonicalizes one of its elements. Exclusive
+    /// C14N does not depend on the ancestors' namespace declarations nor on siblings, so
+    /// the result is the same once the signature sits inside the document — and the
+    /// `ds:Object` carrying an enveloped document is parsed only when it is the element
+    /// asked for (`with_embedded`).
     fn canonical_element(
         &self,
         props_digest: &str,
+        with_embedded: bool,
         pick: impl Fn(&Document) -> Result<Option<shomei_xml::NodeId>, XadesError>,
     ) -> Result<Vec<u8>, XadesError> {
-        let (head, tail) = self.split(props_digest);
+        let (head, tail) = self.split_with(props_digest, with_embedded);
         let text = format!("{head}{tail}");
         let doc = Document::parse(text.as_bytes())?;
         let node = pick(&doc)?.ok_or_else(|| {
@@ -244,8 +262,11 @@ struct DataObject {
     mime: &'static str,
 }
 
-fn guess_mime(data: &[u8], parsed: bool) -> &'static str {
-    if parsed {
+/// `text/xml` for well-formed XML (checked in one streaming pass, without building a
+/// tree, since detached data may be large), `application/pdf` for a PDF, else octets.
+fn guess_mime(data: &[u8]) -> &'static str {
+    let sink = &mut std::io::sink();
+    if canonicalize_stream(data, &Limits::default(), &exclusive(), sink).is_ok() {
         "text/xml"
     } else if data.starts_with(b"%PDF-") {
         "application/pdf"
@@ -316,7 +337,7 @@ fn data_object(
                 uri: escape(uri),
                 transforms: "",
                 digest: Some(Digest::compute(digest, data)),
-                mime: guess_mime(data, Document::parse(data).is_ok()),
+                mime: guess_mime(data),
                 ids: None,
                 insertion: None,
                 embedded: None,
@@ -403,7 +424,7 @@ pub fn prepare(
         .map(|content| format!("<ds:Object Id=\"{}\">{content}</ds:Object>", ids.object))
         .unwrap_or_default();
     let qualifying = format!(
-        "{embedded}<ds:Object><xades:QualifyingProperties Target=\"#{sig}\">\
+        "<ds:Object><xades:QualifyingProperties Target=\"#{sig}\">\
          <xades:SignedProperties Id=\"{sp}\"><xades:SignedSignatureProperties>\
          <xades:SigningTime>{time}</xades:SigningTime>{scv2}</xades:SignedSignatureProperties>\
          <xades:SignedDataObjectProperties><xades:DataObjectFormat ObjectReference=\"#{rid}\">\
@@ -432,6 +453,7 @@ pub fn prepare(
             .map(|d| b64(d.as_bytes()))
             .unwrap_or_default(),
         key_info,
+        embedded,
         object: qualifying,
         standalone: matches!(layout, Layout::Standalone),
         ids,
@@ -439,14 +461,14 @@ pub fn prepare(
     if object.embedded.is_some() {
         // Exclusive C14N of the carrying ds:Object depends only on the Object itself.
         let object_id = template.ids.object.clone();
-        let canonical = template.canonical_element("", |d| Ok(d.find_by_id(&object_id)?))?;
+        let canonical = template.canonical_element("", true, |d| Ok(d.find_by_id(&object_id)?))?;
         template.data_digest = b64(Digest::compute(digest, &canonical).as_bytes());
     }
 
     let props_id = template.ids.signed_props.clone();
-    let props = template.canonical_element("", |d| Ok(d.find_by_id(&props_id)?))?;
+    let props = template.canonical_element("", false, |d| Ok(d.find_by_id(&props_id)?))?;
     let props_digest = b64(Digest::compute(digest, &props).as_bytes());
-    let signed_info = template.canonical_element(&props_digest, |d| {
+    let signed_info = template.canonical_element(&props_digest, false, |d| {
         Ok(d.elements_by_name(Some(DS_NS), "SignedInfo")
             .first()
             .copied())
