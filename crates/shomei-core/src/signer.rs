@@ -35,6 +35,12 @@ impl SignerDescription {
         }
     }
 
+    /// The description of a signer holding one key of `kind`: every algorithm of that
+    /// kind, and its largest signature.
+    pub fn for_key(chain: CertificateChain, kind: KeyKind) -> Self {
+        Self::new(chain, kind.signature_algorithms(), kind.max_signature_len())
+    }
+
     /// The key kind of the signing certificate.
     pub fn key_kind(&self) -> Result<KeyKind, crate::chain::ChainError> {
         self.chain.signing_cert().key_kind()

@@ -183,16 +183,6 @@ impl PrivateKey {
         }
     }
 
-    /// Every algorithm this key signs with.
-    pub(crate) fn algorithms(&self) -> Vec<SignatureAlgorithm> {
-        match self {
-            // The modulus size does not change the algorithm list.
-            Self::Rsa(_) => KeyKind::Rsa { bits: 0 },
-            Self::Ec(curve, _) => curve.key_kind(),
-        }
-        .signature_algorithms()
-    }
-
     /// Signs one digest. The caller has checked that `alg` is advertised and that
     /// the digest's algorithm is `alg.digest()`.
     pub(crate) fn sign(

@@ -65,7 +65,7 @@ impl SoftwareSigner {
     }
 
     fn assemble(key: PrivateKey, kind: KeyKind, chain: CertificateChain) -> Self {
-        let algorithms = key.algorithms();
+        let algorithms = kind.signature_algorithms();
         Self {
             key,
             kind,
@@ -130,11 +130,7 @@ impl SoftwareSigner {
 #[async_trait]
 impl RemoteSigner for SoftwareSigner {
     async fn describe(&self) -> Result<SignerDescription, SignerError> {
-        Ok(SignerDescription::new(
-            self.chain.clone(),
-            self.algorithms.clone(),
-            self.kind.max_signature_len(),
-        ))
+        Ok(SignerDescription::for_key(self.chain.clone(), self.kind))
     }
 
     /// Signs inline, without yielding: see [`SoftwareSigner::sign_digests_blocking`].

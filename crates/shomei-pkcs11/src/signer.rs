@@ -457,11 +457,7 @@ fn pss_parameters(d: DigestAlgorithm) -> (MechanismType, PkcsMgfType) {
 #[async_trait::async_trait]
 impl RemoteSigner for Pkcs11Signer {
     async fn describe(&self) -> Result<SignerDescription, SignerError> {
-        Ok(SignerDescription::new(
-            self.chain.clone(),
-            self.kind.signature_algorithms(),
-            self.kind.max_signature_len(),
-        ))
+        Ok(SignerDescription::for_key(self.chain.clone(), self.kind))
     }
 
     async fn sign_digests(
