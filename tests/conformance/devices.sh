@@ -31,11 +31,7 @@ done
 [ -n "$MODULE" ] || { echo "missing: the SoftHSM2 module (apt-get install softhsm2)" >&2; exit 2; }
 OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/devices"
 rm -rf "$OUT"; mkdir -p "$OUT"
-pass=0; fail=0
-ok()  { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-key_of()  { if [ "$1" = RSA ]; then echo "$SIGNER_RSA_KEY"; else echo "$SIGNER_EC_KEY"; fi; }
-cert_of() { if [ "$1" = RSA ]; then echo "$SIGNER_RSA_CERT"; else echo "$SIGNER_EC_CERT"; fi; }
+source "$HERE/common.sh"
 PDF="$HERE/../../examples/sample.pdf"
 XML="$SHARED/fixtures/xml-unsigned/dss_ns-prefixes-sample.xml"
 vpdf() { "$KIT/validate-pdf" "$1" --trust "$TRUST_ROOT" --level "$2" >/dev/null 2>&1; }

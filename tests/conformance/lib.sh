@@ -35,12 +35,8 @@ declare -A PYHANKO_CANNOT_OPEN=(
   [pdf20_PDF-2.0-with-offset-start.pdf]="junk before %PDF-: pyHanko reports 'Illegal PDF header' for the original"
   [siva_hellopades-pades-lt-sha256-sign.pdf]="pyHanko crashes validating the original (ValueError: math domain error in its path builder)"
 )
-VENV_PY="${CONFORMANCE_VENV:-${XDG_CACHE_HOME:-$HOME/.cache}/sig-conformance/venv}/bin/python"
+source "$(dirname "${BASH_SOURCE[0]}")/common.sh"
 command -v pdfsig >/dev/null || { echo "missing tool: pdfsig" >&2; exit 2; }
-
-pass=0; fail=0
-ok()  { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
 
 # Eligible inputs: every unsigned fixture, and every signed fixture whose expected
 # verdict in MANIFEST.tsv is "valid..." (co-signing an invalid file proves nothing).

@@ -40,7 +40,7 @@ alt_judge() {  # out.pdf -> 0 if pdfsig and OpenSSL accept the newest signature
 check_one() {  # rel-path signer(RSA|EC) judge-mode(all|last)
   local rel="$1" who="$2" mode="$3" in="$FIX/$1" name; name="$(basename "$1" .pdf)"
   local key cert out="$OUT/$name.$who.pdf"
-  if [ "$who" = RSA ]; then key="$SIGNER_RSA_KEY"; cert="$SIGNER_RSA_CERT"; else key="$SIGNER_EC_KEY"; cert="$SIGNER_EC_CERT"; fi
+  key="$(key_of "$who")"; cert="$(cert_of "$who")"
   rm -f "$out"
   local reason="${REFUSED[$(basename "$rel")]:-}"
   local err; err="$("$BIN" sign pdf "$in" -o "$out" --key "$key" --cert "$cert" --chain "$CHAIN" --reason "conformance $who" 2>&1 >/dev/null)"

@@ -24,8 +24,6 @@ mkdir -p "$OUT"
 source "$HERE/lib.sh"
 PH="$(dirname "$VENV_PY")/pyhanko"
 
-key_of()  { if [ "$1" = RSA ]; then echo "$SIGNER_RSA_KEY"; else echo "$SIGNER_EC_KEY"; fi; }
-cert_of() { if [ "$1" = RSA ]; then echo "$SIGNER_RSA_CERT"; else echo "$SIGNER_EC_CERT"; fi; }
 verdict() {  # file level [extra validate-pdf args] -> 0/1, prints the problems on failure
   local f="$1" lvl="$2"; shift 2
   local v; v="$("$KIT/validate-pdf" "$f" --trust "$TRUST_ROOT" --level "$lvl" "$@" 2>&1)" && return 0

@@ -17,9 +17,7 @@ for tool in xmlsec1 "$KIT/validate-xml" "$BIN"; do
 done
 OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/xades"
 mkdir -p "$OUT"
-pass=0; fail=0
-ok()  { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
+source "$HERE/common.sh"
 
 # Inputs shomei refuses (exit 2): entity declarations are never expanded.
 declare -A REFUSED=(
@@ -36,7 +34,7 @@ INPUTS=(dss_eu-lotl-no-sig.xml dss_ns-prefixes-sample.xml santuario_plain-soap-1
 
 for rel in "${INPUTS[@]}"; do
   for who in RSA EC; do
-    if [ "$who" = RSA ]; then key="$SIGNER_RSA_KEY"; cert="$SIGNER_RSA_CERT"; else key="$SIGNER_EC_KEY"; cert="$SIGNER_EC_CERT"; fi
+    key="$(key_of "$who")"; cert="$(cert_of "$who")"
     out="$OUT/$(echo "$rel" | tr / _).$who.xml"; rm -f "$out"
     err="$(timeout 20 "$BIN" sign xml "$FIX/$rel" -o "$out" --key "$key" --cert "$cert" --chain "$CHAIN" 2>&1)"; rc=$?
     if [ -n "${REFUSED[$rel]:-}" ]; then

@@ -35,17 +35,13 @@ SHARED="${SHOMEI_SHARED_DIR:-$(cd "$HERE/../../.." && pwd)/shared}"
 KIT="$SHARED/conformance"
 FIX="$SHARED/fixtures/xml-unsigned"
 : "${TRUST_ROOT:?source the kit env (pki-serve) first}" "${CHAIN:?}" "${TSA_URL:?}" "${SIGNER_RSA_KEY:?}"
-PY="${CONFORMANCE_VENV:-$HOME/.cache/sig-conformance/venv}/bin/python"
+source "$HERE/common.sh"
+PY="$VENV_PY"
 for tool in xmlsec1 "$KIT/validate-xml" "$BIN" "$PY"; do
   command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
 done
 OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/xades-levels"
 mkdir -p "$OUT"
-pass=0; fail=0
-ok()  { pass=$((pass+1)); echo "PASS $*"; }
-bad() { fail=$((fail+1)); echo "FAIL $*"; }
-key_of()  { if [ "$1" = RSA ]; then echo "$SIGNER_RSA_KEY"; else echo "$SIGNER_EC_KEY"; fi; }
-cert_of() { if [ "$1" = RSA ]; then echo "$SIGNER_RSA_CERT"; else echo "$SIGNER_EC_CERT"; fi; }
 xmlsec_ok() { (cd "$(dirname "$1")" && xmlsec1 --verify --enabled-key-data x509 --trusted-pem "$TRUST_ROOT" --untrusted-pem "$CHAIN" "$(basename "$1")" >/dev/null 2>&1); }
 # validate-xml FILE LEVEL [SIGNXML_LIMITATION]: prints a one-line reason and fails unless
 # the level is met. With SIGNXML_LIMITATION (a text of signxml's own error), signxml's
