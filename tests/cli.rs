@@ -15,8 +15,19 @@ fn sample(dir: &Path) -> PathBuf {
 }
 
 fn sign_with(signer: &str, input: &Path, output: &Path, extra: &[&str]) -> std::process::Output {
+    sign_as("pdf", signer, input, output, extra)
+}
+
+/// `shomei sign FORMAT INPUT -o OUTPUT` with a test PKI signer, its chain, and `extra`.
+fn sign_as(
+    format: &str,
+    signer: &str,
+    input: &Path,
+    output: &Path,
+    extra: &[&str],
+) -> std::process::Output {
     let mut cmd = shomei();
-    cmd.args(["sign", "pdf"]).arg(input).arg("-o").arg(output);
+    cmd.args(["sign", format]).arg(input).arg("-o").arg(output);
     cmd.arg("--key").arg(pki(&format!("{signer}.key.pem")));
     cmd.arg("--cert").arg(pki(&format!("{signer}.cert.pem")));
     cmd.arg("--chain").arg(pki("chain.pem"));
@@ -380,19 +391,7 @@ fn signs_xml_enveloped_and_xmlsec1_verifies() {
     let original = "<?xml version=\"1.0\" encoding=\"UTF-8\"?>\n<請求書 xmlns=\"urn:example:invoice\"><金額>1000</金額></請求書>\n";
     std::fs::write(&input, original).unwrap();
     let out = dir.path().join("out.xml");
-    let run = shomei()
-        .args(["sign", "xml"])
-        .arg(&input)
-        .arg("-o")
-        .arg(&out)
-        .arg("--key")
-        .arg(pki("signer-ec.key.pem"))
-        .arg("--cert")
-        .arg(pki("signer-ec.cert.pem"))
-        .arg("--chain")
-        .arg(pki("chain.pem"))
-        .output()
-        .unwrap();
+    let run = sign_as("xml", "signer-ec", &input, &out, &[]);
     assert!(
         run.status.success(),
         "{}",
@@ -424,20 +423,13 @@ fn xml_packagings_and_extend_detect_xml() {
     let input = dir.path().join("data.xml");
     std::fs::write(&input, "<doc><v>1</v></doc>").unwrap();
     let sign = |packaging: &str, out: &std::path::Path| {
-        shomei()
-            .args(["sign", "xml"])
-            .arg(&input)
-            .arg("-o")
-            .arg(out)
-            .args(["--packaging", packaging])
-            .arg("--key")
-            .arg(pki("signer-rsa.key.pem"))
-            .arg("--cert")
-            .arg(pki("signer-rsa.cert.pem"))
-            .arg("--chain")
-            .arg(pki("chain.pem"))
-            .output()
-            .unwrap()
+        sign_as(
+            "xml",
+            "signer-rsa",
+            &input,
+            out,
+            &["--packaging", packaging],
+        )
     };
     for packaging in ["enveloping", "detached"] {
         let out = dir.path().join(format!("{packaging}.sig.xml"));
