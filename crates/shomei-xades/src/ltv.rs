@@ -724,6 +724,9 @@ pub struct ExtendContext<'a> {
     pub extra_certs: &'a [ChainCert],
     /// How strictly certificate problems are treated.
     pub strictness: Strictness,
+    /// The signer's chain and revocation data when already gathered (the signature just
+    /// made, checked before signing); `None` = gather them from the signature.
+    pub signer_data: Option<&'a ValidationData>,
 }
 
 impl<'a> ExtendContext<'a> {
@@ -735,6 +738,7 @@ impl<'a> ExtendContext<'a> {
             resolver,
             extra_certs: &[],
             strictness: Strictness::Existing,
+            signer_data: None,
         }
     }
 }
@@ -833,19 +837,27 @@ async fn extend_one(
     if level >= Level::BLT && !has_lt {
         let mut pool = at.key_info_certs(doc)?;
         pool.extend_from_slice(cx.extra_certs);
-        let signer = at.signer(doc, &pool).ok_or_else(|| {
-            XadesError::Unsupported("the signing certificate is not in the signature".into())
-        })?;
-        let mut data = ValidationData::default();
-        add_chain(
-            &mut data,
-            &signer,
-            &pool,
-            s.revocation,
-            s.clock,
-            cx.strictness,
-        )
-        .await?;
+        let mut data = match cx.signer_data {
+            Some(known) => known.clone(),
+            None => {
+                let signer = at.signer(doc, &pool).ok_or_else(|| {
+                    XadesError::Unsupported(
+                        "the signing certificate is not in the signature".into(),
+                    )
+                })?;
+                let mut data = ValidationData::default();
+                add_chain(
+                    &mut data,
+                    &signer,
+                    &pool,
+                    s.revocation,
+                    s.clock,
+                    cx.strictness,
+                )
+                .await?;
+                data
+            }
+        };
         for token in at.timestamp_tokens(doc, XADES_NS, "SignatureTimeStamp", &mut data.warnings) {
             let mut tpool = token.certificates();
             tpool.extend_from_slice(&pool);
@@ -981,8 +993,10 @@ pub async fn sign_xml_batch_at_level(
     let services =
         shomei_revocation::services_for_level(level, services).map_err(XadesError::Options)?;
     let description = signer.describe().await?;
-    // Refuses a revoked, expired or not-yet-valid signer before anything is signed.
-    shomei_revocation::new_signer_data(level, services.as_ref(), &description.chain).await?;
+    // Refuses a revoked, expired or not-yet-valid signer before anything is signed; the
+    // data gathered serves every document's B-LT step.
+    let signer_data =
+        shomei_revocation::new_signer_data(level, services.as_ref(), &description.chain).await?;
     let mut results: Vec<Result<Vec<u8>, XadesError>> = Vec::with_capacity(docs.len());
     let mut prepared = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
@@ -1030,7 +1044,8 @@ pub async fn sign_xml_batch_at_level(
     values.sort_by_key(|(k, _)| *k);
     for ((i, p), (_, value)) in prepared.iter().zip(values) {
         let Some(doc) = docs.get(*i) else { continue };
-        let outcome = finish_and_extend(p, doc, &value, level, services, &description).await;
+        let outcome =
+            finish_and_extend(p, doc, &value, level, services, &description, &signer_data).await;
         if let Some(slot) = results.get_mut(*i) {
             *slot = outcome;
         }
@@ -1046,6 +1061,7 @@ async fn finish_and_extend(
     level: Level,
     services: Option<LtvServices<'_>>,
     description: &shomei_core::SignerDescription,
+    signer_data: &ValidationData,
 ) -> Result<Vec<u8>, XadesError> {
     let signed = prepared.finish(doc.data, value)?;
     let Some(services) = services else {
@@ -1067,6 +1083,7 @@ async fn finish_and_extend(
         resolver,
         extra_certs: description.chain.certs(),
         strictness: Strictness::NewSignature,
+        signer_data: Some(signer_data),
     };
     Ok(
         extend(&signed, level, Target::Id(prepared.signature_id()), cx)
