@@ -498,3 +498,66 @@ fn xml_packagings_and_extend_detect_xml() {
     );
     assert!(!ext.exists());
 }
+
+/// `shomei sign FORMAT IN -o OUT` run under `umask`, so the output mode can be checked.
+#[cfg(unix)]
+fn sign_under_umask(umask: &str, format: &str, input: &Path, output: &Path) -> u32 {
+    use std::os::unix::fs::PermissionsExt;
+    let run = std::process::Command::new("sh")
+        .arg("-c")
+        .arg(format!("umask {umask} && exec \"$0\" \"$@\""))
+        .arg(env!("CARGO_BIN_EXE_shomei"))
+        .args(["sign", format])
+        .arg(input)
+        .arg("-o")
+        .arg(output)
+        .arg("--demo")
+        .output()
+        .unwrap();
+    assert!(
+        run.status.success(),
+        "{}",
+        String::from_utf8_lossy(&run.stderr)
+    );
+    std::fs::metadata(output).unwrap().permissions().mode() & 0o777
+}
+
+/// Issue 9, point 6: a signed file gets the mode an ordinary write gives (0666 less the
+/// umask), or the input's mode when that is stricter — never always 0600.
+#[cfg(unix)]
+#[test]
+fn issue9_output_mode_follows_umask_and_a_stricter_input() {
+    use std::os::unix::fs::PermissionsExt;
+    let dir = tempfile::tempdir().unwrap();
+    let pdf = sample(dir.path());
+    let xml = dir.path().join("in.xml");
+    std::fs::write(&xml, "<doc><v>1</v></doc>").unwrap();
+    for (format, input) in [("pdf", &pdf), ("xml", &xml)] {
+        let set = |mode: u32| {
+            std::fs::set_permissions(input, std::fs::Permissions::from_mode(mode)).unwrap()
+        };
+        let out = dir.path().join(format!("out.{format}"));
+        set(0o644);
+        assert_eq!(
+            sign_under_umask("022", format, input, &out),
+            0o644,
+            "{format}"
+        );
+        assert_eq!(
+            sign_under_umask("027", format, input, &out),
+            0o640,
+            "{format}"
+        );
+        assert_eq!(
+            sign_under_umask("000", format, input, &out),
+            0o644,
+            "{format}: input 0644 is stricter than 0666"
+        );
+        set(0o600);
+        assert_eq!(
+            sign_under_umask("022", format, input, &out),
+            0o600,
+            "{format}: private input stays private"
+        );
+    }
+}
