@@ -1,4 +1,5 @@
-//! Atomic output files: the result appears under its final name complete, or not at all.
+//! Atomic output files: the result appears under its final name complete, or not at all,
+//! with the permissions an ordinary file write would give it.
 
 use std::fs::File;
 use std::io::{self, Write};
@@ -13,16 +14,26 @@ pub struct AtomicOutput {
 
 impl AtomicOutput {
     /// Creates the temporary file in the directory of `path`, so the final rename
-    /// stays on one filesystem.
-    pub fn create(path: &Path) -> io::Result<Self> {
+    /// stays on one filesystem. The file gets the mode a plain `File::create` would
+    /// (0666 less the umask), narrowed to the mode of `input` when that is stricter: a
+    /// signed copy of a private document stays private.
+    pub fn create(path: &Path, input: &Path) -> io::Result<Self> {
         let dir = match path.parent() {
             Some(p) if !p.as_os_str().is_empty() => p,
             _ => Path::new("."),
         };
-        let temp = tempfile::Builder::new()
-            .prefix(".shomei-")
-            .suffix(".part")
-            .tempfile_in(dir)?;
+        let mut builder = tempfile::Builder::new();
+        builder.prefix(".shomei-").suffix(".part");
+        #[cfg(unix)]
+        {
+            use std::os::unix::fs::PermissionsExt;
+            // The umask applies on top of this mode when the file is created.
+            let input_mode = std::fs::metadata(input).map_or(0o666, |m| m.permissions().mode());
+            builder.permissions(std::fs::Permissions::from_mode(0o666 & input_mode));
+        }
+        #[cfg(not(unix))]
+        let _ = input;
+        let temp = builder.tempfile_in(dir)?;
         Ok(Self { temp })
     }
 

@@ -72,7 +72,7 @@ pub(crate) fn run(args: &ExtendArgs) -> Result<String, Failure> {
             input.display()
         )));
     }
-    let mut out = AtomicOutput::create(&args.output).map_err(|e| {
+    let mut out = AtomicOutput::create(&args.output, input).map_err(|e| {
         Failure::Input(format!(
             "{}: cannot create output: {e}",
             args.output.display()

@@ -59,7 +59,7 @@ pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {
     if let [(input, output)] = plan.as_slice() {
         let file = File::open(input)
             .map_err(|e| Failure::Input(format!("{}: cannot open: {e}", input.display())))?;
-        let mut out = AtomicOutput::create(output).map_err(|e| {
+        let mut out = AtomicOutput::create(output, input).map_err(|e| {
             Failure::Input(format!("{}: cannot create output: {e}", output.display()))
         })?;
         runtime
@@ -86,7 +86,8 @@ pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {
     let mut opened = Vec::new();
     for (input, output) in &plan {
         let file = File::open(input).map_err(|e| format!("cannot open: {e}"));
-        let out = AtomicOutput::create(output).map_err(|e| format!("cannot create output: {e}"));
+        let out =
+            AtomicOutput::create(output, input).map_err(|e| format!("cannot create output: {e}"));
         match (file, out) {
             (Ok(f), Ok(o)) => opened.push((input, output, f, o)),
             (Err(m), _) | (_, Err(m)) => report.failed.push((input.clone(), m)),

@@ -58,8 +58,8 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Signing(format!("cannot start the async runtime: {e}")))
 }
 
-fn write_output(output: &Path, bytes: &[u8]) -> Result<(), Failure> {
-    let mut out = AtomicOutput::create(output)
+fn write_output(output: &Path, input: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    let mut out = AtomicOutput::create(output, input)
         .map_err(|e| Failure::Input(format!("{}: cannot create output: {e}", output.display())))?;
     out.file()
         .write_all(bytes)
@@ -100,7 +100,7 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
             .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", input.display())))?;
         if level == Level::BB {
             // Streamed to the output: a large document is held in memory once.
-            let mut out = AtomicOutput::create(output).map_err(|e| {
+            let mut out = AtomicOutput::create(output, input).map_err(|e| {
                 Failure::Input(format!("{}: cannot create output: {e}", output.display()))
             })?;
             let mut writer = std::io::BufWriter::with_capacity(1 << 20, out.file());
@@ -129,7 +129,7 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
                     ltv,
                 ))
                 .map_err(|e| xades_failure(input, e))?;
-            write_output(output, &signed)?;
+            write_output(output, input, &signed)?;
         }
         return Ok(format!(
             "signed {} -> {} (XAdES {level} {packaging}{}{})",
@@ -169,7 +169,7 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
     for ((input, output, _, _), result) in loaded.iter().zip(results) {
         match result
             .map_err(|e| e.to_string())
-            .and_then(|bytes| write_output(output, &bytes).map_err(|f| f.to_string()))
+            .and_then(|bytes| write_output(output, input, &bytes).map_err(|f| f.to_string()))
         {
             Ok(()) => report.signed.push(((*input).clone(), (*output).clone())),
             Err(m) => report.failed.push(((*input).clone(), m)),
@@ -222,7 +222,7 @@ pub(crate) fn extend(
     for w in &done.warnings {
         eprintln!("shomei: warning: {w}");
     }
-    write_output(&args.output, &done.bytes)?;
+    write_output(&args.output, input, &done.bytes)?;
     let steps = if done.steps.is_empty() {
         "already at that level; copied unchanged".to_string()
     } else {
