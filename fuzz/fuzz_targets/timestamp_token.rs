@@ -5,7 +5,8 @@ use libfuzzer_sys::fuzz_target;
 use shomei_core::{Digest, DigestAlgorithm};
 
 fuzz_target!(|data: &[u8]| {
-    if let Ok(token) = shomei_tsp::TimestampToken::from_der(data) {
+    // from_ber tries DER first, then converts BER: both parsers run on every input.
+    if let Ok(token) = shomei_tsp::TimestampToken::from_ber(data) {
         let _ = token.verify(&Digest::compute(DigestAlgorithm::Sha256, b"x"));
         let _ = token.signer_cert();
     }

@@ -19,4 +19,7 @@ pub enum CmsError {
     /// The certificate could not be used.
     #[error("certificate: {0}")]
     Certificate(String),
+    /// The signature is neither DER nor BER this reader accepts.
+    #[error(transparent)]
+    Ber(#[from] shomei_core::ber::BerError),
 }

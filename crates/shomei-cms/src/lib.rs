@@ -2,7 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attributes;
-pub mod ber;
+pub use shomei_core::ber;
 mod error;
 pub use shomei_core::ess;
 pub mod inspect;

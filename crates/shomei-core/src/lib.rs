@@ -10,6 +10,7 @@
 #![forbid(unsafe_code)]
 
 pub mod alg;
+pub mod ber;
 pub mod chain;
 pub mod digest;
 pub mod ecdsa;

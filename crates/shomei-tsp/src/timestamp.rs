@@ -136,6 +136,21 @@ impl TimestampToken {
         })
     }
 
+    /// Parses a token taken from a file, where other producers may have written BER
+    /// (indefinite lengths, constructed strings): DER is parsed as it is, anything else
+    /// is converted to DER first ([`shomei_core::ber`]), and [`Self::der`] then gives
+    /// the converted form. Trailing bytes after the token are ignored.
+    pub fn from_ber(bytes: &[u8]) -> Result<Self, TspError> {
+        match Self::from_der(bytes) {
+            Ok(token) => Ok(token),
+            Err(der_error) => {
+                let der = shomei_core::ber::ber_to_der(bytes)
+                    .map_err(|e| TspError::BadToken(format!("{der_error}; as BER: {e}")))?;
+                Self::from_der(&der)
+            }
+        }
+    }
+
     /// The DER `ContentInfo`, as received.
     pub fn der(&self) -> &[u8] {
         &self.der
@@ -639,6 +654,50 @@ mod tests {
 
     fn kit_imprint() -> Digest {
         Digest::compute(DigestAlgorithm::Sha256, KIT_DATA)
+    }
+
+    /// The same value with every constructed type in indefinite-length form, as many
+    /// Java producers write tokens.
+    fn der_to_ber(der: &[u8]) -> Vec<u8> {
+        let mut out = Vec::new();
+        let mut pos = 0;
+        while pos < der.len() {
+            let (tag, first) = (der[pos], der[pos + 1]);
+            let (len, head) = if first & 0x80 != 0 {
+                let n = usize::from(first & 0x7f);
+                let len = der[pos + 2..pos + 2 + n]
+                    .iter()
+                    .fold(0usize, |l, b| l * 256 + usize::from(*b));
+                (len, 2 + n)
+            } else {
+                (usize::from(first), 2)
+            };
+            let body = &der[pos + head..pos + head + len];
+            if tag & 0x20 != 0 {
+                out.extend([tag, 0x80]);
+                out.extend(der_to_ber(body));
+                out.extend([0, 0]);
+            } else {
+                out.extend_from_slice(&der[pos..pos + head + len]);
+            }
+            pos += head + len;
+        }
+        out
+    }
+
+    /// Issue 9, point 4: a token written in BER is read (and verifies), not refused.
+    #[test]
+    fn issue9_ber_token_is_read_and_verifies() {
+        let ber = der_to_ber(KIT_TOKEN);
+        assert_ne!(ber, KIT_TOKEN);
+        assert!(TimestampToken::from_der(&ber).is_err(), "BER is not DER");
+        let token = TimestampToken::from_ber(&ber).unwrap();
+        assert_eq!(token.der(), KIT_TOKEN, "converted back to the original DER");
+        token.verify(&kit_imprint()).unwrap();
+        assert!(!token.certificates().is_empty());
+        // DER goes through unchanged, and garbage is still an error.
+        assert_eq!(TimestampToken::from_ber(KIT_TOKEN).unwrap().der(), KIT_TOKEN);
+        assert!(TimestampToken::from_ber(&ber[..ber.len() / 2]).is_err());
     }
 
     #[test]

@@ -290,7 +290,7 @@ impl Located {
             let Some(enc) = child(doc, ts, XADES_NS, "EncapsulatedTimeStamp") else {
                 continue;
             };
-            match decode_b64(doc, enc).and_then(|der| Ok(TimestampToken::from_der(&der)?)) {
+            match decode_b64(doc, enc).and_then(|der| Ok(TimestampToken::from_ber(&der)?)) {
                 Ok(t) => out.push(t),
                 Err(e) => warnings.push(format!(
                     "{local}: token not usable, its TSA chain gets no validation data: {e}"

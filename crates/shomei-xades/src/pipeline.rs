@@ -356,14 +356,15 @@ const EXCLUSIVE_TRANSFORM: &str = "<ds:Transforms>\
 
 /// A detached Reference names its data by a plain relative path: no scheme, no query or
 /// fragment, no absolute path, no `..` — so that a validator resolves it next to the
-/// signature and nowhere else.
+/// signature and nowhere else. `.` segments (`./data.pdf`, as many producers write)
+/// stay where they are and are accepted.
 pub fn check_relative_uri(uri: &str) -> Result<(), XadesError> {
+    let segments: Vec<&str> = uri.split('/').collect();
     let bad = uri.is_empty()
         || uri.starts_with('/')
         || uri.contains(['\\', ':', '?', '#', '%'])
-        || uri
-            .split('/')
-            .any(|seg| seg == ".." || seg == "." || seg.is_empty())
+        || segments.iter().any(|seg| *seg == ".." || seg.is_empty())
+        || segments.iter().all(|seg| *seg == ".")
         || uri.chars().any(|c| c.is_control() || c == ' ');
     if bad {
         return Err(XadesError::Options(format!(

@@ -1,15 +1,24 @@
-//! BER to DER, for reading CMS from producers that write indefinite lengths or
-//! constructed strings (X.690 8.1.3.6, 8.7.3). Only what extension needs: lengths
-//! become definite, constructed OCTET/BIT STRINGs become primitive. Signatures are not
-//! re-verified over converted bytes.
+//! BER to DER, for reading CMS signatures and time-stamp tokens from producers that
+//! write indefinite lengths or constructed strings (X.690 8.1.3.6, 8.7.3; many Java
+//! producers do). Lengths become definite, constructed OCTET/BIT STRINGs become
+//! primitive. What a signature covers is unaffected: CMS signs the DER of the signed
+//! attributes and the content octets of the eContent, both the same after conversion.
 
-use crate::CmsError;
+/// Why a value is not BER this reader accepts.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[error("BER: {message} at byte {at}")]
+pub struct BerError {
+    /// What is wrong.
+    pub message: &'static str,
+    /// Byte position in the input.
+    pub at: usize,
+}
 
 /// Nesting deeper than this is refused: CMS structures nest about 15 levels deep.
 const MAX_DEPTH: usize = 64;
 
-fn err(message: &str, at: usize) -> CmsError {
-    CmsError::Certificate(format!("BER: {message} at byte {at}"))
+fn err(message: &'static str, at: usize) -> BerError {
+    BerError { message, at }
 }
 
 fn encode_len(len: usize, out: &mut Vec<u8>) {
@@ -32,7 +41,7 @@ fn convert(
     depth: usize,
     out: &mut Vec<u8>,
     flatten: bool,
-) -> Result<usize, CmsError> {
+) -> Result<usize, BerError> {
     if depth > MAX_DEPTH {
         return Err(err("nesting too deep", pos));
     }
@@ -124,7 +133,7 @@ fn convert(
 
 /// Converts the BER value at the start of `input` to DER (trailing bytes, such as a
 /// PDF `/Contents` zero padding, are ignored).
-pub fn ber_to_der(input: &[u8]) -> Result<Vec<u8>, CmsError> {
+pub fn ber_to_der(input: &[u8]) -> Result<Vec<u8>, BerError> {
     let mut out = Vec::with_capacity(input.len());
     convert(input, 0, 0, &mut out, false)?;
     Ok(out)
