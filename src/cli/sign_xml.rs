@@ -190,10 +190,17 @@ struct NextToSignature {
 impl DetachedResolver for NextToSignature {
     fn resolve(&self, uri: &str) -> Result<Vec<u8>, XadesError> {
         check_relative_uri(uri)?;
-        std::fs::read(self.dir.join(uri)).map_err(|e| {
-            XadesError::Options(format!(
-                "detached data `{uri}` (next to the signature): {e}"
-            ))
+        let path = self.dir.join(uri);
+        std::fs::read(&path).map_err(|e| {
+            XadesError::Options(if e.kind() == std::io::ErrorKind::NotFound {
+                format!(
+                    "detached data `{uri}` is missing: the signature names it, and there \
+                     is no file {} next to the signature",
+                    path.display()
+                )
+            } else {
+                format!("detached data `{uri}` (next to the signature): {e}")
+            })
         })
     }
 }

@@ -696,7 +696,10 @@ mod tests {
         token.verify(&kit_imprint()).unwrap();
         assert!(!token.certificates().is_empty());
         // DER goes through unchanged, and garbage is still an error.
-        assert_eq!(TimestampToken::from_ber(KIT_TOKEN).unwrap().der(), KIT_TOKEN);
+        assert_eq!(
+            TimestampToken::from_ber(KIT_TOKEN).unwrap().der(),
+            KIT_TOKEN
+        );
         assert!(TimestampToken::from_ber(&ber[..ber.len() / 2]).is_err());
     }
 

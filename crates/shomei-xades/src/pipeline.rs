@@ -617,3 +617,34 @@ pub async fn sign_xml_into(
         .await?;
     prepared.write_signed(data, &value, out)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::check_relative_uri;
+
+    /// Issue 9, point 5: `./name` is an ordinary relative reference; escaping the
+    /// signature's directory or naming a scheme is still refused.
+    #[test]
+    fn issue9_dot_slash_names_are_plain_relative_paths() {
+        for ok in ["data.pdf", "./data.pdf", "sub/data.pdf", "./sub/./data.pdf"] {
+            assert!(check_relative_uri(ok).is_ok(), "{ok}");
+        }
+        for bad in [
+            "",
+            ".",
+            "./",
+            "../data.pdf",
+            "./../data.pdf",
+            "a/../../b",
+            "/etc/passwd",
+            "file:///etc/passwd",
+            "http://x/y",
+            "a//b",
+            "a b",
+            "a%2e",
+            "C:\\x",
+        ] {
+            assert!(check_relative_uri(bad).is_err(), "{bad}");
+        }
+    }
+}
