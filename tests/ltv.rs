@@ -190,3 +190,49 @@ fn a_token_larger_than_reserved_means_signing_again_never_a_corrupt_file() {
     );
     assert!(v.status.success(), "{}", String::from_utf8_lossy(&v.stderr));
 }
+
+/// Issue 9, point 7: at B-LT and B-LTA a damaged input is refused before the signer's
+/// OCSP responses or CRLs are fetched (and before any time-stamp): no request at all.
+#[test]
+fn issue9_a_damaged_input_costs_no_request() {
+    let tsa = InProcessTsa::new();
+    let rev = InProcessRevocation::new();
+    let clock = rev.clock();
+    let services = || Some(LtvServices::new(&tsa, &rev, clock.as_ref()));
+    let pdf = sample_pdf::one_page("damaged");
+    let damaged = &pdf[..pdf.len() / 3];
+    for level in [Level::BLT, Level::BLTA] {
+        let mut options = PadesOptions::default();
+        options.level = level;
+        let err = block_on(sign_document_at_level(
+            &test_signer("signer-ec"),
+            damaged,
+            &options,
+            services(),
+        ))
+        .unwrap_err();
+        assert!(err.is_input_error(), "{err}");
+        let xml = block_on(shomei::xades::sign_xml_at_level(
+            &test_signer("signer-ec"),
+            b"<doc><unclosed></doc>",
+            &shomei::xades::XadesOptions::new(clock.now()),
+            level,
+            services(),
+        ));
+        assert!(xml.is_err());
+    }
+    assert_eq!(rev.checks(), 0, "no OCSP/CRL request");
+    assert_eq!(rev.issuer_fetches(), 0, "no issuer fetched");
+    assert_eq!(tsa.request_count(), 0, "no time-stamp");
+    // The same inputs intact do reach the services (the counters are not dead).
+    let mut options = PadesOptions::default();
+    options.level = Level::BLT;
+    block_on(sign_document_at_level(
+        &test_signer("signer-ec"),
+        &pdf,
+        &options,
+        services(),
+    ))
+    .unwrap();
+    assert!(rev.checks() > 0 && tsa.request_count() > 0);
+}
