@@ -219,11 +219,11 @@ fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> 
 }
 
 /// What every document of one signing run shares: the signer's description, the
-/// signer's validation data (B-LT, gathered once, before anything is signed) and the
-/// options with room reserved for the time-stamp token.
+/// signer's validation data (B-LT: gathered once, after the inputs are read and before
+/// anything is signed) and the options with room reserved for the time-stamp token.
 struct Run<'a> {
     description: shomei_core::SignerDescription,
-    validation: ValidationData,
+    validation: Option<ValidationData>,
     options: crate::PadesOptions,
     services: Option<LtvServices<'a>>,
 }
@@ -237,12 +237,6 @@ impl<'a> Run<'a> {
         let services = shomei_revocation::services_for_level(options.level, services)
             .map_err(PadesError::Options)?;
         let description = signer.describe().await?;
-        let validation = shomei_revocation::new_signer_data(
-            options.level,
-            services.as_ref(),
-            &description.chain,
-        )
-        .await?;
         let mut options = options.clone();
         if let Some(s) = &services {
             options.unsigned_attrs_reserve =
@@ -250,10 +244,29 @@ impl<'a> Run<'a> {
         }
         Ok(Self {
             description,
-            validation,
+            validation: None,
             options,
             services,
         })
+    }
+
+    /// The signer's validation data (B-LT and up), gathered on first use: called once
+    /// the inputs have been read, so a damaged input costs no request, and before
+    /// anything is signed, so a revoked, expired or not-yet-valid signer is refused
+    /// first.
+    async fn signer_validation(&mut self) -> Result<&ValidationData, PadesError> {
+        if self.validation.is_none() {
+            let data = shomei_revocation::new_signer_data(
+                self.options.level,
+                self.services.as_ref(),
+                &self.description.chain,
+            )
+            .await?;
+            self.validation = Some(data);
+        }
+        self.validation
+            .as_ref()
+            .ok_or_else(|| PadesError::Options("internal: no signer validation data".into()))
     }
 
     /// Writes a copy of `pdf` to `out` while hashing it; returns what is to be signed.
@@ -301,7 +314,11 @@ impl<'a> Run<'a> {
         };
         let level = self.options.level;
         if level >= Level::BLT {
-            let mut validation = self.validation.clone();
+            let mut validation = self.validation.clone().ok_or_else(|| {
+                PadesError::Options(
+                    "internal: the signer's validation data was not gathered".into(),
+                )
+            })?;
             if let Some(tsa_cert) = token.signer_cert() {
                 let mut pool = token.certificates();
                 pool.extend_from_slice(self.description.chain.certs());
@@ -339,6 +356,7 @@ impl<'a> Run<'a> {
         let token = loop {
             attempt += 1;
             let prepared = self.prepare(pdf, out)?;
+            self.signer_validation().await?;
             let value = signer
                 .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
                 .await?;
@@ -418,6 +436,7 @@ pub async fn sign_batch_at_level<R: Read + Seek, O: SignedOutput>(
     let Some(algorithm) = pending.first().map(|(_, p)| p.signature_algorithm()) else {
         return Ok(results);
     };
+    run.signer_validation().await?;
     let digests: Vec<Digest> = pending.iter().map(|(_, p)| p.digest_to_sign()).collect();
     let values = signer.sign_digests(algorithm, &digests).await?;
     if values.len() != digests.len() {

@@ -993,10 +993,6 @@ pub async fn sign_xml_batch_at_level(
     let services =
         shomei_revocation::services_for_level(level, services).map_err(XadesError::Options)?;
     let description = signer.describe().await?;
-    // Refuses a revoked, expired or not-yet-valid signer before anything is signed; the
-    // data gathered serves every document's B-LT step.
-    let signer_data =
-        shomei_revocation::new_signer_data(level, services.as_ref(), &description.chain).await?;
     let mut results: Vec<Result<Vec<u8>, XadesError>> = Vec::with_capacity(docs.len());
     let mut prepared = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
@@ -1011,6 +1007,14 @@ pub async fn sign_xml_batch_at_level(
             }
         }
     }
+    if prepared.is_empty() {
+        return Ok(results);
+    }
+    // After the inputs are read (a damaged input costs no request) and before anything
+    // is signed: refuses a revoked, expired or not-yet-valid signer; the data gathered
+    // serves every document's B-LT step.
+    let signer_data =
+        shomei_revocation::new_signer_data(level, services.as_ref(), &description.chain).await?;
     // One sign_digests call per algorithm, in first-seen order.
     let mut algorithms: Vec<shomei_core::SignatureAlgorithm> = Vec::new();
     for (_, p) in &prepared {
