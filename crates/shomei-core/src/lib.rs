@@ -12,6 +12,8 @@
 pub mod alg;
 pub mod ber;
 pub mod chain;
+pub mod check;
+pub mod cms_raw;
 pub mod digest;
 pub mod ecdsa;
 pub mod ess;

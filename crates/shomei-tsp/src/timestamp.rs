@@ -20,8 +20,9 @@ use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
 use const_oid::ObjectIdentifier;
 use der::asn1::OctetString;
-use der::{AnyRef, Decode, Encode, Header, Length, Reader, SliceReader, Tag, TagNumber, Tagged};
+use der::{Decode, Encode};
 use shomei_core::chain::ChainCert;
+use shomei_core::cms_raw::{RawCmsError, RawSignedData};
 use shomei_core::{Digest, DigestAlgorithm, SignatureAlgorithm, UtcTime};
 use std::time::SystemTime;
 use x509_cert::attr::Attributes;
@@ -83,7 +84,10 @@ impl TimestampToken {
     /// id-ct-TSTInfo with the TSTInfo present, exactly one SignerInfo (RFC 3161
     /// 2.4.2), TSTInfo version 1, and a messageImprint hashed with SHA-256/384/512.
     pub fn from_der(der: &[u8]) -> Result<Self, TspError> {
-        let raw = RawToken::walk(der)?;
+        let raw = RawSignedData::walk(der).map_err(|e| match e {
+            RawCmsError::Der(e) => TspError::bad_token("token structure", e),
+            other => TspError::BadToken(other.to_string()),
+        })?;
         let info = ContentInfo::from_der(der).map_err(|e| TspError::bad_token("ContentInfo", e))?;
         if info.content_type != oid::ID_SIGNED_DATA {
             return Err(TspError::BadToken(format!(
@@ -129,7 +133,9 @@ impl TimestampToken {
         Ok(Self {
             der: der.to_vec(),
             tst_info_der: econtent.to_vec(),
-            signed_attrs_der: raw.signed_attrs.map(set_of_der).transpose()?,
+            signed_attrs_der: raw
+                .signed_attrs_der()
+                .map_err(|e| TspError::bad_token("signedAttrs", e))?,
             signed_data,
             tst_info,
             imprint,
@@ -380,94 +386,9 @@ impl TimestampToken {
     }
 }
 
-/// The DER positions of the parts a token's checks need byte for byte.
-struct RawToken<'a> {
-    /// The SignedData TLV.
-    signed_data: &'a [u8],
-    /// The eContent octets (DER TSTInfo).
-    econtent: Option<&'a [u8]>,
-    /// The contents of the SignerInfo's `[0] IMPLICIT` signedAttrs.
-    signed_attrs: Option<&'a [u8]>,
-}
-
-impl<'a> RawToken<'a> {
-    fn walk(der: &'a [u8]) -> Result<Self, TspError> {
-        let bad = |what: &str| TspError::BadToken(format!("{what} is missing or malformed"));
-        let info = AnyRef::from_der(der).map_err(|e| TspError::bad_token("ContentInfo", e))?;
-        let explicit = *children(der, info.value())?
-            .get(1)
-            .ok_or_else(|| bad("ContentInfo content"))?;
-        let signed_data = explicit.value();
-        let sd = AnyRef::from_der(signed_data)
-            .map_err(|e| TspError::bad_token("SignedData", shift(e, der, signed_data)))?;
-        let sd_parts = children(der, sd.value())?;
-        let encap = sd_parts.get(2).ok_or_else(|| bad("encapContentInfo"))?;
-        let econtent = match children(der, encap.value())?.get(1) {
-            Some(tagged) => Some(
-                children(der, tagged.value())?
-                    .first()
-                    .filter(|o| o.tag() == Tag::OctetString)
-                    .ok_or_else(|| bad("eContent"))?
-                    .value(),
-            ),
-            None => None,
-        };
-        let signer_infos = sd_parts.last().ok_or_else(|| bad("signerInfos"))?;
-        let signed_attrs = match children(der, signer_infos.value())?.first() {
-            Some(si) => children(der, si.value())?
-                .get(3)
-                .filter(|a| {
-                    a.tag()
-                        == Tag::ContextSpecific {
-                            constructed: true,
-                            number: TagNumber(0),
-                        }
-                })
-                .map(|a| a.value()),
-            None => None,
-        };
-        Ok(Self {
-            signed_data,
-            econtent,
-            signed_attrs,
-        })
-    }
-}
-
-/// The TLVs inside `value` (a slice of `whole`); error positions count from `whole`.
-fn children<'a>(whole: &[u8], value: &'a [u8]) -> Result<Vec<AnyRef<'a>>, TspError> {
-    let read = || -> der::Result<Vec<AnyRef<'a>>> {
-        let mut reader = SliceReader::new(value)?;
-        let mut out = Vec::new();
-        while !reader.is_finished() {
-            out.push(reader.decode::<AnyRef<'a>>()?);
-        }
-        Ok(out)
-    };
-    read().map_err(|e| TspError::bad_token("token structure", shift(e, whole, value)))
-}
-
 /// Moves an error's position from `part`'s frame to `whole`'s (`part` lies in `whole`).
 fn shift(e: der::Error, whole: &[u8], part: &[u8]) -> der::Error {
-    let offset = part.as_ptr().addr().saturating_sub(whole.as_ptr().addr());
-    match (e.position(), Length::try_from(offset)) {
-        (Some(pos), Ok(off)) => match pos + off {
-            Ok(p) => der::Error::new(e.kind(), p),
-            Err(_) => e,
-        },
-        _ => e,
-    }
-}
-
-/// Re-tags `[0] IMPLICIT` signed attribute contents as `SET OF` (RFC 5652 5.4).
-fn set_of_der(contents: &[u8]) -> Result<Vec<u8>, TspError> {
-    let len =
-        Length::try_from(contents.len()).map_err(|e| TspError::bad_token("signedAttrs", e))?;
-    let mut out = Header::new(Tag::Set, len)
-        .to_der()
-        .map_err(|e| TspError::bad_token("signedAttrs", e))?;
-    out.extend_from_slice(contents);
-    Ok(out)
+    shomei_core::cms_raw::shift(e, whole, part)
 }
 
 /// SHA-2 identified by an AlgorithmIdentifier whose parameters are absent or NULL.
