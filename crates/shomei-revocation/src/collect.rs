@@ -36,7 +36,8 @@ pub struct ValidationData {
     pub ocsps: Vec<Vec<u8>>,
     /// CRLs (DER).
     pub crls: Vec<Vec<u8>>,
-    /// Problems that did not stop the collection (`Strictness::Existing` only).
+    /// Certificates whose status could not be established, each with the reason
+    /// (`Strictness::Existing` only): gaps in the data, see [`MissingData`].
     pub warnings: Vec<String>,
 }
 
@@ -200,6 +201,33 @@ pub async fn add_chain(
         }
     }
     Ok(())
+}
+
+/// What to do when the validation data of a level cannot all be had.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+#[non_exhaustive]
+pub enum MissingData {
+    /// Refuse the level ([`RevocationError::Incomplete`]): the default, since a file
+    /// that claims B-LT without the data would overstate what it proves.
+    #[default]
+    Refuse,
+    /// Write what could be had; the gaps are reported as warnings and the result is
+    /// marked incomplete.
+    Allow,
+}
+
+impl MissingData {
+    /// `Ok` when `data` has no gap or gaps are allowed; else the refusal naming each
+    /// certificate whose status could not be established.
+    pub fn check(self, level: Level, data: &ValidationData) -> Result<(), RevocationError> {
+        if data.warnings.is_empty() || self == MissingData::Allow {
+            return Ok(());
+        }
+        Err(RevocationError::Incomplete {
+            level,
+            gaps: data.warnings.clone(),
+        })
+    }
 }
 
 /// The services the long-term levels (B-T to B-LTA) of every format need.

@@ -78,6 +78,20 @@ pub enum RevocationError {
         /// Start of validity.
         not_before: SystemTime,
     },
+    /// A level was asked for whose validation data could not all be had: claiming it
+    /// would overstate what the file proves.
+    #[error(
+        "cannot reach {level}: the status of {} could not be established ({}); nothing was \
+         written (--allow-missing-revocation writes the file anyway, marked incomplete)",
+        if gaps.len() == 1 { "one certificate".to_string() } else { format!("{} certificates", gaps.len()) },
+        gaps.join("; ")
+    )]
+    Incomplete {
+        /// The level asked for.
+        level: shomei_core::Level,
+        /// Each certificate whose status is unknown, with the reason.
+        gaps: Vec<String>,
+    },
 }
 
 impl RevocationError {

@@ -11,8 +11,8 @@ pub mod rfc6960;
 
 pub use certs::{check_issued_by, check_validity, is_self_signed, validity};
 pub use collect::{
-    add_chain, new_signer_data, order_chain, services_for_level, LtvServices, Strictness,
-    ValidationData,
+    add_chain, new_signer_data, order_chain, services_for_level, LtvServices, MissingData,
+    Strictness, ValidationData,
 };
 pub use crl::{check_crl, crl_urls, Crl, CrlResult};
 pub use error::RevocationError;
