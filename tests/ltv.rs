@@ -236,3 +236,47 @@ fn issue9_a_damaged_input_costs_no_request() {
     .unwrap();
     assert!(rev.checks() > 0 && tsa.request_count() > 0);
 }
+
+/// Issue 9, point 2 through the library: a PDF whose signed bytes or signature value
+/// were changed is refused by `extend` (nothing appended); forced, it is listed.
+#[test]
+fn issue9_a_broken_pdf_signature_is_not_extended() {
+    use shomei::pades::extend::{broken_signatures, extend, ExtendOptions};
+    let tsa = InProcessTsa::new();
+    let rev = InProcessRevocation::new();
+    let clock = rev.clock();
+    let signed = sign("signer-ec", Level::BB, &tsa, &rev).unwrap();
+    assert!(broken_signatures(std::io::Cursor::new(&signed))
+        .unwrap()
+        .is_empty());
+    let sig = &signatures(&signed)[0];
+    // One byte of the page content (inside the first byte range) changed.
+    let at = signed.windows(9).position(|w| w == b"long-term").unwrap();
+    assert!(at < sig.byte_range[1]);
+    let mut tampered = signed.clone();
+    tampered[at] = b'L';
+    // The last byte of the signature value changed (the CMS has no unsigned attributes).
+    let mut bad_value = signed.clone();
+    let contents_end = sig.byte_range[2] - 1; // the '>' of /Contents
+    let hex_start = sig.byte_range[1] + 1;
+    let der_len = sig.cms.len();
+    let last = hex_start + 2 * (der_len - 1);
+    assert!(last + 2 <= contents_end);
+    bad_value[last] = if bad_value[last] == b'0' { b'1' } else { b'0' };
+    for (pdf, what) in [(&tampered, "digest"), (&bad_value, "signature value")] {
+        let broken = broken_signatures(std::io::Cursor::new(pdf)).unwrap();
+        assert_eq!(broken.len(), 1, "{what}");
+        assert!(broken[0].1.to_string().contains(what), "{}", broken[0].1);
+        let mut out = std::io::Cursor::new(pdf.to_vec());
+        let services = LtvServices::new(&tsa, &rev, clock.as_ref());
+        let err =
+            block_on(extend(&mut out, services, &ExtendOptions::new(Level::BLTA))).unwrap_err();
+        assert!(matches!(err, PadesError::BrokenSignature { .. }), "{err}");
+        assert_eq!(out.into_inner(), *pdf, "nothing appended");
+        let mut forced = ExtendOptions::new(Level::BT);
+        forced.force = true;
+        let mut out = std::io::Cursor::new(pdf.to_vec());
+        let done = block_on(extend(&mut out, services, &forced)).unwrap();
+        assert_eq!(done.forced.len(), 1);
+    }
+}

@@ -59,6 +59,16 @@ pub(crate) struct ExtendArgs {
     /// the signatures do not embed; may be repeated.
     #[arg(long, value_name = "ROOT.pem")]
     pub(crate) trust: Vec<PathBuf>,
+    /// Write B-LT/B-LTA even when the status of some certificate cannot be established
+    /// (no responder, no issuer): the output is then marked incomplete and each gap is
+    /// reported. Without it such a run fails and writes nothing.
+    #[arg(long = "allow-missing-revocation")]
+    pub(crate) allow_missing_revocation: bool,
+    /// Extend signatures whose digest or signature value does not verify, or that
+    /// cannot be checked (by default they are refused and nothing is written); the
+    /// report names each one.
+    #[arg(long)]
+    pub(crate) force: bool,
 }
 
 /// Time-stamping and network options.

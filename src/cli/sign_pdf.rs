@@ -6,7 +6,6 @@ use shomei::output::AtomicOutput;
 use shomei_pades::ltv;
 use shomei_pades::{Level, PadesError, PadesOptions};
 use std::fs::File;
-use std::io::{Seek, SeekFrom, Write};
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -22,13 +21,6 @@ pub(crate) fn pades_failure(input: &Path, e: PadesError) -> Failure {
 
 fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     Failure::Signing(format!("{}: cannot write: {e}", path.display()))
-}
-
-/// Appends `update` at the end of the file.
-pub(crate) fn append(file: &mut File, update: &[u8], path: &Path) -> Result<(), Failure> {
-    file.seek(SeekFrom::End(0))
-        .and_then(|_| file.write_all(update))
-        .map_err(|e| io_failure(path, e))
 }
 
 pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {

@@ -96,15 +96,22 @@ fi
 # shomei extend on B-T files of other producers (DSS test data: Costa Rica national
 # eID, an ETSI plugtest PKCS#7-T, a Spanish PDF 2.0 with two signatures). Their
 # signers chain to roots the kit does not trust and their OCSP/CRL servers are on the
-# internet (unreachable here: the warnings are expected), so their signatures cannot
-# reach B-LTA under the kit's root. What is judged: the archive document time-stamp
-# shomei adds is intact, valid and trusted and covers the /DSS, and every earlier
-# signature is still intact.
+# internet (unreachable here), so their signatures cannot reach B-LTA under the kit's
+# root: without --allow-missing-revocation the extension must fail (exit 1, nothing
+# written, the certificates named); with it the file is written and the report says
+# INCOMPLETE. What is judged then: the archive document time-stamp shomei adds is
+# intact, valid and trusted and covers the /DSS, and every earlier signature is still
+# intact.
 for f in dss_doc-firmado.pdf dss_pkcs7.pdf dss_muestra-firmado-firmado.pdf; do
   out="$OUT/extended-${f%.pdf}.pdf"
-  if ! err="$("$BIN" extend "$FIX/pdf-signed/$f" -o "$out" --level B-LTA --tsa "$TSA_URL" --timeout 5 2>&1)"; then
+  rm -f "$out"
+  err="$("$BIN" extend "$FIX/pdf-signed/$f" -o "$out" --level B-LTA --tsa "$TSA_URL" --timeout 5 2>&1)"; rc=$?
+  if [ "$rc" = 1 ] && [ ! -e "$out" ] && echo "$err" | grep -q "could not be established"; then ok "extend $f without the validation data refused: exit 1, nothing written"
+  else bad "extend $f without --allow-missing-revocation: exit $rc: $err"; fi
+  if ! err="$("$BIN" extend "$FIX/pdf-signed/$f" -o "$out" --level B-LTA --tsa "$TSA_URL" --timeout 5 --allow-missing-revocation 2>&1)"; then
     bad "extend $f: $err"; continue
   fi
+  echo "$err" | tail -1 | grep -q "INCOMPLETE" || { bad "extend $f: the report does not say INCOMPLETE: $err"; continue; }
   # validate-pdf exits 1 here (the signers are not trusted by the kit root): judge its JSON.
   if why="$(set +o pipefail; "$KIT/validate-pdf" "$out" --trust "$TRUST_ROOT" --level B-B 2>/dev/null | "$VENV_PY" -c '
 import json, sys

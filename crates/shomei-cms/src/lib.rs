@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 pub mod attributes;
+pub mod check;
 pub use shomei_core::ber;
 mod error;
 pub use shomei_core::ess;

@@ -35,6 +35,21 @@ pub enum PadesError {
         /// Bytes reserved.
         capacity: usize,
     },
+    /// A signature of the document is broken or cannot be checked, so it is not
+    /// extended (time-stamping it would make a broken signature look archived).
+    #[error(
+        "signature field `{field}` {}; nothing was written (--force extends it anyway)",
+        match failure {
+            shomei_cms::check::CheckFailure::Unchecked(_) => format!("{failure}"),
+            _ => format!("is broken: {failure}"),
+        }
+    )]
+    BrokenSignature {
+        /// The signature field's full name.
+        field: String,
+        /// What failed.
+        failure: shomei_cms::check::CheckFailure,
+    },
     /// The document given to a later stage is not the one that was prepared.
     #[error("the document changed since it was prepared: {0}")]
     DocumentChanged(String),

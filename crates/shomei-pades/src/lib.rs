@@ -2,6 +2,7 @@
 #![forbid(unsafe_code)]
 
 mod error;
+pub mod extend;
 pub mod ltv;
 mod options;
 mod pipeline;

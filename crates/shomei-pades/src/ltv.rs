@@ -8,7 +8,7 @@
 use crate::pipeline::{hash_stream, Prepared, Signed};
 use crate::PadesError;
 use shomei_cms::attributes::signature_time_stamp;
-use shomei_cms::inspect::{summarize, SignatureSummary};
+use shomei_cms::inspect::summarize;
 use shomei_core::chain::ChainCert;
 use shomei_core::{Clock, Digest, DigestAlgorithm, Hasher, SignatureValue};
 use shomei_pdf::{
@@ -79,19 +79,36 @@ pub async fn collect_document_validation_data<R: Read + Seek>(
     let mut reader = PdfReader::open(pdf)?;
     let signatures = reader.signatures()?;
     let mut data = ValidationData::default();
+    let mut summaries = Vec::with_capacity(signatures.len());
     for sig in &signatures {
-        let summary: SignatureSummary = match summarize(&sig.contents) {
-            Ok(s) => s,
-            Err(e) => {
-                data.warnings.push(format!(
-                    "signature field {}: unreadable CMS: {e}",
-                    sig.field_name
-                ));
-                continue;
+        match summarize(&sig.contents) {
+            Ok(s) => summaries.push((sig, s)),
+            Err(e) => data.warnings.push(format!(
+                "signature field {}: unreadable CMS: {e}",
+                sig.field_name
+            )),
+        }
+    }
+    // Chains are completed from every certificate the document carries (a TSA's
+    // issuer often comes with a signature's chain), then from `extra`, then from AIA.
+    let mut document_certs: Vec<ChainCert> = Vec::new();
+    for (_, summary) in &summaries {
+        let token_certs = summary
+            .signature_timestamp
+            .as_deref()
+            .and_then(|t| summarize(t).ok())
+            .map(|t| t.certificates)
+            .unwrap_or_default();
+        for c in summary.certificates.iter().chain(&token_certs) {
+            if !document_certs.iter().any(|d| d.der() == c.der()) {
+                document_certs.push(c.clone());
             }
-        };
+        }
+    }
+    document_certs.extend_from_slice(extra);
+    for (sig, summary) in &summaries {
         let mut pool = summary.certificates.clone();
-        pool.extend_from_slice(extra);
+        pool.extend_from_slice(&document_certs);
         if let Some(signer) = &summary.signer {
             add_chain(&mut data, signer, &pool, source, clock, strictness).await?;
         } else {
@@ -103,7 +120,7 @@ pub async fn collect_document_validation_data<R: Read + Seek>(
         if let Some(token) = &summary.signature_timestamp {
             if let Ok(ts) = summarize(token) {
                 let mut pool = ts.certificates.clone();
-                pool.extend_from_slice(extra);
+                pool.extend_from_slice(&document_certs);
                 if let Some(tsa) = &ts.signer {
                     add_chain(&mut data, tsa, &pool, source, clock, Strictness::Existing).await?;
                 }

@@ -1,0 +1,199 @@
+//! Raising the signatures of a PDF made by anyone to B-T, B-LT or B-LTA (ETSI EN 319
+//! 142-1 6.3), after checking that each one is intact: a broken signature is never
+//! time-stamped or archived, and a level is never claimed without its validation data.
+
+use crate::ltv::{
+    collect_document_validation_data, document_timestamp_update, dss_data, dss_update,
+    every_signature_timestamped, LtvServices, SignedOutput, Strictness,
+};
+use crate::{Level, PadesError};
+use shomei_cms::check::{check_detached, CheckFailure};
+use shomei_core::chain::ChainCert;
+use shomei_core::check::CheckHash;
+use shomei_core::DigestAlgorithm;
+use shomei_pdf::{ExistingSignature, PdfReader};
+use shomei_revocation::MissingData;
+use std::io::{Read, Seek, SeekFrom};
+
+/// How to extend.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ExtendOptions {
+    /// The level to reach: B-T, B-LT or B-LTA.
+    pub level: Level,
+    /// Extra certificates to complete chains with (trust anchors, missing issuers).
+    pub extra_certs: Vec<ChainCert>,
+    /// What to do when B-LT data cannot all be had (default: refuse).
+    pub missing: MissingData,
+    /// Extend signatures that are broken or cannot be checked (default: refuse); each
+    /// is listed in [`Extension::forced`].
+    pub force: bool,
+}
+
+impl ExtendOptions {
+    /// Options for `level`: nothing extra, refuse gaps and broken signatures.
+    pub fn new(level: Level) -> Self {
+        Self {
+            level,
+            extra_certs: Vec::new(),
+            missing: MissingData::Refuse,
+            force: false,
+        }
+    }
+}
+
+/// What an extension did.
+#[derive(Debug, Clone, Default)]
+#[non_exhaustive]
+pub struct Extension {
+    /// What was added, in order (empty when the document already had the level).
+    pub steps: Vec<String>,
+    /// Certificates whose status could not be established (only with
+    /// [`MissingData::Allow`]).
+    pub warnings: Vec<String>,
+    /// True when `/DSS` was written with gaps: the level is claimed without all its
+    /// validation data, and the caller must say so.
+    pub incomplete: bool,
+    /// Signatures that did not check out and were extended anyway (`force`), each with
+    /// what failed.
+    pub forced: Vec<String>,
+}
+
+/// The digest of the bytes a signature's `/ByteRange` covers, read from `pdf`.
+fn byte_range_digest<R: Read + Seek>(
+    pdf: &mut R,
+    byte_range: &[u64],
+    hash: CheckHash,
+) -> std::io::Result<Vec<u8>> {
+    let bad = |m: &str| std::io::Error::new(std::io::ErrorKind::InvalidData, m.to_owned());
+    let len = pdf.seek(SeekFrom::End(0))?;
+    let [a, b, c, d] = byte_range else {
+        return Err(bad("the /ByteRange does not have four numbers"));
+    };
+    let mut hasher = hash.hasher();
+    let mut buf = vec![0u8; 64 * 1024];
+    for (start, count) in [(*a, *b), (*c, *d)] {
+        let end = start
+            .checked_add(count)
+            .filter(|e| *e <= len)
+            .ok_or_else(|| bad("the /ByteRange runs past the end of the file"))?;
+        pdf.seek(SeekFrom::Start(start))?;
+        let mut left = end - start;
+        while left > 0 {
+            let want = usize::try_from(left.min(64 * 1024)).unwrap_or(64 * 1024);
+            let chunk = buf.get_mut(..want).unwrap_or_default();
+            pdf.read_exact(chunk)?;
+            hasher.update(chunk);
+            left -= u64::try_from(want).unwrap_or(0);
+        }
+    }
+    Ok(hasher.finish())
+}
+
+/// Checks one signature (or document time-stamp) of the document in `pdf`.
+pub fn check_signature<R: Read + Seek>(
+    pdf: &mut R,
+    sig: &ExistingSignature,
+) -> Result<(), CheckFailure> {
+    if sig.contents.iter().all(|b| *b == 0) {
+        return Err(CheckFailure::Unchecked("empty /Contents".into()));
+    }
+    if sig.sub_filter == "adbe.x509.rsa_sha1" {
+        return Err(CheckFailure::Unchecked(
+            "SubFilter adbe.x509.rsa_sha1 (a bare PKCS#1 value) is not supported".into(),
+        ));
+    }
+    let byte_range = sig.byte_range.clone();
+    check_detached(&sig.contents, &mut |hash| {
+        byte_range_digest(&mut *pdf, &byte_range, hash)
+    })
+}
+
+/// Checks every signature of the document in `pdf`: the broken ones, with what is
+/// wrong (empty when all are intact).
+pub fn broken_signatures<R: Read + Seek>(
+    mut pdf: R,
+) -> Result<Vec<(String, CheckFailure)>, PadesError> {
+    pdf.seek(SeekFrom::Start(0))?;
+    let signatures = PdfReader::open(&mut pdf)?.signatures()?;
+    let mut out = Vec::new();
+    for sig in &signatures {
+        if let Err(failure) = check_signature(&mut pdf, sig) {
+            out.push((sig.field_name.clone(), failure));
+        }
+    }
+    Ok(out)
+}
+
+fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> {
+    out.seek(SeekFrom::End(0))?;
+    out.write_all(bytes)?;
+    Ok(())
+}
+
+/// Raises every signature of the PDF held in `out` (a copy of the input, written to
+/// in place) to `options.level`, B-T by a document time-stamp where a signature has no
+/// signature time-stamp, B-LT by `/DSS`, B-LTA by a document time-stamp over it; at
+/// B-LTA an existing archive time-stamp is renewed.
+///
+/// Refused, with nothing appended: a document without signatures; a signature whose
+/// byte-range digest or signature value does not verify, or that cannot be checked
+/// (unless `force`); B-LT data that cannot all be had (unless
+/// [`MissingData::Allow`]).
+pub async fn extend<O: SignedOutput>(
+    out: &mut O,
+    services: LtvServices<'_>,
+    options: &ExtendOptions,
+) -> Result<Extension, PadesError> {
+    let mut ext = Extension::default();
+    out.seek(SeekFrom::Start(0))?;
+    let count = PdfReader::open(&mut *out)?.signatures()?.len();
+    if count == 0 {
+        return Err(PadesError::Options(
+            "the document has no signature to extend".into(),
+        ));
+    }
+    for (field, failure) in broken_signatures(&mut *out)? {
+        if !options.force {
+            return Err(PadesError::BrokenSignature { field, failure });
+        }
+        ext.forced
+            .push(format!("signature field `{field}`: {failure}"));
+    }
+
+    // B-T: a document time-stamp stands in for missing signature time-stamps.
+    out.seek(SeekFrom::Start(0))?;
+    if !every_signature_timestamped(&mut *out)? {
+        let (update, _) =
+            document_timestamp_update(&mut *out, services.tsa, DigestAlgorithm::Sha256).await?;
+        append(out, &update)?;
+        ext.steps.push("document time-stamp (B-T)".into());
+    }
+    if options.level >= Level::BLT {
+        out.seek(SeekFrom::Start(0))?;
+        let data = collect_document_validation_data(
+            &mut *out,
+            services.revocation,
+            services.clock,
+            &options.extra_certs,
+            Strictness::Existing,
+        )
+        .await?;
+        options.missing.check(options.level, &data)?;
+        ext.incomplete = !data.warnings.is_empty();
+        ext.warnings.clone_from(&data.warnings);
+        if !data.is_empty() {
+            let update = dss_update(&mut *out, &dss_data(&data))?;
+            append(out, &update)?;
+            ext.steps.push("validation data in /DSS (B-LT)".into());
+        }
+    }
+    if options.level == Level::BLTA {
+        let (update, _) =
+            document_timestamp_update(&mut *out, services.tsa, DigestAlgorithm::Sha256).await?;
+        append(out, &update)?;
+        ext.steps.push("archive document time-stamp (B-LTA)".into());
+    }
+    out.flush()?;
+    Ok(ext)
+}
