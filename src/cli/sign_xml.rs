@@ -19,6 +19,7 @@ pub(crate) fn xades_failure(input: &Path, e: XadesError) -> Failure {
         | XadesError::Verify(_)
         | XadesError::Timestamp(_)
         | XadesError::Revocation(_)
+        | XadesError::BrokenSignature { .. }
         | XadesError::Io(_) => Failure::Signing(msg),
         _ => Failure::Input(msg),
     }
@@ -223,22 +224,19 @@ pub(crate) fn extend(
     let mut cx = ExtendContext::new(services.ltv()?, &resolver);
     cx.extra_certs = extra;
     cx.strictness = Strictness::Existing;
+    cx.missing = super::extend::missing_data(args);
+    cx.force = args.force;
     let done = runtime()?
         .block_on(shomei_xades::extend(xml, level, Target::All, cx))
         .map_err(|e| xades_failure(input, e))?;
-    for w in &done.warnings {
-        eprintln!("shomei: warning: {w}");
-    }
     write_output(&args.output, input, &done.bytes)?;
-    let steps = if done.steps.is_empty() {
-        "already at that level; copied unchanged".to_string()
-    } else {
-        done.steps.join(", ")
-    };
-    Ok(format!(
-        "extended {} -> {} to {level}: {steps} ({} HTTP requests)",
-        input.display(),
-        args.output.display(),
-        services.requests()
+    Ok(super::extend::report(
+        args,
+        level,
+        &done.steps,
+        &done.warnings,
+        done.incomplete,
+        &done.forced,
+        services.requests(),
     ))
 }

@@ -22,6 +22,21 @@ pub enum XadesError {
     /// The signature value returned by the device does not verify.
     #[error("signature value refused: {0}")]
     Verify(#[from] shomei_core::verify::VerifyError),
+    /// A signature of the document is broken or cannot be checked, so it is not
+    /// extended (time-stamping it would make a broken signature look archived).
+    #[error(
+        "signature `{id}` {}; nothing was written (--force extends it anyway)",
+        match failure {
+            crate::check::CheckFailure::Unchecked(_) => format!("{failure}"),
+            _ => format!("is broken: {failure}"),
+        }
+    )]
+    BrokenSignature {
+        /// The `ds:Signature`'s Id (or its position, `signature 2`).
+        id: String,
+        /// What failed.
+        failure: crate::check::CheckFailure,
+    },
     /// The requested combination of options is not possible.
     #[error("{0}")]
     Options(String),

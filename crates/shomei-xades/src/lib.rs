@@ -1,10 +1,12 @@
 #![doc = include_str!("../README.md")]
 #![forbid(unsafe_code)]
 
+pub mod check;
 mod error;
 pub mod ltv;
 mod options;
 mod pipeline;
+mod references;
 mod splice;
 pub mod uris;
 

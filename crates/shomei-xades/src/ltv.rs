@@ -13,64 +13,20 @@
 
 pub use crate::pipeline::check_relative_uri;
 use crate::pipeline::{b64, exclusive};
-use crate::uris::{DS_NS, ENVELOPED, XADES_NS};
+use crate::references::{
+    canonical, child, children_named, decode_b64, descendants_named, digest_from_uri,
+    element_children, element_named, reference_octets,
+};
+use crate::uris::{DS_NS, XADES_NS};
 use crate::XadesError;
-use base64ct::{Base64, Encoding};
 use shomei_core::chain::ChainCert;
 use shomei_core::{Digest, DigestAlgorithm, Level};
-use shomei_revocation::{add_chain, LtvServices, Strictness, ValidationData};
+use shomei_revocation::{add_chain, LtvServices, MissingData, Strictness, ValidationData};
 use shomei_tsp::TimestampToken;
-use shomei_xml::{
-    canonicalize_excluding, canonicalize_excluding_all, C14nMethod, Document, NodeId, NodeKind,
-};
+use shomei_xml::{Document, NodeId, NodeKind};
 
 /// The XAdES 1.4.1 namespace (`ArchiveTimeStamp`, `TimeStampValidationData`).
 pub const XADES141_NS: &str = "http://uri.etsi.org/01903/v1.4.1#";
-/// The XPath filter transform.
-const XPATH: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
-/// The XPath Filter 2.0 transform.
-const XPATH_FILTER2: &str = "http://www.w3.org/2002/06/xmldsig-filter2";
-/// The base64 decoding transform.
-const BASE64: &str = "http://www.w3.org/2000/09/xmldsig#base64";
-
-/// The signatures an XPath transform removes. Only the filters producers use to leave
-/// signatures out are understood: XPath 1.0 `not(ancestor-or-self::P:Signature)` and
-/// Filter 2.0 `subtract` of `//P:Signature`, `/descendant::P:Signature` or
-/// `/descendant::*[name()='P:Signature']`; anything else is refused, never guessed.
-fn signature_filter(doc: &Document, t: NodeId, alg: &str) -> Result<Vec<NodeId>, XadesError> {
-    let all = || doc.elements_by_name(Some(DS_NS), "Signature");
-    let mut out = Vec::new();
-    let xpaths: Vec<NodeId> = element_children(doc, t).collect();
-    for x in &xpaths {
-        let expr: String = doc
-            .text_content(*x)
-            .chars()
-            .filter(|c| !c.is_whitespace())
-            .collect();
-        let expr = expr.replace('"', "'");
-        let understood = if alg == XPATH {
-            expr.starts_with("not(ancestor-or-self::") && expr.ends_with(":Signature)")
-        } else {
-            doc.attribute(*x, None, "Filter") == Some("subtract")
-                && (expr.ends_with("//ds:Signature")
-                    || expr == "/descendant::ds:Signature"
-                    || expr == "/descendant::*[name()='ds:Signature']")
-        };
-        if !understood {
-            return Err(XadesError::Unsupported(format!(
-                "XPath transform `{expr}` (only filters that leave out the signatures are \
-                 understood)"
-            )));
-        }
-        out.extend(all());
-    }
-    if xpaths.is_empty() {
-        return Err(XadesError::Unsupported(
-            "an XPath transform without XPath".into(),
-        ));
-    }
-    Ok(out)
-}
 
 /// Gives the bytes of detached data a signature names by relative URI. The caller
 /// decides where they may come from; the library never fetches anything itself.
@@ -121,51 +77,12 @@ pub struct Extension {
     pub steps: Vec<String>,
     /// Gaps that did not stop the extension ([`Strictness::Existing`] only).
     pub warnings: Vec<String>,
-}
-
-fn element_named(doc: &Document, id: NodeId, ns: &str, local: &str) -> bool {
-    matches!(doc.kind(id), Some(NodeKind::Element { namespace: Some(n), local_name, .. })
-        if n == ns && local_name == local)
-}
-
-fn children_named<'d>(
-    doc: &'d Document,
-    parent: NodeId,
-    ns: &'d str,
-    local: &'d str,
-) -> impl Iterator<Item = NodeId> + 'd {
-    doc.children(parent)
-        .filter(move |c| element_named(doc, *c, ns, local))
-}
-
-fn child(doc: &Document, parent: NodeId, ns: &str, local: &str) -> Option<NodeId> {
-    children_named(doc, parent, ns, local).next()
-}
-
-fn element_children(doc: &Document, parent: NodeId) -> impl Iterator<Item = NodeId> + '_ {
-    doc.children(parent)
-        .filter(move |c| matches!(doc.kind(*c), Some(NodeKind::Element { .. })))
-}
-
-fn descendants_named<'d>(
-    doc: &'d Document,
-    top: NodeId,
-    ns: &'d str,
-    local: &'d str,
-) -> impl Iterator<Item = NodeId> + 'd {
-    doc.descendants(top)
-        .into_iter()
-        .filter(move |c| element_named(doc, *c, ns, local))
-}
-
-fn decode_b64(doc: &Document, id: NodeId) -> Result<Vec<u8>, XadesError> {
-    let text: String = doc
-        .text_content(id)
-        .chars()
-        .filter(|c| !c.is_ascii_whitespace())
-        .collect();
-    Base64::decode_vec(&text)
-        .map_err(|_| XadesError::Unsupported("malformed base64 in the signature".into()))
+    /// True when a B-LT step was written with gaps ([`MissingData::Allow`]): the
+    /// level is claimed without all its validation data, and the caller must say so.
+    pub incomplete: bool,
+    /// Signatures that did not verify and were extended anyway
+    /// ([`ExtendContext::force`]), each with what failed.
+    pub forced: Vec<String>,
 }
 
 /// One XAdES signature of a document: the `ds:Signature` and its
@@ -237,6 +154,20 @@ impl Located {
         Ok(out)
     }
 
+    /// Every certificate the signature carries (`ds:KeyInfo` first, then those in its
+    /// unsigned properties): where chains are completed from before AIA is tried.
+    fn cert_pool(&self, doc: &Document) -> Result<Vec<ChainCert>, XadesError> {
+        let mut pool = self.key_info_certs(doc)?;
+        for der in self.present(doc)?.certs {
+            if !pool.iter().any(|c| c.der() == der.as_slice()) {
+                if let Ok(c) = ChainCert::from_der(&der) {
+                    pool.push(c);
+                }
+            }
+        }
+        Ok(pool)
+    }
+
     /// Every certificate, OCSP response and CRL already stored in the signature.
     fn present(&self, doc: &Document) -> Result<ValidationData, XadesError> {
         let mut present = ValidationData::default();
@@ -299,166 +230,6 @@ impl Located {
         }
         out
     }
-}
-
-fn digest_from_uri(uri: &str) -> Option<DigestAlgorithm> {
-    [
-        DigestAlgorithm::Sha256,
-        DigestAlgorithm::Sha384,
-        DigestAlgorithm::Sha512,
-    ]
-    .into_iter()
-    .find(|d| crate::uris::digest_uri(*d) == uri)
-}
-
-fn canonical(doc: &Document, node: NodeId, method: &C14nMethod) -> Result<Vec<u8>, XadesError> {
-    let mut out = Vec::new();
-    canonicalize_excluding(doc, Some(node), None, method, &mut out)?;
-    Ok(out)
-}
-
-/// The same method without comments: a same-document URI selects a node-set without
-/// comments (XMLDSig 4.4.3.3), whatever the later canonicalization.
-fn without_comments(method: C14nMethod) -> C14nMethod {
-    match method {
-        C14nMethod::Inclusive10 { .. } => C14nMethod::Inclusive10 { comments: false },
-        C14nMethod::Inclusive11 { .. } => C14nMethod::Inclusive11 { comments: false },
-        C14nMethod::Exclusive {
-            inclusive_prefixes, ..
-        } => C14nMethod::Exclusive {
-            comments: false,
-            inclusive_prefixes,
-        },
-        other => other,
-    }
-}
-
-/// What a Reference yields while its transforms are applied.
-enum RefData {
-    /// A node-set: the whole document or a subtree, possibly minus a signature.
-    Nodes {
-        subtree: Option<NodeId>,
-        exclude: Vec<NodeId>,
-    },
-    Octets(Vec<u8>),
-}
-
-fn transform_method(doc: &Document, t: NodeId, uri: &str) -> Option<C14nMethod> {
-    let method = C14nMethod::from_uri(uri)?;
-    Some(match method {
-        C14nMethod::Exclusive { comments, .. } => {
-            let prefixes = doc
-                .children(t)
-                .find(|c| {
-                    matches!(doc.kind(*c), Some(NodeKind::Element { local_name, .. })
-                        if local_name == "InclusiveNamespaces")
-                })
-                .and_then(|c| doc.attribute(c, None, "PrefixList"))
-                .map(|l| l.split_whitespace().map(str::to_owned).collect())
-                .unwrap_or_default();
-            C14nMethod::Exclusive {
-                comments,
-                inclusive_prefixes: prefixes,
-            }
-        }
-        other => other,
-    })
-}
-
-/// The octets of one Reference after its transforms, as the archive time-stamp covers
-/// them (EN 319 132-1 5.5.2.2): a final node-set is canonicalized with `method`.
-fn reference_octets(
-    doc: &Document,
-    sig: NodeId,
-    reference: NodeId,
-    resolver: &dyn DetachedResolver,
-    method: &C14nMethod,
-) -> Result<Vec<u8>, XadesError> {
-    let uri = doc.attribute(reference, None, "URI").unwrap_or("");
-    let mut data = if uri.is_empty() {
-        RefData::Nodes {
-            subtree: None,
-            exclude: Vec::new(),
-        }
-    } else if let Some(frag) = uri.strip_prefix('#') {
-        let id = frag
-            .strip_prefix("xpointer(id('")
-            .and_then(|r| r.strip_suffix("'))"))
-            .unwrap_or(frag);
-        let node = doc.find_by_id(id)?.ok_or_else(|| {
-            XadesError::Unsupported(format!("reference {uri}: no element with that Id"))
-        })?;
-        RefData::Nodes {
-            subtree: Some(node),
-            exclude: Vec::new(),
-        }
-    } else {
-        RefData::Octets(resolver.resolve(uri)?)
-    };
-    let transforms: Vec<NodeId> = child(doc, reference, DS_NS, "Transforms")
-        .map(|ts| children_named(doc, ts, DS_NS, "Transform").collect())
-        .unwrap_or_default();
-    for t in transforms {
-        let alg = doc.attribute(t, None, "Algorithm").unwrap_or("");
-        data = match (alg, data) {
-            (
-                ENVELOPED,
-                RefData::Nodes {
-                    subtree,
-                    mut exclude,
-                },
-            ) => {
-                exclude.push(sig);
-                RefData::Nodes { subtree, exclude }
-            }
-            (XPATH | XPATH_FILTER2, RefData::Nodes { subtree, exclude }) => {
-                let mut exclude = exclude;
-                exclude.extend(signature_filter(doc, t, alg)?);
-                RefData::Nodes { subtree, exclude }
-            }
-            (BASE64, data) => {
-                let text = match data {
-                    RefData::Nodes { subtree, .. } => {
-                        doc.text_content(subtree.unwrap_or_else(|| doc.root()))
-                    }
-                    RefData::Octets(o) => String::from_utf8_lossy(&o).into_owned(),
-                };
-                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
-                RefData::Octets(Base64::decode_vec(&compact).map_err(|_| {
-                    XadesError::Unsupported(format!("reference {uri}: malformed base64 data"))
-                })?)
-            }
-            (alg, data) => {
-                let Some(m) = transform_method(doc, t, alg) else {
-                    return Err(XadesError::Unsupported(format!("transform {alg}")));
-                };
-                let mut out = Vec::new();
-                match data {
-                    RefData::Nodes { subtree, exclude } => canonicalize_excluding_all(
-                        doc,
-                        subtree,
-                        &exclude,
-                        &without_comments(m),
-                        &mut out,
-                    )?,
-                    RefData::Octets(bytes) => {
-                        let parsed = Document::parse(&bytes)?;
-                        canonicalize_excluding(&parsed, None, None, &m, &mut out)?
-                    }
-                }
-                RefData::Octets(out)
-            }
-        };
-    }
-    Ok(match data {
-        RefData::Octets(o) => o,
-        RefData::Nodes { subtree, exclude } => {
-            let mut out = Vec::new();
-            let m = without_comments(method.clone());
-            canonicalize_excluding_all(doc, subtree, &exclude, &m, &mut out)?;
-            out
-        }
-    })
 }
 
 /// The input of a new archive time-stamp (EN 319 132-1 5.5.2, the ArchiveTimeStamp to
@@ -727,6 +498,14 @@ pub struct ExtendContext<'a> {
     /// The signer's chain and revocation data when already gathered (the signature just
     /// made, checked before signing); `None` = gather them from the signature.
     pub signer_data: Option<&'a ValidationData>,
+    /// What to do when B-LT data cannot all be had (default: refuse).
+    pub missing: MissingData,
+    /// Extend signatures whose references or signature value do not verify (default:
+    /// refuse them); each one extended anyway is listed in [`Extension::forced`].
+    pub force: bool,
+    /// Check each signature before extending it (default). Off only for a signature
+    /// just made and verified by this process.
+    pub check_first: bool,
 }
 
 impl<'a> ExtendContext<'a> {
@@ -739,6 +518,9 @@ impl<'a> ExtendContext<'a> {
             extra_certs: &[],
             strictness: Strictness::Existing,
             signer_data: None,
+            missing: MissingData::Refuse,
+            force: false,
+            check_first: true,
         }
     }
 }
@@ -792,12 +574,43 @@ pub async fn extend(
         bytes: Vec::new(),
         steps: Vec::new(),
         warnings: Vec::new(),
+        incomplete: false,
+        forced: Vec::new(),
     };
+    // A broken signature is never time-stamped or archived (unless forced).
+    if cx.check_first {
+        for index in &indexes {
+            let at = work.at(*index)?;
+            let id = signature_label(&work.doc, at.sig, *index);
+            let mut pool = at.cert_pool(&work.doc)?;
+            pool.extend_from_slice(cx.extra_certs);
+            let verdict = match at.signer(&work.doc, &pool) {
+                Some(signer) => {
+                    crate::check::check_signature(&work.doc, at.sig, &signer, cx.resolver)?
+                }
+                None => Err(crate::check::CheckFailure::Unchecked(
+                    "the signing certificate is not in the signature".into(),
+                )),
+            };
+            if let Err(failure) = verdict {
+                if !cx.force {
+                    return Err(XadesError::BrokenSignature { id, failure });
+                }
+                ext.forced.push(format!("signature `{id}`: {failure}"));
+            }
+        }
+    }
     for index in indexes {
         extend_one(&mut work, &mut ext, index, level, cx).await?;
     }
     ext.bytes = work.bytes;
     Ok(ext)
+}
+
+/// A signature's Id, or its position (`2`) when it has none.
+fn signature_label(doc: &Document, sig: NodeId, index: usize) -> String {
+    doc.attribute(sig, None, "Id")
+        .map_or_else(|| format!("{}", index + 1), str::to_owned)
 }
 
 async fn extend_one(
@@ -810,10 +623,7 @@ async fn extend_one(
     let tsa = cx.services.tsa;
     let s = cx.services;
     let at = work.at(index)?;
-    let label = work.doc.attribute(at.sig, None, "Id").map_or_else(
-        || format!("signature {}", index + 1),
-        |i| format!("signature {i}"),
-    );
+    let label = format!("signature {}", signature_label(&work.doc, at.sig, index));
 
     if level >= Level::BT
         && at
@@ -835,7 +645,7 @@ async fn extend_one(
     let has_lt = !at.properties(doc, XADES_NS, "CertificateValues").is_empty()
         && !at.properties(doc, XADES_NS, "RevocationValues").is_empty();
     if level >= Level::BLT && !has_lt {
-        let mut pool = at.key_info_certs(doc)?;
+        let mut pool = at.cert_pool(doc)?;
         pool.extend_from_slice(cx.extra_certs);
         let mut data = match cx.signer_data {
             Some(known) => known.clone(),
@@ -873,16 +683,30 @@ async fn extend_one(
                 .await?;
             }
         }
+        // Refused unless allowed: a B-LT claim without the data would overstate.
+        cx.missing.check(level, &data)?;
+        if !data.warnings.is_empty() {
+            ext.incomplete = true;
+        }
         ext.warnings.append(&mut data.warnings);
         let certs = data.without(&at.present(doc)?).certs;
         let cv_id = new_id(doc, at, "certs")?;
         let rv_id = new_id(doc, at, "revocation")?;
-        let frag = format!(
-            "{}{}",
-            certificate_values(Some(&cv_id), &certs, true),
-            revocation_values(Some(&rv_id), &data, true)
-        );
-        work.append(index, &frag, &cv_id)?;
+        // An empty CertificateValues or RevocationValues would claim data that is not
+        // there: an element is written only with content.
+        let mut frag = String::new();
+        let mut first_id = None;
+        if !certs.is_empty() {
+            frag.push_str(&certificate_values(Some(&cv_id), &certs, true));
+            first_id = Some(&cv_id);
+        }
+        if !data.ocsps.is_empty() || !data.crls.is_empty() {
+            frag.push_str(&revocation_values(Some(&rv_id), &data, true));
+            first_id = first_id.or(Some(&rv_id));
+        }
+        if let Some(id) = first_id {
+            work.append(index, &frag, id)?;
+        }
         ext.steps.push(format!(
             "{label}: {} certificates, {} OCSP responses, {} CRLs (B-LT)",
             certs.len(),
@@ -912,7 +736,7 @@ async fn extend_one(
         // Validation data for the archive time-stamp itself, after it.
         let (doc, at) = (&work.doc, work.at(index)?);
         let mut pool = token.certificates();
-        pool.extend(at.key_info_certs(doc)?);
+        pool.extend(at.cert_pool(doc)?);
         pool.extend_from_slice(cx.extra_certs);
         if let Some(tsa_cert) = token.signer_cert_with(&pool) {
             let mut data = ValidationData::default();
@@ -1088,6 +912,10 @@ async fn finish_and_extend(
         extra_certs: description.chain.certs(),
         strictness: Strictness::NewSignature,
         signer_data: Some(signer_data),
+        missing: MissingData::Refuse,
+        force: false,
+        // The signature value was verified before it was embedded.
+        check_first: false,
     };
     Ok(
         extend(&signed, level, Target::Id(prepared.signature_id()), cx)

@@ -297,6 +297,7 @@ fn data_object(
                     declared_encoding: summary.declared_encoding.as_deref(),
                 },
             )?;
+            refuse_breaking_existing_signatures(data)?;
             Ok(DataObject {
                 uri: String::new(),
                 transforms: ENVELOPED_TRANSFORMS,
@@ -344,6 +345,26 @@ fn data_object(
             })
         }
     }
+}
+
+/// Refuses an enveloped signature that would break a signature already in `data` (see
+/// [`crate::check::enveloped_conflicts`]). Documents without the XMLDSig namespace
+/// (the whitelisted encodings are ASCII-compatible, so a byte search finds it) cost no
+/// second parse.
+fn refuse_breaking_existing_signatures(data: &[u8]) -> Result<(), XadesError> {
+    if memchr::memmem::find(data, crate::uris::DS_NS.as_bytes()).is_none() {
+        return Ok(());
+    }
+    let doc = Document::parse(data)?;
+    let conflicts = crate::check::enveloped_conflicts(&doc);
+    if conflicts.is_empty() {
+        return Ok(());
+    }
+    Err(XadesError::Options(format!(
+        "{}; nothing was written: sign with --packaging detached or --packaging enveloping \
+         instead, which leave the document as it is",
+        conflicts.join("; ")
+    )))
 }
 
 const ENVELOPED_TRANSFORMS: &str = "<ds:Transforms>\

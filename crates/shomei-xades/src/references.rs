@@ -1,0 +1,279 @@
+//! Shared reading of XMLDSig structures: element lookups, base64 values, and the
+//! processing of a `ds:Reference` (dereferencing, transforms, canonicalization) that
+//! both the reference check before extension and the archive time-stamp input use.
+
+use crate::ltv::DetachedResolver;
+use crate::uris::{DS_NS, ENVELOPED};
+use crate::XadesError;
+use base64ct::{Base64, Encoding};
+use shomei_core::DigestAlgorithm;
+use shomei_xml::{
+    canonicalize_excluding, canonicalize_excluding_all, C14nMethod, Document, NodeId, NodeKind,
+};
+
+/// The XPath filter transform.
+pub(crate) const XPATH: &str = "http://www.w3.org/TR/1999/REC-xpath-19991116";
+/// The XPath Filter 2.0 transform.
+pub(crate) const XPATH_FILTER2: &str = "http://www.w3.org/2002/06/xmldsig-filter2";
+/// The base64 decoding transform.
+pub(crate) const BASE64: &str = "http://www.w3.org/2000/09/xmldsig#base64";
+
+/// The signatures an XPath transform removes. Only the filters producers use to leave
+/// signatures out are understood: XPath 1.0 `not(ancestor-or-self::P:Signature)` and
+/// Filter 2.0 `subtract` of `//P:Signature`, `/descendant::P:Signature` or
+/// `/descendant::*[name()='P:Signature']`; anything else is refused, never guessed.
+pub(crate) fn signature_filter(
+    doc: &Document,
+    t: NodeId,
+    alg: &str,
+) -> Result<Vec<NodeId>, XadesError> {
+    let all = || doc.elements_by_name(Some(DS_NS), "Signature");
+    let mut out = Vec::new();
+    let xpaths: Vec<NodeId> = element_children(doc, t).collect();
+    for x in &xpaths {
+        let expr: String = doc
+            .text_content(*x)
+            .chars()
+            .filter(|c| !c.is_whitespace())
+            .collect();
+        let expr = expr.replace('"', "'");
+        let understood = if alg == XPATH {
+            expr.starts_with("not(ancestor-or-self::") && expr.ends_with(":Signature)")
+        } else {
+            doc.attribute(*x, None, "Filter") == Some("subtract")
+                && (expr.ends_with("//ds:Signature")
+                    || expr == "/descendant::ds:Signature"
+                    || expr == "/descendant::*[name()='ds:Signature']")
+        };
+        if !understood {
+            return Err(XadesError::Unsupported(format!(
+                "XPath transform `{expr}` (only filters that leave out the signatures are \
+                 understood)"
+            )));
+        }
+        out.extend(all());
+    }
+    if xpaths.is_empty() {
+        return Err(XadesError::Unsupported(
+            "an XPath transform without XPath".into(),
+        ));
+    }
+    Ok(out)
+}
+
+pub(crate) fn element_named(doc: &Document, id: NodeId, ns: &str, local: &str) -> bool {
+    matches!(doc.kind(id), Some(NodeKind::Element { namespace: Some(n), local_name, .. })
+        if n == ns && local_name == local)
+}
+
+pub(crate) fn children_named<'d>(
+    doc: &'d Document,
+    parent: NodeId,
+    ns: &'d str,
+    local: &'d str,
+) -> impl Iterator<Item = NodeId> + 'd {
+    doc.children(parent)
+        .filter(move |c| element_named(doc, *c, ns, local))
+}
+
+pub(crate) fn child(doc: &Document, parent: NodeId, ns: &str, local: &str) -> Option<NodeId> {
+    children_named(doc, parent, ns, local).next()
+}
+
+pub(crate) fn element_children(
+    doc: &Document,
+    parent: NodeId,
+) -> impl Iterator<Item = NodeId> + '_ {
+    doc.children(parent)
+        .filter(move |c| matches!(doc.kind(*c), Some(NodeKind::Element { .. })))
+}
+
+pub(crate) fn descendants_named<'d>(
+    doc: &'d Document,
+    top: NodeId,
+    ns: &'d str,
+    local: &'d str,
+) -> impl Iterator<Item = NodeId> + 'd {
+    doc.descendants(top)
+        .into_iter()
+        .filter(move |c| element_named(doc, *c, ns, local))
+}
+
+pub(crate) fn decode_b64(doc: &Document, id: NodeId) -> Result<Vec<u8>, XadesError> {
+    let text: String = doc
+        .text_content(id)
+        .chars()
+        .filter(|c| !c.is_ascii_whitespace())
+        .collect();
+    Base64::decode_vec(&text).map_err(|_| {
+        let name = match doc.kind(id) {
+            Some(NodeKind::Element { local_name, .. }) => local_name,
+            _ => "an element",
+        };
+        XadesError::Unsupported(format!("malformed base64 in {name} of the signature"))
+    })
+}
+
+pub(crate) fn digest_from_uri(uri: &str) -> Option<DigestAlgorithm> {
+    [
+        DigestAlgorithm::Sha256,
+        DigestAlgorithm::Sha384,
+        DigestAlgorithm::Sha512,
+    ]
+    .into_iter()
+    .find(|d| crate::uris::digest_uri(*d) == uri)
+}
+
+pub(crate) fn canonical(
+    doc: &Document,
+    node: NodeId,
+    method: &C14nMethod,
+) -> Result<Vec<u8>, XadesError> {
+    let mut out = Vec::new();
+    canonicalize_excluding(doc, Some(node), None, method, &mut out)?;
+    Ok(out)
+}
+
+/// The same method without comments: a same-document URI selects a node-set without
+/// comments (XMLDSig 4.4.3.3), whatever the later canonicalization.
+pub(crate) fn without_comments(method: C14nMethod) -> C14nMethod {
+    match method {
+        C14nMethod::Inclusive10 { .. } => C14nMethod::Inclusive10 { comments: false },
+        C14nMethod::Inclusive11 { .. } => C14nMethod::Inclusive11 { comments: false },
+        C14nMethod::Exclusive {
+            inclusive_prefixes, ..
+        } => C14nMethod::Exclusive {
+            comments: false,
+            inclusive_prefixes,
+        },
+        other => other,
+    }
+}
+
+/// What a Reference yields while its transforms are applied.
+pub(crate) enum RefData {
+    /// A node-set: the whole document or a subtree, possibly minus a signature.
+    Nodes {
+        subtree: Option<NodeId>,
+        exclude: Vec<NodeId>,
+    },
+    Octets(Vec<u8>),
+}
+
+pub(crate) fn transform_method(doc: &Document, t: NodeId, uri: &str) -> Option<C14nMethod> {
+    let method = C14nMethod::from_uri(uri)?;
+    Some(match method {
+        C14nMethod::Exclusive { comments, .. } => {
+            let prefixes = doc
+                .children(t)
+                .find(|c| {
+                    matches!(doc.kind(*c), Some(NodeKind::Element { local_name, .. })
+                        if local_name == "InclusiveNamespaces")
+                })
+                .and_then(|c| doc.attribute(c, None, "PrefixList"))
+                .map(|l| l.split_whitespace().map(str::to_owned).collect())
+                .unwrap_or_default();
+            C14nMethod::Exclusive {
+                comments,
+                inclusive_prefixes: prefixes,
+            }
+        }
+        other => other,
+    })
+}
+
+/// The octets of one Reference after its transforms, as the archive time-stamp covers
+/// them (EN 319 132-1 5.5.2.2): a final node-set is canonicalized with `method`.
+pub(crate) fn reference_octets(
+    doc: &Document,
+    sig: NodeId,
+    reference: NodeId,
+    resolver: &dyn DetachedResolver,
+    method: &C14nMethod,
+) -> Result<Vec<u8>, XadesError> {
+    let uri = doc.attribute(reference, None, "URI").unwrap_or("");
+    let mut data = if uri.is_empty() {
+        RefData::Nodes {
+            subtree: None,
+            exclude: Vec::new(),
+        }
+    } else if let Some(frag) = uri.strip_prefix('#') {
+        let id = frag
+            .strip_prefix("xpointer(id('")
+            .and_then(|r| r.strip_suffix("'))"))
+            .unwrap_or(frag);
+        let node = doc.find_by_id(id)?.ok_or_else(|| {
+            XadesError::Unsupported(format!("reference {uri}: no element with that Id"))
+        })?;
+        RefData::Nodes {
+            subtree: Some(node),
+            exclude: Vec::new(),
+        }
+    } else {
+        RefData::Octets(resolver.resolve(uri)?)
+    };
+    let transforms: Vec<NodeId> = child(doc, reference, DS_NS, "Transforms")
+        .map(|ts| children_named(doc, ts, DS_NS, "Transform").collect())
+        .unwrap_or_default();
+    for t in transforms {
+        let alg = doc.attribute(t, None, "Algorithm").unwrap_or("");
+        data = match (alg, data) {
+            (
+                ENVELOPED,
+                RefData::Nodes {
+                    subtree,
+                    mut exclude,
+                },
+            ) => {
+                exclude.push(sig);
+                RefData::Nodes { subtree, exclude }
+            }
+            (XPATH | XPATH_FILTER2, RefData::Nodes { subtree, exclude }) => {
+                let mut exclude = exclude;
+                exclude.extend(signature_filter(doc, t, alg)?);
+                RefData::Nodes { subtree, exclude }
+            }
+            (BASE64, data) => {
+                let text = match data {
+                    RefData::Nodes { subtree, .. } => {
+                        doc.text_content(subtree.unwrap_or_else(|| doc.root()))
+                    }
+                    RefData::Octets(o) => String::from_utf8_lossy(&o).into_owned(),
+                };
+                let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
+                RefData::Octets(Base64::decode_vec(&compact).map_err(|_| {
+                    XadesError::Unsupported(format!("reference {uri}: malformed base64 data"))
+                })?)
+            }
+            (alg, data) => {
+                let Some(m) = transform_method(doc, t, alg) else {
+                    return Err(XadesError::Unsupported(format!("transform {alg}")));
+                };
+                let mut out = Vec::new();
+                match data {
+                    RefData::Nodes { subtree, exclude } => canonicalize_excluding_all(
+                        doc,
+                        subtree,
+                        &exclude,
+                        &without_comments(m),
+                        &mut out,
+                    )?,
+                    RefData::Octets(bytes) => {
+                        let parsed = Document::parse(&bytes)?;
+                        canonicalize_excluding(&parsed, None, None, &m, &mut out)?
+                    }
+                }
+                RefData::Octets(out)
+            }
+        };
+    }
+    Ok(match data {
+        RefData::Octets(o) => o,
+        RefData::Nodes { subtree, exclude } => {
+            let mut out = Vec::new();
+            let m = without_comments(method.clone());
+            canonicalize_excluding_all(doc, subtree, &exclude, &m, &mut out)?;
+            out
+        }
+    })
+}
