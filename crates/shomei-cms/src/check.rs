@@ -5,13 +5,11 @@
 //! `adbe.pkcs7.sha1` (the SHA-1 of the content as encapsulated data) and RFC 3161
 //! document time-stamps (the TSTInfo's message imprint).
 
-use crate::inspect::der_prefix;
-use cms::cert::CertificateChoices;
+use crate::inspect::{certificates_of, der_prefix, signer_certificate};
 use cms::content_info::ContentInfo;
-use cms::signed_data::{SignedData, SignerIdentifier, SignerInfo};
+use cms::signed_data::SignedData;
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode, Reader};
-use shomei_core::chain::ChainCert;
 use shomei_core::check::{verify_existing_digest, CheckHash, CheckScheme};
 use shomei_core::cms_raw::RawSignedData;
 
@@ -40,36 +38,6 @@ pub enum CheckFailure {
 
 fn unchecked(e: impl std::fmt::Display) -> CheckFailure {
     CheckFailure::Unchecked(e.to_string())
-}
-
-/// The signature's certificates and its (first) signer's certificate.
-fn signer_cert(signed: &SignedData, signer: &SignerInfo) -> Option<ChainCert> {
-    let certs = signed
-        .certificates
-        .as_ref()?
-        .0
-        .iter()
-        .filter_map(|c| match c {
-            CertificateChoices::Certificate(c) => {
-                c.to_der().ok().and_then(|d| ChainCert::from_der(&d).ok())
-            }
-            _ => None,
-        });
-    let mut certs = certs;
-    match &signer.sid {
-        SignerIdentifier::IssuerAndSerialNumber(ias) => certs.find(|c| {
-            let tbs = c.cert().tbs_certificate();
-            tbs.issuer() == &ias.issuer && tbs.serial_number() == &ias.serial_number
-        }),
-        SignerIdentifier::SubjectKeyIdentifier(ski) => certs.find(|c| {
-            c.cert()
-                .tbs_certificate()
-                .get_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>()
-                .ok()
-                .flatten()
-                .is_some_and(|(_, k)| k.0 == ski.0)
-        }),
-    }
 }
 
 /// `messageImprint` of a DER TSTInfo: (hash algorithm, hashed message).
@@ -114,7 +82,7 @@ pub fn check_detached(
         .iter()
         .next()
         .ok_or_else(|| unchecked("the CMS has no SignerInfo"))?;
-    let cert = signer_cert(&signed, signer)
+    let cert = signer_certificate(&certificates_of(&signed), &signer.sid)
         .ok_or_else(|| unchecked("the signer's certificate is not in the signature"))?;
     let hash = CheckHash::from_oid(&signer.digest_alg.oid).ok_or_else(|| {
         unchecked(format!(

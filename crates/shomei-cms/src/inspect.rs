@@ -46,39 +46,11 @@ pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
         Err(_) => ContentInfo::from_der(&crate::ber::ber_to_der(bytes)?)?,
     };
     let signed: SignedData = info.content.decode_as()?;
-    let mut certificates = Vec::new();
-    if let Some(set) = &signed.certificates {
-        for choice in set.0.iter() {
-            if let CertificateChoices::Certificate(c) = choice {
-                if let Ok(cc) = ChainCert::from_der(&c.to_der()?) {
-                    certificates.push(cc);
-                }
-            }
-        }
-    }
+    let certificates = certificates_of(&signed);
     let Some(signer_info) = signed.signer_infos.0.iter().next() else {
         return Err(CmsError::Certificate("the CMS has no SignerInfo".into()));
     };
-    let signer = match &signer_info.sid {
-        SignerIdentifier::IssuerAndSerialNumber(ias) => certificates
-            .iter()
-            .find(|c| {
-                let tbs = c.cert().tbs_certificate();
-                tbs.issuer() == &ias.issuer && tbs.serial_number() == &ias.serial_number
-            })
-            .cloned(),
-        SignerIdentifier::SubjectKeyIdentifier(ski) => certificates
-            .iter()
-            .find(|c| {
-                c.cert()
-                    .tbs_certificate()
-                    .get_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>()
-                    .ok()
-                    .flatten()
-                    .is_some_and(|(_, k)| k.0 == ski.0)
-            })
-            .cloned(),
-    };
+    let signer = signer_certificate(&certificates, &signer_info.sid);
     let mut signature_timestamp = None;
     if let Some(unsigned) = &signer_info.unsigned_attrs {
         for attr in unsigned.iter() {
@@ -95,4 +67,42 @@ pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
         signature_value: signer_info.signature.as_bytes().to_vec(),
         signature_timestamp,
     })
+}
+
+/// The X.509 certificates in `SignedData.certificates` (other choices skipped).
+pub(crate) fn certificates_of(signed: &SignedData) -> Vec<ChainCert> {
+    signed
+        .certificates
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            CertificateChoices::Certificate(c) => {
+                c.to_der().ok().and_then(|d| ChainCert::from_der(&d).ok())
+            }
+            _ => None,
+        })
+        .collect()
+}
+
+/// The certificate a SignerInfo's `sid` names, among `certificates`.
+pub(crate) fn signer_certificate(
+    certificates: &[ChainCert],
+    sid: &SignerIdentifier,
+) -> Option<ChainCert> {
+    certificates
+        .iter()
+        .find(|c| {
+            let tbs = c.cert().tbs_certificate();
+            match sid {
+                SignerIdentifier::IssuerAndSerialNumber(ias) => {
+                    tbs.issuer() == &ias.issuer && tbs.serial_number() == &ias.serial_number
+                }
+                SignerIdentifier::SubjectKeyIdentifier(ski) => tbs
+                    .get_extension::<x509_cert::ext::pkix::SubjectKeyIdentifier>()
+                    .ok()
+                    .flatten()
+                    .is_some_and(|(_, k)| k.0 == ski.0),
+            }
+        })
+        .cloned()
 }

@@ -32,6 +32,9 @@ pub enum CheckFailure {
     Unchecked(String),
 }
 
+/// The verdict on one signature: intact, or what failed.
+pub type Verdict = Result<(), CheckFailure>;
+
 /// The hash a `DigestMethod` or signature URI names, SHA-1 included (old signatures).
 fn hash_from_uri(uri: &str) -> Option<CheckHash> {
     Some(match uri {

@@ -580,18 +580,7 @@ pub async fn extend(
     // A broken signature is never time-stamped or archived (unless forced).
     if cx.check_first {
         for index in &indexes {
-            let at = work.at(*index)?;
-            let id = signature_label(&work.doc, at.sig, *index);
-            let mut pool = at.cert_pool(&work.doc)?;
-            pool.extend_from_slice(cx.extra_certs);
-            let verdict = match at.signer(&work.doc, &pool) {
-                Some(signer) => {
-                    crate::check::check_signature(&work.doc, at.sig, &signer, cx.resolver)?
-                }
-                None => Err(crate::check::CheckFailure::Unchecked(
-                    "the signing certificate is not in the signature".into(),
-                )),
-            };
+            let (id, verdict) = check_one(&work.doc, *index, cx.resolver, cx.extra_certs)?;
             if let Err(failure) = verdict {
                 if !cx.force {
                     return Err(XadesError::BrokenSignature { id, failure });
@@ -605,6 +594,45 @@ pub async fn extend(
     }
     ext.bytes = work.bytes;
     Ok(ext)
+}
+
+/// The verdict on XAdES signature `index` of `doc`, with its label.
+fn check_one(
+    doc: &Document,
+    index: usize,
+    resolver: &dyn DetachedResolver,
+    extra_certs: &[ChainCert],
+) -> Result<(String, crate::check::Verdict), XadesError> {
+    let at = xades_signatures(doc)
+        .get(index)
+        .copied()
+        .ok_or_else(|| XadesError::Unsupported("the signature disappeared".into()))?;
+    let id = signature_label(doc, at.sig, index);
+    let mut pool = at.cert_pool(doc)?;
+    pool.extend_from_slice(extra_certs);
+    let verdict = match at.signer(doc, &pool) {
+        Some(signer) => crate::check::check_signature(doc, at.sig, &signer, resolver)?,
+        None => Err(crate::check::CheckFailure::Unchecked(
+            "the signing certificate is not in the signature".into(),
+        )),
+    };
+    Ok((id, verdict))
+}
+
+/// Checks every XAdES signature of `xml` (not nested counter-signatures): each
+/// Reference, the References of the Manifests it signs, and the SignatureValue with
+/// the signer's certificate (SigningCertificate(V2), else the first in `ds:KeyInfo`).
+/// One entry per signature: its Id (or position) and the verdict. `Err` means the
+/// document could not be read (or detached data could not be had).
+pub fn check_signatures(
+    xml: &[u8],
+    resolver: &dyn DetachedResolver,
+    extra_certs: &[ChainCert],
+) -> Result<Vec<(String, crate::check::Verdict)>, XadesError> {
+    let doc = Document::parse(xml)?;
+    (0..xades_signatures(&doc).len())
+        .map(|i| check_one(&doc, i, resolver, extra_certs))
+        .collect()
 }
 
 /// A signature's Id, or its position (`2`) when it has none.
