@@ -11,6 +11,7 @@
 
 pub mod alg;
 pub mod ber;
+pub mod blocking;
 pub mod chain;
 pub mod check;
 pub mod cms_raw;

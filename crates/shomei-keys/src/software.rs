@@ -11,16 +11,72 @@ use shomei_core::{
     SignerDescription, SignerError,
 };
 use std::fmt;
+use std::sync::Arc;
+
+/// Signing estimated to take less than this runs inline on the caller's thread; more
+/// goes to the blocking pool (a thread hop costs some microseconds, so a single ECDSA
+/// P-256 signature is cheaper inline, while an RSA signature or a batch would hold an
+/// executor thread for milliseconds).
+const INLINE_BUDGET_MICROS: u64 = 100;
+
+/// A rough cost of one signature on this kind of key, in microseconds.
+fn micros_per_signature(kind: KeyKind) -> u64 {
+    match kind {
+        KeyKind::Rsa { bits } if bits <= 2048 => 600,
+        KeyKind::Rsa { bits } if bits <= 3072 => 1800,
+        KeyKind::Rsa { .. } => 5000,
+        KeyKind::EcP256 => 30,
+        _ => 150,
+    }
+}
+
+/// What [`SoftwareSigner::open`] takes: the bytes of the files a user names.
+#[derive(Clone, Copy, Default)]
+#[non_exhaustive]
+pub struct KeyMaterial<'a> {
+    /// The key file: PKCS#8, PKCS#1 or SEC 1 (PEM or DER), or PKCS#12.
+    pub key: &'a [u8],
+    /// The signing certificate (PEM or DER); required with a bare key, checked
+    /// against the key of a PKCS#12 file.
+    pub certificate: Option<&'a [u8]>,
+    /// The PKCS#12 password.
+    pub password: Option<&'a str>,
+    /// Issuer certificates to append to the chain.
+    pub issuers: &'a [ChainCert],
+}
+
+impl fmt::Debug for KeyMaterial<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("KeyMaterial")
+            .field("key", &format_args!("{} bytes", self.key.len()))
+            .field("certificate", &self.certificate.is_some())
+            .field("password", &self.password.map(|_| "(set)"))
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> KeyMaterial<'a> {
+    /// Material with only the key file.
+    pub fn new(key: &'a [u8]) -> Self {
+        Self {
+            key,
+            ..Self::default()
+        }
+    }
+}
 
 /// A software signature creation device: a private key held in memory by
 /// aws-lc-rs, with its certificate chain.
 ///
 /// Construction refuses a key that does not match the signing certificate.
-/// Signing runs inline on the calling thread (see [`Self::sign_digests_blocking`]).
+/// Through [`RemoteSigner::sign_digests`], work estimated over 100 µs (any RSA
+/// signature, ECDSA batches) runs on the tokio blocking pool when there is a tokio
+/// runtime, so an async server's executor threads are never held; a single ECDSA
+/// signature, or any signature outside tokio, runs inline.
 /// The key is wiped from memory when the signer is dropped; `Debug` shows only
 /// the key kind and the certificate subject.
 pub struct SoftwareSigner {
-    key: PrivateKey,
+    key: Arc<PrivateKey>,
     kind: KeyKind,
     chain: CertificateChain,
     algorithms: Vec<SignatureAlgorithm>,
@@ -64,10 +120,42 @@ impl SoftwareSigner {
         Ok(Self::assemble(identity.key, identity.kind, identity.chain))
     }
 
+    /// Opens a software key as a user hands it over, telling the format from the
+    /// content ([`crate::detect_format`]): a PKCS#12 file with `password` (its
+    /// certificate must be `certificate` when one is given), or a PKCS#8 / PKCS#1 /
+    /// SEC 1 key with its `certificate`. `issuers` are appended to the chain.
+    ///
+    /// # Errors
+    /// [`KeyError::PasswordRequired`] for a PKCS#12 file without password,
+    /// [`KeyError::CertificateRequired`] for a bare key without certificate,
+    /// [`KeyError::KeyCertMismatch`] when `certificate` is not the key's, and the
+    /// errors of [`Self::from_pkcs12`] and [`Self::from_key_and_chain`].
+    pub fn open(material: KeyMaterial<'_>) -> Result<Self, KeyError> {
+        let mut signer = if crate::detect_format(material.key) == crate::KeyFormat::Pkcs12 {
+            let password = material.password.ok_or(KeyError::PasswordRequired)?;
+            let signer = Self::from_pkcs12(material.key, password)?;
+            if let Some(cert) = material.certificate {
+                let given = CertificateChain::from_pem_or_der(cert)?;
+                if given.signing_cert().der() != signer.chain.signing_cert().der() {
+                    return Err(KeyError::KeyCertMismatch {
+                        subject: given.signing_cert().subject(),
+                        detail: "the PKCS#12 file holds the key of another certificate".into(),
+                    });
+                }
+            }
+            signer
+        } else {
+            let cert = material.certificate.ok_or(KeyError::CertificateRequired)?;
+            Self::from_key_and_chain(material.key, CertificateChain::from_pem_or_der(cert)?)?
+        };
+        signer.add_chain_certs(material.issuers.to_vec());
+        Ok(signer)
+    }
+
     fn assemble(key: PrivateKey, kind: KeyKind, chain: CertificateChain) -> Self {
         let algorithms = kind.signature_algorithms();
         Self {
-            key,
+            key: Arc::new(key),
             kind,
             chain,
             algorithms,
@@ -95,10 +183,7 @@ impl SoftwareSigner {
         &self.algorithms
     }
 
-    /// Signs digests synchronously. [`RemoteSigner::sign_digests`] calls this
-    /// inline: a signature costs well under a millisecond (RSA-2048 about 0.5 ms,
-    /// ECDSA P-256 far less), so no thread hop is made. A server signing large
-    /// batches on an async runtime can call this from `spawn_blocking` instead.
+    /// Signs digests synchronously, on the calling thread.
     ///
     /// Every digest is checked before anything is signed.
     ///
@@ -111,6 +196,15 @@ impl SoftwareSigner {
         algorithm: SignatureAlgorithm,
         digests: &[Digest],
     ) -> Result<Vec<SignatureValue>, SignerError> {
+        self.check_request(algorithm, digests)?;
+        sign_all(&self.key, algorithm, digests)
+    }
+
+    fn check_request(
+        &self,
+        algorithm: SignatureAlgorithm,
+        digests: &[Digest],
+    ) -> Result<(), SignerError> {
         if !self.algorithms.contains(&algorithm) {
             return Err(SignerError::UnsupportedAlgorithm(algorithm));
         }
@@ -120,11 +214,16 @@ impl SoftwareSigner {
                 return Err(SignerError::DigestMismatch(wanted));
             }
         }
-        digests
-            .iter()
-            .map(|d| self.key.sign(algorithm, d))
-            .collect()
+        Ok(())
     }
+}
+
+fn sign_all(
+    key: &PrivateKey,
+    algorithm: SignatureAlgorithm,
+    digests: &[Digest],
+) -> Result<Vec<SignatureValue>, SignerError> {
+    digests.iter().map(|d| key.sign(algorithm, d)).collect()
 }
 
 #[async_trait]
@@ -133,13 +232,20 @@ impl RemoteSigner for SoftwareSigner {
         Ok(SignerDescription::for_key(self.chain.clone(), self.kind))
     }
 
-    /// Signs inline, without yielding: see [`SoftwareSigner::sign_digests_blocking`].
+    /// Inline below about 100 µs of work, else on the blocking pool (see the type).
     async fn sign_digests(
         &self,
         algorithm: SignatureAlgorithm,
         digests: &[Digest],
     ) -> Result<Vec<SignatureValue>, SignerError> {
-        self.sign_digests_blocking(algorithm, digests)
+        self.check_request(algorithm, digests)?;
+        let count = u64::try_from(digests.len()).unwrap_or(u64::MAX);
+        if micros_per_signature(self.kind).saturating_mul(count) <= INLINE_BUDGET_MICROS {
+            return sign_all(&self.key, algorithm, digests);
+        }
+        let key = Arc::clone(&self.key);
+        let digests = digests.to_vec();
+        shomei_core::blocking::run_blocking(move || sign_all(&key, algorithm, &digests)).await?
     }
 }
 

@@ -229,3 +229,49 @@ async fn extra_chain_certificates_are_appended_once() {
         ]
     );
 }
+
+/// Issue 10: RSA signing through `RemoteSigner` leaves the async executor free. On a
+/// single-threaded runtime a ticking task keeps running while a batch of RSA
+/// signatures is made (inline signing would starve it until the batch is done).
+#[test]
+fn rsa_batches_do_not_hold_the_executor_thread() {
+    use shomei_core::RemoteSigner;
+    use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+    let signer = load("signer-rsa");
+    let rt = tokio::runtime::Builder::new_current_thread()
+        .enable_time()
+        .build()
+        .unwrap();
+    let ticks = Arc::new(AtomicUsize::new(0));
+    let done = Arc::new(AtomicBool::new(false));
+    let digests: Vec<Digest> = (0..40u8)
+        .map(|i| Digest::compute(DigestAlgorithm::Sha256, &[i]))
+        .collect();
+    let (ticks_during, signed) = rt.block_on(async {
+        let (t, d) = (ticks.clone(), done.clone());
+        let ticker = tokio::spawn(async move {
+            while !d.load(Ordering::SeqCst) {
+                t.fetch_add(1, Ordering::SeqCst);
+                tokio::time::sleep(std::time::Duration::from_micros(200)).await;
+            }
+        });
+        tokio::task::yield_now().await;
+        let before = ticks.load(Ordering::SeqCst);
+        let signed = signer
+            .sign_digests(
+                SignatureAlgorithm::RsaPkcs1v15(DigestAlgorithm::Sha256),
+                &digests,
+            )
+            .await
+            .unwrap();
+        let during = ticks.load(Ordering::SeqCst) - before;
+        done.store(true, Ordering::SeqCst);
+        ticker.await.unwrap();
+        (during, signed)
+    });
+    assert_eq!(signed.len(), digests.len());
+    assert!(
+        ticks_during >= 3,
+        "the ticker ran only {ticks_during} times while 40 RSA signatures were made"
+    );
+}

@@ -17,7 +17,7 @@ use shomei_core::{
 use std::collections::HashMap;
 use std::fmt;
 use std::path::{Path, PathBuf};
-use std::sync::{Mutex, OnceLock};
+use std::sync::{Arc, Mutex, OnceLock};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -87,6 +87,11 @@ impl fmt::Debug for Pkcs11Config {
 /// Signing blocks the calling thread for as long as the token takes (a server runs it on
 /// a blocking thread).
 pub struct Pkcs11Signer {
+    token: Arc<Token>,
+}
+
+/// The logged-in token, shared with the blocking threads that sign on it.
+struct Token {
     // Sessions are dropped (closed) before the context is finalized.
     idle: Mutex<Vec<Session>>,
     max_idle: usize,
@@ -100,10 +105,11 @@ pub struct Pkcs11Signer {
 
 impl fmt::Debug for Pkcs11Signer {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let t = &self.token;
         f.debug_struct("Pkcs11Signer")
-            .field("token", &self.token)
-            .field("key", &format_args!("{}", self.kind))
-            .field("subject", &self.chain.signing_cert().subject())
+            .field("token", &t.token)
+            .field("key", &format_args!("{}", t.kind))
+            .field("subject", &t.chain.signing_cert().subject())
             .finish_non_exhaustive()
     }
 }
@@ -354,17 +360,21 @@ impl Pkcs11Signer {
         let chain =
             CertificateChain::new(certs).map_err(|e| Pkcs11Error::Certificate(e.to_string()))?;
         Ok(Self {
-            idle: Mutex::new(vec![session]),
-            max_idle: config.max_idle_sessions.max(1),
-            context,
-            slot,
-            token: config.token_label.clone(),
-            key,
-            kind,
-            chain,
+            token: Arc::new(Token {
+                idle: Mutex::new(vec![session]),
+                max_idle: config.max_idle_sessions.max(1),
+                context,
+                slot,
+                token: config.token_label.clone(),
+                key,
+                kind,
+                chain,
+            }),
         })
     }
+}
 
+impl Token {
     /// An idle logged-in session, or a new one (the login holds for every session of
     /// this application on the token).
     fn take_session(&self) -> Result<Session, Pkcs11Error> {
@@ -457,20 +467,30 @@ fn pss_parameters(d: DigestAlgorithm) -> (MechanismType, PkcsMgfType) {
 #[async_trait::async_trait]
 impl RemoteSigner for Pkcs11Signer {
     async fn describe(&self) -> Result<SignerDescription, SignerError> {
-        Ok(SignerDescription::for_key(self.chain.clone(), self.kind))
+        Ok(SignerDescription::for_key(
+            self.token.chain.clone(),
+            self.token.kind,
+        ))
     }
 
+    /// Runs on the tokio blocking pool (a token call may take milliseconds, an HSM
+    /// over the network longer), so an async server's executor is never held.
     async fn sign_digests(
         &self,
         algorithm: SignatureAlgorithm,
         digests: &[Digest],
     ) -> Result<Vec<SignatureValue>, SignerError> {
-        let session = self.take_session()?;
-        let result = digests
-            .iter()
-            .map(|d| self.sign_one(&session, algorithm, d))
-            .collect();
-        self.give_back(session);
-        result
+        let token = Arc::clone(&self.token);
+        let digests = digests.to_vec();
+        shomei_core::blocking::run_blocking(move || {
+            let session = token.take_session()?;
+            let result = digests
+                .iter()
+                .map(|d| token.sign_one(&session, algorithm, d))
+                .collect();
+            token.give_back(session);
+            result
+        })
+        .await?
     }
 }
