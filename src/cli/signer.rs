@@ -3,7 +3,7 @@
 use super::{Failure, SignerArgs};
 use shomei_core::chain::parse_certificates;
 use shomei_core::{CertificateChain, RemoteSigner};
-use shomei_keys::SoftwareSigner;
+use shomei_keys::{KeyError, KeyMaterial, SoftwareSigner};
 use std::path::Path;
 use std::sync::Arc;
 
@@ -15,22 +15,6 @@ const DEMO_CERT: &[u8] = include_bytes!("../../fixtures/pki/demo.cert.pem");
 fn read(path: &Path, what: &str) -> Result<Vec<u8>, Failure> {
     std::fs::read(path)
         .map_err(|e| Failure::Input(format!("{}: cannot read {what}: {e}", path.display())))
-}
-
-/// True when `bytes` look like a PKCS#12 PFX: `SEQUENCE { INTEGER 3, ... }`
-/// (a PKCS#8 key starts with version 0 or 1).
-fn looks_like_pkcs12(bytes: &[u8]) -> bool {
-    use der::{Decode, Reader};
-    let Ok(mut reader) = der::SliceReader::new(bytes) else {
-        return false;
-    };
-    let Ok(header) = der::Header::decode(&mut reader) else {
-        return false;
-    };
-    if header.tag() != der::Tag::Sequence {
-        return false;
-    }
-    matches!(u8::decode(&mut reader), Ok(3)) && reader.position() > der::Length::ZERO
 }
 
 /// The signer of one run, and what the summary line reports about it.
@@ -207,50 +191,41 @@ fn software(args: &SignerArgs) -> Result<Arc<dyn RemoteSigner>, Failure> {
         .ok_or_else(|| Failure::Input("--key is required (or use --demo)".into()))?;
     let key_bytes = zeroize::Zeroizing::new(read(key_path, "the key")?);
     let extra = issuers(args)?;
-    let mut signer = if looks_like_pkcs12(&key_bytes) {
-        let var = args.key_password_env.as_deref().ok_or_else(|| {
-            Failure::Input(format!(
-                "{}: PKCS#12 file needs --key-password-env VAR naming the variable that holds its password",
-                key_path.display()
-            ))
-        })?;
-        let password = zeroize::Zeroizing::new(std::env::var(var).map_err(|_| {
-            Failure::Input(format!(
-                "environment variable {var} (PKCS#12 password) is not set"
-            ))
-        })?);
-        let signer = SoftwareSigner::from_pkcs12(&key_bytes, &password)
-            .map_err(|e| Failure::Input(format!("{}: {e}", key_path.display())))?;
-        if let Some(cert_path) = &args.cert {
-            // An explicit certificate must match the key in the file.
-            let chain = CertificateChain::from_pem_or_der(&read(cert_path, "the certificate")?)
-                .map_err(|e| Failure::Input(format!("{}: {e}", cert_path.display())))?;
-            let signing = chain.signing_cert();
-            let theirs = signer_chain_first(&signer);
-            if theirs.as_deref() != Some(signing.der()) {
-                return Err(Failure::Input(format!(
-                    "{}: the certificate does not belong to the key in {}",
-                    cert_path.display(),
-                    key_path.display()
-                )));
-            }
-        }
-        signer
-    } else {
-        let cert_path = args.cert.as_deref().ok_or_else(|| {
-            Failure::Input(
-                "--cert is required with a PKCS#8/PEM key (or use a PKCS#12 file)".into(),
-            )
-        })?;
-        let chain = CertificateChain::from_pem_or_der(&read(cert_path, "the certificate")?)
-            .map_err(|e| Failure::Input(format!("{}: {e}", cert_path.display())))?;
-        SoftwareSigner::from_key_and_chain(&key_bytes, chain)
-            .map_err(|e| Failure::Input(format!("{}: {e}", key_path.display())))?
+    let cert_bytes = match &args.cert {
+        Some(p) => Some(read(p, "the certificate")?),
+        None => None,
     };
-    signer.add_chain_certs(extra);
+    let password = args
+        .key_password_env
+        .as_deref()
+        .and_then(|var| std::env::var(var).ok())
+        .map(zeroize::Zeroizing::new);
+    let mut material = KeyMaterial::new(&key_bytes);
+    material.certificate = cert_bytes.as_deref();
+    material.password = password.as_deref().map(String::as_str);
+    material.issuers = &extra;
+    let key_name = key_path.display();
+    let signer = SoftwareSigner::open(material).map_err(|e| match e {
+        KeyError::PasswordRequired => Failure::Input(match &args.key_password_env {
+            Some(var) => format!("environment variable {var} (PKCS#12 password) is not set"),
+            None => format!(
+                "{key_name}: PKCS#12 file needs --key-password-env VAR naming the variable that holds its password"
+            ),
+        }),
+        KeyError::CertificateRequired => Failure::Input(
+            "--cert is required with a PKCS#8/PEM key (or use a PKCS#12 file)".into(),
+        ),
+        KeyError::Certificate(c) => Failure::Input(format!(
+            "{}: {c}",
+            args.cert.as_deref().unwrap_or(key_path).display()
+        )),
+        KeyError::KeyCertMismatch { .. } if args.cert.is_some() && password.is_some() => {
+            Failure::Input(format!(
+                "{}: the certificate does not belong to the key in {key_name}",
+                args.cert.as_deref().unwrap_or(key_path).display()
+            ))
+        }
+        other => Failure::Input(format!("{key_name}: {other}")),
+    })?;
     Ok(Arc::new(signer))
-}
-
-fn signer_chain_first(signer: &SoftwareSigner) -> Option<Vec<u8>> {
-    signer.chain().certs().first().map(|c| c.der().to_vec())
 }

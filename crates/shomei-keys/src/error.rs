@@ -45,6 +45,12 @@ pub enum KeyError {
     /// A certificate could not be read or holds an unsupported key.
     #[error("certificate: {0}")]
     Certificate(#[from] ChainError),
+    /// A PKCS#12 file was given without its password.
+    #[error("a PKCS#12 file needs its password")]
+    PasswordRequired,
+    /// A bare private key (PKCS#8, PKCS#1, SEC 1) was given without its certificate.
+    #[error("a PKCS#8/PKCS#1/SEC 1 key needs its certificate (or use a PKCS#12 file)")]
+    CertificateRequired,
 }
 
 /// Why a PKCS#12 (`.p12` / `.pfx`) file could not be opened.
