@@ -1,7 +1,7 @@
 //! # shomei (署名)
 //!
-//! Advanced electronic signatures — PAdES for PDF — with the signer's key in a remote
-//! signature creation device reached through [`core::RemoteSigner`].
+//! Advanced electronic signatures — PAdES for PDF, XAdES for XML — with the signer's
+//! key in a signature creation device reached through [`core::RemoteSigner`].
 //!
 //! This facade re-exports the workspace crates:
 //!
@@ -11,7 +11,13 @@
 //! - [`pades`]: the staged PAdES pipeline;
 //! - [`keys`]: signature creation devices (software keys);
 //! - [`tsp`], [`revocation`]: time-stamps, OCSP and CRLs for the long-term levels;
-//! - [`xml`], [`xades`]: safe XML, canonicalization and XAdES signatures.
+//! - [`xml`], [`xades`]: safe XML, canonicalization and XAdES signatures;
+//! - [`online`]: TSA and revocation clients over one HTTP transport;
+//! - [`output`]: atomic output files.
+//!
+//! The README's "Embedding the library" shows PAdES B-LTA and XAdES B-LT signing and
+//! extension in a few lines (compiled as doctests). Depend on the facade with
+//! `default-features = false` to leave out the command-line crates.
 //!
 //! See `examples/custom_signer.rs` for signing through your own `RemoteSigner`.
 
@@ -27,4 +33,10 @@ pub use shomei_tsp as tsp;
 pub use shomei_xades as xades;
 pub use shomei_xml as xml;
 
+pub mod online;
 pub mod output;
+
+/// The README's code blocks, compiled as doctests so its examples stay true.
+#[cfg(doctest)]
+#[doc = include_str!("../README.md")]
+pub struct ReadmeDoctests;

@@ -1,54 +1,29 @@
-//! The network services of the long-term levels: one HTTP transport shared by the
-//! time-stamping authority client and the revocation client (so each certificate's
-//! OCSP response or CRL is fetched once per run, and requests can be counted).
+//! The long-term levels' services for one CLI run (the library's [`OnlineServices`]),
+//! with the TSA credentials from the environment and errors as CLI failures.
 
 use super::Failure;
-use shomei_core::{Clock, HttpTransport, SystemClock};
-use shomei_http::ReqwestTransport;
-use shomei_revocation::{OnlineRevocation, RevocationSource};
-use shomei_tsp::{HttpTsa, HttpTsaConfig, TimestampAuthority, TsaAuth};
-use std::sync::Arc;
+use shomei::online::{OnlineError, OnlineServices};
+use shomei_tsp::TsaAuth;
 use std::time::Duration;
 
-/// TSA, revocation source and clock for one run.
-pub(crate) struct Services {
-    pub(crate) tsa: Option<Arc<dyn TimestampAuthority>>,
-    pub(crate) revocation: Arc<dyn RevocationSource>,
-    pub(crate) clock: Arc<dyn Clock>,
-    transport: Arc<ReqwestTransport>,
+/// The CLI's view of [`OnlineServices`].
+pub(crate) struct Services(OnlineServices);
+
+fn failure(e: OnlineError) -> Failure {
+    match e {
+        OnlineError::NoTsa => {
+            Failure::Input("this level needs a time-stamping authority: --tsa URL".into())
+        }
+        other => Failure::Signing(other.to_string()),
+    }
 }
 
 impl Services {
     pub(crate) fn new(tsa_url: Option<&str>, timeout_secs: u64) -> Result<Self, Failure> {
-        let transport = Arc::new(
-            ReqwestTransport::new(Duration::from_secs(timeout_secs.max(1)))
-                .map_err(|e| Failure::Signing(e.to_string()))?,
-        );
-        let dyn_transport: Arc<dyn HttpTransport> = transport.clone();
-        let clock: Arc<dyn Clock> = Arc::new(SystemClock);
-        let tsa: Option<Arc<dyn TimestampAuthority>> = match tsa_url {
-            Some(url) => {
-                let mut config = HttpTsaConfig::new(url);
-                config.auth = TsaAuth::from_env().map_err(|e| Failure::Input(e.to_string()))?;
-                Some(Arc::new(HttpTsa::new(dyn_transport.clone(), config)))
-            }
-            None => None,
-        };
-        let revocation: Arc<dyn RevocationSource> =
-            Arc::new(OnlineRevocation::new(dyn_transport, clock.clone()));
-        Ok(Self {
-            tsa,
-            revocation,
-            clock,
-            transport,
-        })
-    }
-
-    /// The TSA, or a usage error naming the option.
-    pub(crate) fn tsa(&self) -> Result<&dyn TimestampAuthority, Failure> {
-        self.tsa.as_deref().ok_or_else(|| {
-            Failure::Input("this level needs a time-stamping authority: --tsa URL".into())
-        })
+        let auth = TsaAuth::from_env().map_err(|e| Failure::Input(e.to_string()))?;
+        OnlineServices::new(tsa_url, auth, Duration::from_secs(timeout_secs))
+            .map(Self)
+            .map_err(failure)
     }
 
     /// The services a signing run at `level` needs: none at B-B.
@@ -65,11 +40,7 @@ impl Services {
 
     /// The library's view of these services (the TSA is required).
     pub(crate) fn ltv(&self) -> Result<shomei_revocation::LtvServices<'_>, Failure> {
-        Ok(shomei_revocation::LtvServices::new(
-            self.tsa()?,
-            self.revocation.as_ref(),
-            self.clock.as_ref(),
-        ))
+        self.0.ltv().map_err(failure)
     }
 
     /// ", N HTTP requests" for the summary line of a run that may have none.
@@ -81,6 +52,6 @@ impl Services {
 
     /// HTTP requests sent so far.
     pub(crate) fn requests(&self) -> u64 {
-        self.transport.request_count()
+        self.0.requests()
     }
 }
