@@ -11,6 +11,7 @@
 //! - [`pades`]: the staged PAdES pipeline;
 //! - [`keys`]: signature creation devices (software keys);
 //! - [`tsp`], [`revocation`]: time-stamps, OCSP and CRLs for the long-term levels;
+//! - [`levels`]: the level layer (services bundle, validation data, level policy);
 //! - [`xml`], [`xades`]: safe XML, canonicalization and XAdES signatures;
 //! - [`online`]: TSA and revocation clients over one HTTP transport;
 //! - [`output`]: atomic output files.
@@ -26,6 +27,7 @@
 pub use shomei_cms as cms;
 pub use shomei_core as core;
 pub use shomei_keys as keys;
+pub use shomei_levels as levels;
 pub use shomei_pades as pades;
 pub use shomei_pdf as pdf;
 pub use shomei_revocation as revocation;

@@ -7,7 +7,8 @@
 
 use shomei_core::{Clock, HttpTransport, SystemClock, TransportError};
 use shomei_http::ReqwestTransport;
-use shomei_revocation::{LtvServices, OnlineRevocation, RevocationSource};
+use shomei_levels::LtvServices;
+use shomei_revocation::{OnlineRevocation, RevocationSource};
 use shomei_tsp::{HttpTsa, HttpTsaConfig, TimestampAuthority, TsaAuth};
 use std::sync::Arc;
 use std::time::Duration;

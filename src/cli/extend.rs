@@ -9,7 +9,7 @@ use shomei::output::AtomicOutput;
 use shomei_core::chain::{parse_certificates, ChainCert};
 use shomei_pades::extend::ExtendOptions;
 use shomei_pades::Level;
-use shomei_revocation::MissingData;
+use shomei_levels::MissingData;
 use std::fs::File;
 use std::path::Path;
 

@@ -39,7 +39,7 @@ impl Services {
     }
 
     /// The library's view of these services (the TSA is required).
-    pub(crate) fn ltv(&self) -> Result<shomei_revocation::LtvServices<'_>, Failure> {
+    pub(crate) fn ltv(&self) -> Result<shomei_levels::LtvServices<'_>, Failure> {
         self.0.ltv().map_err(failure)
     }
 

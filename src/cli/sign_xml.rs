@@ -5,7 +5,7 @@ use super::{batch, signer, ExtendArgs, Failure, SignXmlArgs};
 use shomei::output::AtomicOutput;
 use shomei_core::chain::ChainCert;
 use shomei_core::Level;
-use shomei_revocation::Strictness;
+use shomei_levels::Strictness;
 use shomei_xades::ltv::{check_relative_uri, DetachedResolver};
 use shomei_xades::{BatchDocument, ExtendContext, Packaging, Target, XadesError, XadesOptions};
 use std::io::Write;

@@ -12,7 +12,7 @@ use shomei_core::chain::ChainCert;
 use shomei_core::check::CheckHash;
 use shomei_core::DigestAlgorithm;
 use shomei_pdf::{ExistingSignature, PdfReader};
-use shomei_revocation::MissingData;
+use shomei_levels::MissingData;
 use std::io::{Read, Seek, SeekFrom};
 
 /// How to extend.

@@ -57,7 +57,7 @@ impl Prepared {
     }
 }
 
-pub use shomei_revocation::collect::{add_chain, LtvServices, Strictness, ValidationData};
+pub use shomei_levels::{add_chain, LtvServices, Strictness, ValidationData};
 
 /// The `/DSS` content for `data`.
 pub fn dss_data(data: &ValidationData) -> DssData {
@@ -251,7 +251,7 @@ impl<'a> Run<'a> {
         options: &crate::PadesOptions,
         services: Option<LtvServices<'a>>,
     ) -> Result<Self, PadesError> {
-        let services = shomei_revocation::services_for_level(options.level, services)
+        let services = shomei_levels::services_for_level(options.level, services)
             .map_err(PadesError::Options)?;
         let description = signer.describe().await?;
         let mut options = options.clone();
@@ -273,7 +273,7 @@ impl<'a> Run<'a> {
     /// first.
     async fn signer_validation(&mut self) -> Result<&ValidationData, PadesError> {
         if self.validation.is_none() {
-            let data = shomei_revocation::new_signer_data(
+            let data = shomei_levels::new_signer_data(
                 self.options.level,
                 self.services.as_ref(),
                 &self.description.chain,

@@ -2,7 +2,6 @@
 #![forbid(unsafe_code)]
 
 mod certs;
-pub mod collect;
 pub mod crl;
 mod error;
 pub mod ocsp;
@@ -10,10 +9,6 @@ pub mod revocation;
 pub mod rfc6960;
 
 pub use certs::{check_issued_by, check_validity, is_self_signed, validity};
-pub use collect::{
-    add_chain, new_signer_data, order_chain, services_for_level, LtvServices, MissingData,
-    Strictness, ValidationData,
-};
 pub use crl::{check_crl, crl_urls, Crl, CrlResult};
 pub use error::RevocationError;
 pub use ocsp::{CertIdHash, OcspClient, OcspResult, VerifyOptions};

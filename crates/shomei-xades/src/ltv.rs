@@ -21,7 +21,7 @@ use crate::uris::{DS_NS, XADES_NS};
 use crate::XadesError;
 use shomei_core::chain::ChainCert;
 use shomei_core::{Digest, DigestAlgorithm, Level};
-use shomei_revocation::{add_chain, LtvServices, MissingData, Strictness, ValidationData};
+use shomei_levels::{add_chain, LtvServices, MissingData, Strictness, ValidationData};
 use shomei_tsp::TimestampToken;
 use shomei_xml::{Document, NodeId, NodeKind};
 
@@ -843,7 +843,7 @@ pub async fn sign_xml_batch_at_level(
     done: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Vec<Result<Vec<u8>, XadesError>>, XadesError> {
     let services =
-        shomei_revocation::services_for_level(level, services).map_err(XadesError::Options)?;
+        shomei_levels::services_for_level(level, services).map_err(XadesError::Options)?;
     let description = signer.describe().await?;
     let mut results: Vec<Result<Vec<u8>, XadesError>> = Vec::with_capacity(docs.len());
     let mut prepared = Vec::new();
@@ -866,7 +866,7 @@ pub async fn sign_xml_batch_at_level(
     // is signed: refuses a revoked, expired or not-yet-valid signer; the data gathered
     // serves every document's B-LT step.
     let signer_data =
-        shomei_revocation::new_signer_data(level, services.as_ref(), &description.chain).await?;
+        shomei_levels::new_signer_data(level, services.as_ref(), &description.chain).await?;
     // One sign_digests call per algorithm, in first-seen order.
     let mut algorithms: Vec<shomei_core::SignatureAlgorithm> = Vec::new();
     for (_, p) in &prepared {

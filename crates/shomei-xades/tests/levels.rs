@@ -9,7 +9,8 @@ mod common;
 
 use common::{options, xmlsec1_verify, xmlsec1_verify_file};
 use shomei_core::{Digest, DigestAlgorithm, Level, RemoteSigner};
-use shomei_revocation::{LtvServices, MissingData, RevocationError};
+use shomei_levels::{LtvServices, MissingData};
+use shomei_revocation::RevocationError;
 use shomei_test_support::ocsp_responder::InProcessRevocation;
 use shomei_test_support::signers::test_signer;
 use shomei_test_support::tsa::InProcessTsa;
