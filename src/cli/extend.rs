@@ -7,9 +7,9 @@ use super::sign_pdf::pades_failure;
 use super::{ExtendArgs, Failure};
 use shomei::output::AtomicOutput;
 use shomei_core::chain::{parse_certificates, ChainCert};
+use shomei_levels::MissingData;
 use shomei_pades::extend::ExtendOptions;
 use shomei_pades::Level;
-use shomei_levels::MissingData;
 use std::fs::File;
 use std::path::Path;
 

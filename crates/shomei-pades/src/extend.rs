@@ -11,8 +11,8 @@ use shomei_cms::check::{check_detached, CheckFailure};
 use shomei_core::chain::ChainCert;
 use shomei_core::check::CheckHash;
 use shomei_core::DigestAlgorithm;
-use shomei_pdf::{ExistingSignature, PdfReader};
 use shomei_levels::MissingData;
+use shomei_pdf::{ExistingSignature, PdfReader};
 use std::io::{Read, Seek, SeekFrom};
 
 /// How to extend.

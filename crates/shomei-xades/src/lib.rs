@@ -3,11 +3,16 @@
 
 pub mod check;
 mod error;
+mod extension;
+mod level;
+mod located;
 pub mod ltv;
 mod options;
 mod pipeline;
 mod references;
+mod resolver;
 mod splice;
+mod unsigned;
 pub mod uris;
 
 pub use error::XadesError;
