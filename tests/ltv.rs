@@ -212,11 +212,12 @@ fn issue9_a_damaged_input_costs_no_request() {
         ))
         .unwrap_err();
         assert!(err.is_input_error(), "{err}");
-        let xml = block_on(shomei::xades::sign_xml_at_level(
+        let mut xml_options = shomei::xades::XadesOptions::new(clock.now());
+        xml_options.level = level;
+        let xml = block_on(shomei::xades::sign_at_level(
             &test_signer("signer-ec"),
             b"<doc><unclosed></doc>",
-            &shomei::xades::XadesOptions::new(clock.now()),
-            level,
+            &xml_options,
             services(),
         ));
         assert!(xml.is_err());

@@ -8,7 +8,7 @@ use super::{ExtendArgs, Failure};
 use shomei::output::AtomicOutput;
 use shomei_core::chain::{parse_certificates, ChainCert};
 use shomei_levels::MissingData;
-use shomei_pades::extend::ExtendOptions;
+use shomei_pades::extend::{ExtendOptions, ExtensionReport};
 use shomei_pades::Level;
 use std::fs::File;
 use std::path::Path;
@@ -47,12 +47,11 @@ pub(crate) fn missing_data(args: &ExtendArgs) -> MissingData {
 pub(crate) fn report(
     args: &ExtendArgs,
     level: Level,
-    steps: &[String],
-    warnings: &[String],
-    incomplete: bool,
-    forced: &[String],
+    done: &ExtensionReport,
     requests: u64,
 ) -> String {
+    let (steps, warnings, incomplete, forced) =
+        (&done.steps, &done.warnings, done.incomplete, &done.forced);
     for w in warnings {
         eprintln!("shomei: warning: {w}");
     }
@@ -131,13 +130,5 @@ pub(crate) fn run(args: &ExtendArgs) -> Result<String, Failure> {
         .map_err(|e| pades_failure(input, e))?;
     out.commit(&args.output)
         .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", args.output.display())))?;
-    Ok(report(
-        args,
-        level,
-        &done.steps,
-        &done.warnings,
-        done.incomplete,
-        &done.forced,
-        services.requests(),
-    ))
+    Ok(report(args, level, &done, services.requests()))
 }

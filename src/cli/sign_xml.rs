@@ -5,9 +5,8 @@ use super::{batch, signer, ExtendArgs, Failure, SignXmlArgs};
 use shomei::output::AtomicOutput;
 use shomei_core::chain::ChainCert;
 use shomei_core::Level;
-use shomei_levels::Strictness;
 use shomei_xades::ltv::{check_relative_uri, DetachedResolver};
-use shomei_xades::{BatchDocument, ExtendContext, Packaging, Target, XadesError, XadesOptions};
+use shomei_xades::{BatchDocument, ExtendOptions, Packaging, XadesError, XadesOptions};
 use std::io::Write;
 use std::path::{Path, PathBuf};
 use std::time::SystemTime;
@@ -79,6 +78,7 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
         None => None,
     };
     base.rsa_pss = args.rsa_pss;
+    base.level = level;
     let options_for = |input: &Path, output: &Path| -> Result<XadesOptions, Failure> {
         let mut o = base.clone();
         o.packaging = match args.packaging.as_str() {
@@ -122,11 +122,10 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
             })?;
         } else {
             let signed = runtime
-                .block_on(shomei_xades::sign_xml_at_level(
+                .block_on(shomei_xades::sign_at_level(
                     built.signer.as_ref(),
                     &data,
                     &options,
-                    level,
                     ltv,
                 ))
                 .map_err(|e| xades_failure(input, e))?;
@@ -158,10 +157,9 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
         .iter()
         .map(|(_, _, data, options)| BatchDocument { data, options })
         .collect();
-    let results = runtime.block_on(shomei_xades::sign_xml_batch_at_level(
+    let results = runtime.block_on(shomei_xades::sign_batch_at_level(
         built.signer.as_ref(),
         &docs,
-        level,
         ltv,
         &mut |_| bar.inc(1),
     ));
@@ -221,22 +219,23 @@ pub(crate) fn extend(
             .filter(|p| !p.as_os_str().is_empty())
             .map_or_else(|| PathBuf::from("."), Path::to_path_buf),
     };
-    let mut cx = ExtendContext::new(services.ltv()?, &resolver);
-    cx.extra_certs = extra;
-    cx.strictness = Strictness::Existing;
-    cx.missing = super::extend::missing_data(args);
-    cx.force = args.force;
+    let mut options = ExtendOptions::new(level);
+    options.extra_certs = extra.to_vec();
+    options.missing = super::extend::missing_data(args);
+    options.force = args.force;
     let done = runtime()?
-        .block_on(shomei_xades::extend(xml, level, Target::All, cx))
+        .block_on(shomei_xades::extend(
+            xml,
+            services.ltv()?,
+            &resolver,
+            &options,
+        ))
         .map_err(|e| xades_failure(input, e))?;
     write_output(&args.output, input, &done.bytes)?;
     Ok(super::extend::report(
         args,
         level,
-        &done.steps,
-        &done.warnings,
-        done.incomplete,
-        &done.forced,
+        &done.report,
         services.requests(),
     ))
 }

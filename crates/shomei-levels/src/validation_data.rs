@@ -228,3 +228,50 @@ impl MissingData {
         })
     }
 }
+
+/// How to extend signatures already in a document (made by anyone), the same for every
+/// format: the level to reach, certificates to complete chains with, and the two
+/// explicit overrides of "never a silent wrong result".
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct ExtendOptions {
+    /// The level to reach: B-T, B-LT or B-LTA (B-LTA renews an archive time-stamp).
+    pub level: Level,
+    /// Extra certificates to complete chains with (trust anchors, missing issuers).
+    pub extra_certs: Vec<ChainCert>,
+    /// What to do when B-LT data cannot all be had (default: refuse).
+    pub missing: MissingData,
+    /// Extend signatures that are broken or cannot be checked (default: refuse); each
+    /// is listed in [`ExtensionReport::forced`].
+    pub force: bool,
+}
+
+impl ExtendOptions {
+    /// Options for `level`: nothing extra, gaps and broken signatures refused.
+    pub fn new(level: Level) -> Self {
+        Self {
+            level,
+            extra_certs: Vec::new(),
+            missing: MissingData::Refuse,
+            force: false,
+        }
+    }
+}
+
+/// What an extension did, the same for every format.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct ExtensionReport {
+    /// What was added, in order (empty when the document already had the level).
+    pub steps: Vec<String>,
+    /// Certificates whose status could not be established (written only with
+    /// [`MissingData::Allow`] for the level's own data; the archive time-stamp's own
+    /// chain may add some at B-LTA).
+    pub warnings: Vec<String>,
+    /// True when B-LT data was written with gaps ([`MissingData::Allow`]): the level
+    /// is claimed without all its validation data, and the caller must say so.
+    pub incomplete: bool,
+    /// Signatures that did not check out and were extended anyway
+    /// ([`ExtendOptions::force`]), each with what failed.
+    pub forced: Vec<String>,
+}

@@ -8,56 +8,12 @@ use crate::ltv::{
 };
 use crate::{Level, PadesError};
 use shomei_cms::check::{check_detached, CheckFailure};
-use shomei_core::chain::ChainCert;
 use shomei_core::check::CheckHash;
 use shomei_core::DigestAlgorithm;
-use shomei_levels::MissingData;
 use shomei_pdf::{ExistingSignature, PdfReader};
 use std::io::{Read, Seek, SeekFrom};
 
-/// How to extend.
-#[derive(Debug, Clone)]
-#[non_exhaustive]
-pub struct ExtendOptions {
-    /// The level to reach: B-T, B-LT or B-LTA.
-    pub level: Level,
-    /// Extra certificates to complete chains with (trust anchors, missing issuers).
-    pub extra_certs: Vec<ChainCert>,
-    /// What to do when B-LT data cannot all be had (default: refuse).
-    pub missing: MissingData,
-    /// Extend signatures that are broken or cannot be checked (default: refuse); each
-    /// is listed in [`Extension::forced`].
-    pub force: bool,
-}
-
-impl ExtendOptions {
-    /// Options for `level`: nothing extra, refuse gaps and broken signatures.
-    pub fn new(level: Level) -> Self {
-        Self {
-            level,
-            extra_certs: Vec::new(),
-            missing: MissingData::Refuse,
-            force: false,
-        }
-    }
-}
-
-/// What an extension did.
-#[derive(Debug, Clone, Default)]
-#[non_exhaustive]
-pub struct Extension {
-    /// What was added, in order (empty when the document already had the level).
-    pub steps: Vec<String>,
-    /// Certificates whose status could not be established (only with
-    /// [`MissingData::Allow`]).
-    pub warnings: Vec<String>,
-    /// True when `/DSS` was written with gaps: the level is claimed without all its
-    /// validation data, and the caller must say so.
-    pub incomplete: bool,
-    /// Signatures that did not check out and were extended anyway (`force`), each with
-    /// what failed.
-    pub forced: Vec<String>,
-}
+pub use shomei_levels::{ExtendOptions, ExtensionReport};
 
 /// The digest of the bytes a signature's `/ByteRange` covers, read from `pdf`.
 fn byte_range_digest<R: Read + Seek>(
@@ -139,13 +95,13 @@ fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> 
 /// Refused, with nothing appended: a document without signatures; a signature whose
 /// byte-range digest or signature value does not verify, or that cannot be checked
 /// (unless `force`); B-LT data that cannot all be had (unless
-/// [`MissingData::Allow`]).
+/// [`shomei_levels::MissingData::Allow`]).
 pub async fn extend<O: SignedOutput>(
     out: &mut O,
     services: LtvServices<'_>,
     options: &ExtendOptions,
-) -> Result<Extension, PadesError> {
-    let mut ext = Extension::default();
+) -> Result<ExtensionReport, PadesError> {
+    let mut ext = ExtensionReport::default();
     out.seek(SeekFrom::Start(0))?;
     let count = PdfReader::open(&mut *out)?.signatures()?.len();
     if count == 0 {

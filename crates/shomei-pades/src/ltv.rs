@@ -450,20 +450,13 @@ pub async fn sign_batch_at_level<R: Read + Seek, O: SignedOutput>(
             }
         }
     }
-    let Some(algorithm) = pending.first().map(|(_, p)| p.signature_algorithm()) else {
+    if pending.is_empty() {
         return Ok(results);
-    };
-    run.signer_validation().await?;
-    let digests: Vec<Digest> = pending.iter().map(|(_, p)| p.digest_to_sign()).collect();
-    let values = signer.sign_digests(algorithm, &digests).await?;
-    if values.len() != digests.len() {
-        return Err(shomei_core::SignerError::CountMismatch {
-            sent: digests.len(),
-            got: values.len(),
-        }
-        .into());
     }
-    for ((i, prepared), value) in pending.into_iter().zip(values) {
+    run.signer_validation().await?;
+    let (indices, pending): (Vec<usize>, Vec<Prepared>) = pending.into_iter().unzip();
+    let values = shomei_levels::sign_prepared(signer, &pending).await?;
+    for ((i, prepared), value) in indices.into_iter().zip(pending).zip(values) {
         let Some(item) = items.get_mut(i) else {
             continue;
         };

@@ -270,3 +270,13 @@ pub async fn sign_document(
     out.extend_from_slice(signed.update_bytes());
     Ok(out)
 }
+
+impl shomei_levels::ToBeSigned for Prepared {
+    fn signature_algorithm(&self) -> SignatureAlgorithm {
+        Prepared::signature_algorithm(self)
+    }
+
+    fn digest_to_sign(&self) -> Digest {
+        Prepared::digest_to_sign(self)
+    }
+}

@@ -12,25 +12,20 @@ use crate::uris::{DS_NS, XADES_NS};
 use crate::XadesError;
 use shomei_core::chain::ChainCert;
 use shomei_core::{Digest, DigestAlgorithm, Level};
-use shomei_levels::{add_chain, LtvServices, MissingData, Strictness, ValidationData};
+use shomei_levels::{
+    add_chain, ExtendOptions, ExtensionReport, LtvServices, MissingData, Strictness, ValidationData,
+};
 use shomei_xml::{Document, NodeId, NodeKind};
 
-/// The result of an extension.
+/// The result of an extension: the document and what was done (the same report as
+/// PAdES extension).
 #[derive(Debug, Clone)]
 #[non_exhaustive]
 pub struct Extension {
     /// The whole extended document.
     pub bytes: Vec<u8>,
-    /// What was added, in order (empty when the document already had the level).
-    pub steps: Vec<String>,
-    /// Gaps that did not stop the extension ([`Strictness::Existing`] only).
-    pub warnings: Vec<String>,
-    /// True when a B-LT step was written with gaps ([`MissingData::Allow`]): the
-    /// level is claimed without all its validation data, and the caller must say so.
-    pub incomplete: bool,
-    /// Signatures that did not verify and were extended anyway
-    /// ([`ExtendContext::force`]), each with what failed.
-    pub forced: Vec<String>,
+    /// What was added, gaps allowed, signatures forced.
+    pub report: ExtensionReport,
 }
 
 /// The input of a new archive time-stamp (EN 319 132-1 5.5.2, the ArchiveTimeStamp to
@@ -69,59 +64,65 @@ pub(crate) fn archive_input(
 
 /// Which signatures to extend.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum Target<'a> {
+pub(crate) enum Target<'a> {
     /// Every XAdES signature of the document.
     All,
     /// The `ds:Signature` with this `Id`.
     Id(&'a str),
 }
 
-/// What the caller supplies besides the document.
+/// What an extension works with besides the document.
 #[derive(Clone, Copy)]
-#[non_exhaustive]
-pub struct ExtendContext<'a> {
+pub(crate) struct ExtendContext<'a> {
     /// Time-stamping authority, revocation sources and clock.
-    pub services: LtvServices<'a>,
+    pub(crate) services: LtvServices<'a>,
     /// Where detached data comes from (for archive time-stamps).
-    pub resolver: &'a dyn DetachedResolver,
+    pub(crate) resolver: &'a dyn DetachedResolver,
     /// Extra certificates to complete chains with.
-    pub extra_certs: &'a [ChainCert],
+    pub(crate) extra_certs: &'a [ChainCert],
     /// How strictly certificate problems are treated.
-    pub strictness: Strictness,
+    pub(crate) strictness: Strictness,
     /// The signer's chain and revocation data when already gathered (the signature just
     /// made, checked before signing); `None` = gather them from the signature.
-    pub signer_data: Option<&'a ValidationData>,
+    pub(crate) signer_data: Option<&'a ValidationData>,
     /// What to do when B-LT data cannot all be had (default: refuse).
-    pub missing: MissingData,
+    pub(crate) missing: MissingData,
     /// Extend signatures whose references or signature value do not verify (default:
-    /// refuse them); each one extended anyway is listed in [`Extension::forced`].
-    pub force: bool,
+    /// refuse them); each one extended anyway is listed in the report.
+    pub(crate) force: bool,
     /// Check each signature before extending it (default). Off only for a signature
     /// just made and verified by this process.
-    pub check_first: bool,
+    pub(crate) check_first: bool,
 }
 
-impl<'a> ExtendContext<'a> {
-    /// A context for signatures already made by anyone ([`Strictness::Existing`], no
-    /// extra certificates).
-    pub fn new(services: LtvServices<'a>, resolver: &'a dyn DetachedResolver) -> Self {
-        Self {
-            services,
-            resolver,
-            extra_certs: &[],
-            strictness: Strictness::Existing,
-            signer_data: None,
-            missing: MissingData::Refuse,
-            force: false,
-            check_first: true,
-        }
-    }
-}
-
-/// Raises XAdES signatures of `xml` to `level` (B-T, B-LT or B-LTA). Properties already
-/// present are kept; at B-LTA a new archive time-stamp is added every time (renewal).
+/// Raises every XAdES signature of `xml` (any producer) to `options.level` (B-T, B-LT
+/// or B-LTA): the same shape as `shomei_pades::extend::extend`, with `resolver` for
+/// detached data. Each signature is checked first (references, manifests, signature
+/// value) and refused when broken unless `options.force`; B-LT data with gaps is
+/// refused unless `MissingData::Allow`. Properties already present are kept; at B-LTA
+/// a new archive time-stamp is added every time (renewal).
 pub async fn extend(
+    xml: &[u8],
+    services: LtvServices<'_>,
+    resolver: &dyn DetachedResolver,
+    options: &ExtendOptions,
+) -> Result<Extension, XadesError> {
+    let cx = ExtendContext {
+        services,
+        resolver,
+        extra_certs: &options.extra_certs,
+        strictness: Strictness::Existing,
+        signer_data: None,
+        missing: options.missing,
+        force: options.force,
+        check_first: true,
+    };
+    extend_with(xml, options.level, Target::All, cx).await
+}
+
+/// [`extend`] for some signatures, with the context of the caller: the signature just
+/// made passes its own chain and data and skips the check of its fresh value.
+pub(crate) async fn extend_with(
     xml: &[u8],
     level: Level,
     target: Target<'_>,
@@ -166,10 +167,7 @@ pub async fn extend(
     };
     let mut ext = Extension {
         bytes: Vec::new(),
-        steps: Vec::new(),
-        warnings: Vec::new(),
-        incomplete: false,
-        forced: Vec::new(),
+        report: ExtensionReport::default(),
     };
     // A broken signature is never time-stamped or archived (unless forced).
     if cx.check_first {
@@ -179,7 +177,9 @@ pub async fn extend(
                 if !cx.force {
                     return Err(XadesError::BrokenSignature { id, failure });
                 }
-                ext.forced.push(format!("signature `{id}`: {failure}"));
+                ext.report
+                    .forced
+                    .push(format!("signature `{id}`: {failure}"));
             }
         }
     }
@@ -259,7 +259,8 @@ pub(crate) async fn extend_one(
         let id = new_id(&work.doc, at, "sigts")?;
         let frag = timestamp_element(XADES_NS, "xades", "SignatureTimeStamp", &id, token.der());
         work.append(index, &frag, &id)?;
-        ext.steps
+        ext.report
+            .steps
             .push(format!("{label}: signature time-stamp (B-T)"));
     }
 
@@ -308,9 +309,9 @@ pub(crate) async fn extend_one(
         // Refused unless allowed: a B-LT claim without the data would overstate.
         cx.missing.check(level, &data)?;
         if !data.warnings.is_empty() {
-            ext.incomplete = true;
+            ext.report.incomplete = true;
         }
-        ext.warnings.append(&mut data.warnings);
+        ext.report.warnings.append(&mut data.warnings);
         let certs = data.without(&at.present(doc)?).certs;
         let cv_id = new_id(doc, at, "certs")?;
         let rv_id = new_id(doc, at, "revocation")?;
@@ -329,7 +330,7 @@ pub(crate) async fn extend_one(
         if let Some(id) = first_id {
             work.append(index, &frag, id)?;
         }
-        ext.steps.push(format!(
+        ext.report.steps.push(format!(
             "{label}: {} certificates, {} OCSP responses, {} CRLs (B-LT)",
             certs.len(),
             data.ocsps.len(),
@@ -352,7 +353,8 @@ pub(crate) async fn extend_one(
             token.der(),
         );
         work.append(index, &frag, &id)?;
-        ext.steps
+        ext.report
+            .steps
             .push(format!("{label}: archive time-stamp (B-LTA)"));
 
         // Validation data for the archive time-stamp itself, after it.
@@ -371,7 +373,7 @@ pub(crate) async fn extend_one(
                 Strictness::Existing,
             )
             .await?;
-            ext.warnings.append(&mut data.warnings);
+            ext.report.warnings.append(&mut data.warnings);
             let new = data.without(&at.present(doc)?);
             if !new.is_empty() {
                 let id = new_id(doc, at, "tsvd")?;
@@ -388,7 +390,7 @@ pub(crate) async fn extend_one(
                      </xades141:TimeStampValidationData>"
                 );
                 work.append(index, &frag, &id)?;
-                ext.steps.push(format!(
+                ext.report.steps.push(format!(
                     "{label}: validation data of the archive time-stamp"
                 ));
             }

@@ -1,24 +1,24 @@
 //! Signing at a level: B-B through the pipeline, then the long-term properties for
 //! the new signature, one `sign_digests` call for a whole batch.
 
-use crate::extension::{extend, ExtendContext, Target};
+use crate::extension::{extend_with, ExtendContext, Target};
 use crate::resolver::{DetachedResolver, InMemoryData, NoDetachedData};
 use crate::XadesError;
-use shomei_core::{Digest, Level};
+use shomei_core::Level;
 use shomei_levels::{LtvServices, MissingData, Strictness, ValidationData};
 
-/// Signs `data` at `level`: B-B through [`crate::prepare`], then the long-term
-/// properties through [`extend`] for the new signature only. At B-LT a revoked, expired
-/// or not-yet-valid signer is refused before anything is signed.
-pub async fn sign_xml_at_level(
+/// Signs `data` at `options.level`: B-B through [`crate::prepare`], then the long-term
+/// properties for the new signature only. At B-LT a revoked, expired or not-yet-valid
+/// signer is refused before anything is signed. The same shape as
+/// `shomei_pades::ltv::sign_at_level`.
+pub async fn sign_at_level(
     signer: &dyn shomei_core::RemoteSigner,
     data: &[u8],
     options: &crate::XadesOptions,
-    level: Level,
     services: Option<LtvServices<'_>>,
 ) -> Result<Vec<u8>, XadesError> {
     let docs = [BatchDocument { data, options }];
-    let mut results = sign_xml_batch_at_level(signer, &docs, level, services, &mut |_| {}).await?;
+    let mut results = sign_batch_at_level(signer, &docs, services, &mut |_| {}).await?;
     results
         .pop()
         .unwrap_or_else(|| Err(XadesError::Unsupported("internal: no result".into())))
@@ -29,32 +29,38 @@ pub async fn sign_xml_at_level(
 pub struct BatchDocument<'a> {
     /// The document (or, detached, the data).
     pub data: &'a [u8],
-    /// How to sign it.
+    /// How to sign it, at which level.
     pub options: &'a crate::XadesOptions,
 }
 
-/// Signs every document at `level` with **one** call to
+/// Signs every document at its options' level with **one** call to
 /// [`shomei_core::RemoteSigner::sign_digests`] per signature algorithm (one, unless the
 /// options differ in digest or padding) — one authorization at a remote signing service
 /// (CSC: one SAD for N hashes). Returns one result per document, in order: a document
 /// that cannot be prepared or extended fails alone. `done(i)` is called as each
 /// document is finished (or has failed).
-pub async fn sign_xml_batch_at_level(
+pub async fn sign_batch_at_level(
     signer: &dyn shomei_core::RemoteSigner,
     docs: &[BatchDocument<'_>],
-    level: Level,
     services: Option<LtvServices<'_>>,
     done: &mut (dyn FnMut(usize) + Send),
 ) -> Result<Vec<Result<Vec<u8>, XadesError>>, XadesError> {
+    let level = docs
+        .iter()
+        .map(|d| d.options.level)
+        .max()
+        .unwrap_or(Level::BB);
     let services =
         shomei_levels::services_for_level(level, services).map_err(XadesError::Options)?;
     let description = signer.describe().await?;
     let mut results: Vec<Result<Vec<u8>, XadesError>> = Vec::with_capacity(docs.len());
+    let mut indices = Vec::new();
     let mut prepared = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
         match crate::prepare(doc.data, &description, doc.options) {
             Ok(p) => {
-                prepared.push((i, p));
+                indices.push(i);
+                prepared.push(p);
                 results.push(Ok(Vec::new()));
             }
             Err(e) => {
@@ -71,45 +77,15 @@ pub async fn sign_xml_batch_at_level(
     // serves every document's B-LT step.
     let signer_data =
         shomei_levels::new_signer_data(level, services.as_ref(), &description.chain).await?;
-    // One sign_digests call per algorithm, in first-seen order.
-    let mut algorithms: Vec<shomei_core::SignatureAlgorithm> = Vec::new();
-    for (_, p) in &prepared {
-        if !algorithms.contains(&p.signature_algorithm()) {
-            algorithms.push(p.signature_algorithm());
-        }
-    }
-    let mut values = Vec::with_capacity(prepared.len());
-    for alg in algorithms {
-        let group: Vec<usize> = (0..prepared.len())
-            .filter(|k| {
-                prepared
-                    .get(*k)
-                    .is_some_and(|(_, p)| p.signature_algorithm() == alg)
-            })
-            .collect();
-        let digests: Vec<Digest> = group
-            .iter()
-            .filter_map(|k| prepared.get(*k).map(|(_, p)| p.digest_to_sign()))
-            .collect();
-        let signed = signer.sign_digests(alg, &digests).await?;
-        if signed.len() != digests.len() {
-            return Err(shomei_core::SignerError::CountMismatch {
-                sent: digests.len(),
-                got: signed.len(),
-            }
-            .into());
-        }
-        values.extend(group.into_iter().zip(signed));
-    }
-    values.sort_by_key(|(k, _)| *k);
-    for ((i, p), (_, value)) in prepared.iter().zip(values) {
-        let Some(doc) = docs.get(*i) else { continue };
-        let outcome =
-            finish_and_extend(p, doc, &value, level, services, &description, &signer_data).await;
-        if let Some(slot) = results.get_mut(*i) {
+    let values = shomei_levels::sign_prepared(signer, &prepared).await?;
+    for ((i, p), value) in indices.into_iter().zip(&prepared).zip(values) {
+        let Some(doc) = docs.get(i) else { continue };
+        let services = services.filter(|_| doc.options.level > Level::BB);
+        let outcome = finish_and_extend(p, doc, &value, services, &description, &signer_data).await;
+        if let Some(slot) = results.get_mut(i) {
             *slot = outcome;
         }
-        done(*i);
+        done(i);
     }
     Ok(results)
 }
@@ -118,7 +94,6 @@ pub(crate) async fn finish_and_extend(
     prepared: &crate::Prepared,
     doc: &BatchDocument<'_>,
     value: &shomei_core::SignatureValue,
-    level: Level,
     services: Option<LtvServices<'_>>,
     description: &shomei_core::SignerDescription,
     signer_data: &ValidationData,
@@ -149,9 +124,12 @@ pub(crate) async fn finish_and_extend(
         // The signature value was verified before it was embedded.
         check_first: false,
     };
-    Ok(
-        extend(&signed, level, Target::Id(prepared.signature_id()), cx)
-            .await?
-            .bytes,
+    Ok(extend_with(
+        &signed,
+        doc.options.level,
+        Target::Id(prepared.signature_id()),
+        cx,
     )
+    .await?
+    .bytes)
 }

@@ -17,8 +17,8 @@ pub mod uris;
 
 pub use error::XadesError;
 pub use ltv::{
-    extend, sign_xml_at_level, sign_xml_batch_at_level, BatchDocument, DetachedResolver,
-    ExtendContext, Extension, Target,
+    extend, sign_at_level, sign_batch_at_level, BatchDocument, DetachedResolver, ExtendOptions,
+    Extension, ExtensionReport, MissingData,
 };
 pub use options::{Packaging, XadesOptions};
 pub use pipeline::{prepare, sign_xml, sign_xml_into, Prepared};

@@ -11,8 +11,9 @@
 //! traits; this module never opens a socket, and detached data is read only through the
 //! caller's [`DetachedResolver`].
 
-pub use crate::extension::{check_signatures, extend, ExtendContext, Extension, Target};
-pub use crate::level::{sign_xml_at_level, sign_xml_batch_at_level, BatchDocument};
+pub use crate::extension::{check_signatures, extend, Extension};
+pub use crate::level::{sign_at_level, sign_batch_at_level, BatchDocument};
 pub use crate::pipeline::check_relative_uri;
 pub use crate::resolver::{DetachedResolver, InMemoryData, NoDetachedData};
 pub use crate::unsigned::XADES141_NS;
+pub use shomei_levels::{ExtendOptions, ExtensionReport, MissingData};

@@ -52,6 +52,9 @@ pub struct XadesOptions {
     /// `xades:MimeType` of the signed data object; `None` = `text/xml` for XML data,
     /// `application/pdf` for a PDF, `application/octet-stream` otherwise.
     pub mime_type: Option<String>,
+    /// The level to reach (B-B by default), as in `shomei_pades::PadesOptions`; the
+    /// levels above B-B need services at [`crate::sign_at_level`].
+    pub level: shomei_core::Level,
 }
 
 impl XadesOptions {
@@ -63,6 +66,7 @@ impl XadesOptions {
             rsa_pss: false,
             signing_time,
             mime_type: None,
+            level: shomei_core::Level::BB,
         }
     }
 }

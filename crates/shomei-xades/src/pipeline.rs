@@ -639,6 +639,16 @@ pub async fn sign_xml_into(
     prepared.write_signed(data, &value, out)
 }
 
+impl shomei_levels::ToBeSigned for Prepared {
+    fn signature_algorithm(&self) -> SignatureAlgorithm {
+        Prepared::signature_algorithm(self)
+    }
+
+    fn digest_to_sign(&self) -> Digest {
+        Prepared::digest_to_sign(self)
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::check_relative_uri;

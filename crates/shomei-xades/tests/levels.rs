@@ -16,9 +16,9 @@ use shomei_test_support::signers::test_signer;
 use shomei_test_support::tsa::InProcessTsa;
 use shomei_tsp::TimestampToken;
 use shomei_xades::check::CheckFailure;
-use shomei_xades::ltv::{InMemoryData, NoDetachedData};
+use shomei_xades::ltv::{DetachedResolver, InMemoryData, NoDetachedData};
 use shomei_xades::{
-    extend, sign_xml, sign_xml_at_level, ExtendContext, Packaging, Target, XadesError, XadesOptions,
+    extend, sign_at_level, sign_xml, ExtendOptions, Extension, Packaging, XadesError, XadesOptions,
 };
 use shomei_xml::{canonicalize, C14nMethod, Document, NodeId, NodeKind};
 
@@ -121,6 +121,41 @@ async fn detached_names_the_data_by_relative_uri() {
     }
 }
 
+/// `opts` at `level`.
+fn at(opts: &XadesOptions, level: Level) -> XadesOptions {
+    let mut o = opts.clone();
+    o.level = level;
+    o
+}
+
+/// Services, resolver and the overrides of an extension, for these tests.
+#[derive(Clone, Copy)]
+struct Cx<'a> {
+    services: LtvServices<'a>,
+    resolver: &'a dyn DetachedResolver,
+    missing: MissingData,
+    force: bool,
+}
+
+impl<'a> Cx<'a> {
+    fn new(services: LtvServices<'a>, resolver: &'a dyn DetachedResolver) -> Self {
+        Self {
+            services,
+            resolver,
+            missing: MissingData::Refuse,
+            force: false,
+        }
+    }
+}
+
+/// [`extend`] to `level` with `cx`.
+async fn extend_to(xml: &[u8], level: Level, cx: Cx<'_>) -> Result<Extension, XadesError> {
+    let mut options = ExtendOptions::new(level);
+    options.missing = cx.missing;
+    options.force = cx.force;
+    extend(xml, cx.services, cx.resolver, &options).await
+}
+
 fn services<'a>(
     tsa: &'a InProcessTsa,
     rev: &'a InProcessRevocation,
@@ -169,11 +204,10 @@ async fn every_level_and_packaging() {
     ] {
         for level in [Level::BT, Level::BLT, Level::BLTA] {
             let opts = frozen_options(&rev, packaging.clone());
-            let signed = sign_xml_at_level(
+            let signed = sign_at_level(
                 &test_signer("signer-ec"),
                 DOC.as_bytes(),
-                &opts,
-                level,
+                &at(&opts, level),
                 Some(services(&tsa, &rev, clock.as_ref())),
             )
             .await
@@ -217,9 +251,9 @@ async fn extension_is_incremental_and_renews_the_archive_timestamp() {
     let bb = sign_xml(&test_signer("signer-rsa"), DOC.as_bytes(), &opts)
         .await
         .unwrap();
-    let cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
-    let bt = extend(&bb, Level::BT, Target::All, cx).await.unwrap();
-    assert_eq!(bt.steps.len(), 1, "{:?}", bt.steps);
+    let cx = Cx::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
+    let bt = extend_to(&bb, Level::BT, cx).await.unwrap();
+    assert_eq!(bt.report.steps.len(), 1, "{:?}", bt.report.steps);
     // Only an insertion: the B-B bytes before the end of QualifyingProperties are kept.
     let cut = bb
         .windows(b"</xades:QualifyingProperties>".len())
@@ -227,16 +261,12 @@ async fn extension_is_incremental_and_renews_the_archive_timestamp() {
         .unwrap();
     assert_eq!(&bt.bytes[..cut], &bb[..cut]);
     // Extending to the level it has changes nothing.
-    let again = extend(&bt.bytes, Level::BT, Target::All, cx).await.unwrap();
-    assert!(again.steps.is_empty());
+    let again = extend_to(&bt.bytes, Level::BT, cx).await.unwrap();
+    assert!(again.report.steps.is_empty());
     assert_eq!(again.bytes, bt.bytes);
-    let lta = extend(&bt.bytes, Level::BLTA, Target::All, cx)
-        .await
-        .unwrap();
-    assert_eq!(lta.steps.len(), 2, "{:?}", lta.steps);
-    let renewed = extend(&lta.bytes, Level::BLTA, Target::All, cx)
-        .await
-        .unwrap();
+    let lta = extend_to(&bt.bytes, Level::BLTA, cx).await.unwrap();
+    assert_eq!(lta.report.steps.len(), 2, "{:?}", lta.report.steps);
+    let renewed = extend_to(&lta.bytes, Level::BLTA, cx).await.unwrap();
     let doc = Document::parse(&renewed.bytes).unwrap();
     assert_eq!(elements(&doc, XADES141, "ArchiveTimeStamp").len(), 2);
     assert_eq!(elements(&doc, XADES, "SignatureTimeStamp").len(), 1);
@@ -250,18 +280,17 @@ async fn a_revoked_signer_is_refused_before_signing_and_services_are_required() 
     let clock = rev.clock();
     let opts = frozen_options(&rev, Packaging::Enveloped);
     let signer = test_signer("signer-revoked");
-    let err = sign_xml_at_level(
+    let err = sign_at_level(
         &signer,
         DOC.as_bytes(),
-        &opts,
-        Level::BLT,
+        &at(&opts, Level::BLT),
         Some(services(&tsa, &rev, clock.as_ref())),
     )
     .await
     .unwrap_err();
     assert!(err.to_string().contains("revoked"), "{err}");
     assert_eq!(tsa.request_count(), 0, "refused before any time-stamp");
-    let err = sign_xml_at_level(&signer, DOC.as_bytes(), &opts, Level::BT, None)
+    let err = sign_at_level(&signer, DOC.as_bytes(), &at(&opts, Level::BT), None)
         .await
         .unwrap_err();
     assert!(matches!(err, XadesError::Options(_)), "{err}");
@@ -279,25 +308,24 @@ async fn detached_archive_timestamp_needs_the_data() {
             uri: "data.bin".into(),
         },
     );
-    let bt = sign_xml_at_level(
+    let bt = sign_at_level(
         &test_signer("signer-ec"),
         b"bytes",
-        &opts,
-        Level::BT,
+        &at(&opts, Level::BT),
         Some(services(&tsa, &rev, clock.as_ref())),
     )
     .await
     .unwrap();
-    let cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
-    let err = extend(&bt, Level::BLTA, Target::All, cx).await.unwrap_err();
+    let cx = Cx::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
+    let err = extend_to(&bt, Level::BLTA, cx).await.unwrap_err();
     assert!(err.to_string().contains("data.bin"), "{err}");
     let data = InMemoryData {
         uri: "data.bin".into(),
         data: b"bytes".to_vec(),
     };
-    let cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &data);
-    let lta = extend(&bt, Level::BLTA, Target::All, cx).await.unwrap();
-    assert!(lta.steps.iter().any(|s| s.contains("archive")));
+    let cx = Cx::new(services(&tsa, &rev, clock.as_ref()), &data);
+    let lta = extend_to(&bt, Level::BLTA, cx).await.unwrap();
+    assert!(lta.report.steps.iter().any(|s| s.contains("archive")));
 }
 
 /// XAdES files of other producers: the base64 transform (DSS enveloping), the XPath
@@ -316,17 +344,17 @@ async fn other_producers_signatures_are_extended() {
         ("signxml_factura_ejemplo2_32v1.xml", 1),
     ] {
         let xml = std::fs::read(dir.join(name)).unwrap();
-        let mut cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
+        let mut cx = Cx::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
         // Their issuers are unknown to the in-process responder: by default the level
         // is refused, naming the certificates; allowed, the file is marked incomplete.
-        let refused = extend(&xml, Level::BLTA, Target::All, cx).await;
+        let refused = extend_to(&xml, Level::BLTA, cx).await;
         cx.missing = MissingData::Allow;
         let before = Document::parse(&xml).unwrap();
-        let done = extend(&xml, Level::BLTA, Target::All, cx)
+        let done = extend_to(&xml, Level::BLTA, cx)
             .await
             .unwrap_or_else(|e| panic!("{name}: {e}"));
         match refused {
-            Ok(_) => assert!(!done.incomplete, "{name}"),
+            Ok(_) => assert!(!done.report.incomplete, "{name}"),
             Err(e) => {
                 assert!(
                     matches!(
@@ -335,13 +363,16 @@ async fn other_producers_signatures_are_extended() {
                     ),
                     "{name}: {e}"
                 );
-                assert!(done.incomplete && !done.warnings.is_empty(), "{name}");
+                assert!(
+                    done.report.incomplete && !done.report.warnings.is_empty(),
+                    "{name}"
+                );
             }
         }
         let after = Document::parse(&done.bytes).unwrap();
         let added = elements(&after, XADES141, "ArchiveTimeStamp").len()
             - elements(&before, XADES141, "ArchiveTimeStamp").len();
-        assert_eq!(added, signatures, "{name}: {:?}", done.steps);
+        assert_eq!(added, signatures, "{name}: {:?}", done.report.steps);
         // One signature: the original bytes are kept, with one inserted run.
         if signatures == 1 {
             let prefix = xml
@@ -363,8 +394,8 @@ async fn other_producers_signatures_are_extended() {
     }
     for old in ["dss_Signature-X-AT-1.xml", "dss_Signature-X-FR_NOT-3.xml"] {
         let xml = std::fs::read(dir.join(old)).unwrap();
-        let cx = ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
-        let err = extend(&xml, Level::BT, Target::All, cx).await.unwrap_err();
+        let cx = Cx::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
+        let err = extend_to(&xml, Level::BT, cx).await.unwrap_err();
         assert!(err.to_string().contains("only XAdES 1.3.2"), "{old}: {err}");
     }
 }
@@ -386,14 +417,14 @@ async fn issue9_broken_signatures_are_not_extended_and_enveloped_does_not_break_
     .await
     .unwrap();
     let text = String::from_utf8(signed.clone()).unwrap();
-    let cx = || ExtendContext::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
+    let cx = || Cx::new(services(&tsa, &rev, clock.as_ref()), &NoDetachedData);
     // Intact: extended.
-    extend(&signed, Level::BT, Target::All, cx()).await.unwrap();
+    extend_to(&signed, Level::BT, cx()).await.unwrap();
 
     // One character of the signed content changed.
     let changed = text.replacen("caf\u{e9}</inv:Line>", "cafe</inv:Line>", 1);
     assert_ne!(changed, text);
-    let err = extend(changed.as_bytes(), Level::BT, Target::All, cx())
+    let err = extend_to(changed.as_bytes(), Level::BT, cx())
         .await
         .unwrap_err();
     assert!(
@@ -402,17 +433,17 @@ async fn issue9_broken_signatures_are_not_extended_and_enveloped_does_not_break_
     );
     let mut forced = cx();
     forced.force = true;
-    let done = extend(changed.as_bytes(), Level::BT, Target::All, forced)
+    let done = extend_to(changed.as_bytes(), Level::BT, forced)
         .await
         .unwrap();
-    assert_eq!(done.forced.len(), 1, "{:?}", done.forced);
+    assert_eq!(done.report.forced.len(), 1, "{:?}", done.report.forced);
 
     // The signature value changed (still base64).
     let doc = Document::parse(&signed).unwrap();
     let value = doc.text_content(elements(&doc, DS, "SignatureValue")[0]);
     let flipped = if value.starts_with('A') { "B" } else { "A" };
     let bad_value = text.replacen(&value, &format!("{flipped}{}", &value[1..]), 1);
-    let err = extend(bad_value.as_bytes(), Level::BT, Target::All, cx())
+    let err = extend_to(bad_value.as_bytes(), Level::BT, cx())
         .await
         .unwrap_err();
     assert!(
