@@ -1,0 +1,1115 @@
+//! The rules of the remote signing service (EN 419 241-1 Sole Control): users and their
+//! two factors, credentials whose keys never leave the service, signature activation
+//! data (SAD) bound to the exact hashes, and the audit record written in the same
+//! transaction as every change and every refusal.
+
+use crate::audit::{self, Event};
+use crate::keystore::{generate_key, random_hex, random_token, secret_id, KeyKind, MasterKey};
+use crate::store::{int, now_millis, text, Store};
+use crate::{Refusal, ServiceError};
+use serde_json::json;
+use shomei_core::{CertificateChain, Digest, DigestAlgorithm, RemoteSigner, SignatureAlgorithm};
+use sqlx::AnyConnection;
+use subtle::ConstantTimeEq;
+use zeroize::Zeroizing;
+
+/// Limits of the rules (all durations in seconds).
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct Policy {
+    /// How long a SAD lives (at most 300).
+    pub sad_ttl: i64,
+    /// How long a bearer token lives.
+    pub token_ttl: i64,
+    /// Failed attempts allowed before delays start.
+    pub free_attempts: i64,
+    /// The longest delay after failed attempts.
+    pub max_lock: i64,
+    /// Shortest password.
+    pub min_password_len: usize,
+}
+
+impl Default for Policy {
+    fn default() -> Self {
+        Self {
+            sad_ttl: 300,
+            token_ttl: 3600,
+            free_attempts: 3,
+            max_lock: 3600,
+            min_password_len: 12,
+        }
+    }
+}
+
+/// What an account may do.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Role {
+    /// Signs with its own credentials.
+    Signer,
+    /// Manages users and credentials; never signs.
+    Admin,
+}
+
+impl Role {
+    fn name(self) -> &'static str {
+        match self {
+            Self::Signer => "signer",
+            Self::Admin => "admin",
+        }
+    }
+}
+
+/// A signed-in user.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct User {
+    /// Internal id.
+    pub id: String,
+    /// Login name.
+    pub name: String,
+    /// Signer or administrator.
+    pub role: Role,
+}
+
+/// A credential as shown to its user.
+#[derive(Debug, Clone)]
+#[non_exhaustive]
+pub struct CredentialInfo {
+    /// The credential id.
+    pub id: String,
+    /// The key kind.
+    pub key: KeyKind,
+    /// The certificate chain (signing certificate first), once imported.
+    pub chain: Option<CertificateChain>,
+    /// Sole Control Level: 1 or 2.
+    pub scal: i64,
+    /// The most hashes one SAD may authorize.
+    pub multisign: i64,
+    /// `active`, `disabled` or `destroyed`.
+    pub state: String,
+}
+
+/// A new TOTP second factor: shown once to the user, never again to anyone.
+#[derive(Debug)]
+pub struct TotpEnrollment {
+    /// The secret, base32 (what an authenticator app takes).
+    pub secret_base32: Zeroizing<String>,
+    /// The `otpauth://` URI (for a QR code).
+    pub uri: Zeroizing<String>,
+}
+
+/// `credentials/authorize`: what the signer presents.
+#[derive(Debug)]
+pub struct Authorize<'a> {
+    /// The credential.
+    pub credential_id: &'a str,
+    /// The credential's PIN (knowledge).
+    pub pin: &'a str,
+    /// The TOTP code (possession).
+    pub otp: &'a str,
+    /// The hash algorithm of the hashes.
+    pub hash_algorithm: DigestAlgorithm,
+    /// The hashes to be signed (required at SCAL 2).
+    pub hashes: &'a [Vec<u8>],
+    /// `numSignatures`.
+    pub num_signatures: i64,
+    /// Where the request came from (for the audit).
+    pub client: &'a str,
+}
+
+/// A granted SAD: the secret goes to the client once.
+#[derive(Debug)]
+pub struct Sad {
+    /// The SAD.
+    pub sad: Zeroizing<String>,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+/// `signatures/signHash`: what is to be signed under a SAD.
+#[derive(Debug)]
+pub struct SignHashes<'a> {
+    /// The credential.
+    pub credential_id: &'a str,
+    /// The SAD.
+    pub sad: &'a str,
+    /// The hashes.
+    pub hashes: &'a [Vec<u8>],
+    /// The signature algorithm (its hash must be the SAD's).
+    pub algorithm: SignatureAlgorithm,
+}
+
+/// A signed-in session.
+#[derive(Debug)]
+pub struct Session {
+    /// The bearer token (given to the client once; only its hash is stored).
+    pub token: Zeroizing<String>,
+    /// Seconds until it expires.
+    pub expires_in: i64,
+}
+
+/// The service domain over one store and master key.
+#[derive(Debug)]
+pub struct Service {
+    store: Store,
+    master: MasterKey,
+    policy: Policy,
+}
+
+fn hash_password(secret: &str) -> Result<String, ServiceError> {
+    use argon2::password_hash::{rand_core::OsRng, PasswordHasher, SaltString};
+    let salt = SaltString::generate(&mut OsRng);
+    argon2::Argon2::default()
+        .hash_password(secret.as_bytes(), &salt)
+        .map(|h| h.to_string())
+        .map_err(|e| ServiceError::Internal(format!("argon2: {e}")))
+}
+
+fn password_matches(secret: &str, phc: &str) -> bool {
+    use argon2::password_hash::{PasswordHash, PasswordVerifier};
+    PasswordHash::new(phc).is_ok_and(|h| {
+        argon2::Argon2::default()
+            .verify_password(secret.as_bytes(), &h)
+            .is_ok()
+    })
+}
+
+/// Runs argon2 (tens of milliseconds) off the async executor.
+async fn blocking<T: Send + 'static>(
+    f: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, ServiceError> {
+    Ok(shomei_core::blocking::run_blocking(f).await?)
+}
+
+fn lock_seconds(policy: &Policy, failures: i64) -> i64 {
+    let over = failures.saturating_sub(policy.free_attempts);
+    if over <= 0 {
+        return 0;
+    }
+    // 2, 4, 8, ... seconds, at most `max_lock`.
+    let exp = u32::try_from(over.min(20)).unwrap_or(20);
+    2i64.saturating_pow(exp).min(policy.max_lock)
+}
+
+impl Service {
+    /// The service over `store`, refusing a master key that did not seal this
+    /// installation's data (the first start records the key's check value).
+    pub async fn open(store: Store, master: MasterKey) -> Result<Self, ServiceError> {
+        let row = sqlx::query("SELECT value FROM meta WHERE name = 'master_key_check'")
+            .fetch_optional(store.pool())
+            .await?;
+        match row {
+            Some(row) => master.verify_check_value(&text(&row, "value")?)?,
+            None => {
+                sqlx::query("INSERT INTO meta (name, value) VALUES ('master_key_check', $1)")
+                    .bind(master.check_value()?)
+                    .execute(store.pool())
+                    .await?;
+            }
+        }
+        Ok(Self {
+            store,
+            master,
+            policy: Policy::default(),
+        })
+    }
+
+    /// Replaces the policy.
+    pub fn with_policy(mut self, mut policy: Policy) -> Self {
+        policy.sad_ttl = policy.sad_ttl.clamp(1, 300);
+        self.policy = policy;
+        self
+    }
+
+    /// The store.
+    pub fn store(&self) -> &Store {
+        &self.store
+    }
+
+    /// Records a refusal in its own transaction and returns it as the error.
+    async fn refuse(
+        &self,
+        actor: &str,
+        refusal: Refusal,
+        detail: serde_json::Value,
+    ) -> ServiceError {
+        let mut detail = detail;
+        if let Some(map) = detail.as_object_mut() {
+            map.insert("reason".into(), json!(refusal.reason()));
+        }
+        let event = Event {
+            kind: "refusal",
+            actor,
+            detail,
+        };
+        match self.append_alone(&event).await {
+            Ok(()) => ServiceError::Refused(refusal),
+            Err(e) => e,
+        }
+    }
+
+    async fn append_alone(&self, event: &Event<'_>) -> Result<(), ServiceError> {
+        let mut tx = self.store.pool().begin().await?;
+        audit::append(&mut tx, event).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks the whole audit chain.
+    pub async fn verify_audit(&self) -> Result<audit::Verdict, ServiceError> {
+        let mut conn = self.store.pool().acquire().await?;
+        audit::verify(&mut conn).await
+    }
+
+    // ----- users ------------------------------------------------------------------
+
+    /// Creates a user (an administrator act). The password must meet the policy.
+    pub async fn create_user(
+        &self,
+        admin: &str,
+        name: &str,
+        password: &str,
+        role: Role,
+    ) -> Result<String, ServiceError> {
+        if password.chars().count() < self.policy.min_password_len {
+            return Err(self
+                .refuse(
+                    admin,
+                    Refusal::PasswordPolicy(format!(
+                        "at least {} characters",
+                        self.policy.min_password_len
+                    )),
+                    json!({ "user": name }),
+                )
+                .await);
+        }
+        let secret = Zeroizing::new(password.to_owned());
+        let phc = blocking(move || hash_password(&secret)).await??;
+        let id = random_hex(16)?;
+        let mut tx = self.store.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO users (id, name, role, password_hash, created_at) VALUES ($1, $2, $3, $4, $5)",
+        )
+        .bind(&id)
+        .bind(name)
+        .bind(role.name())
+        .bind(&phc)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "admin.user.create",
+                actor: admin,
+                detail: json!({ "user": name, "role": role.name() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// Disables or enables a user (an administrator act).
+    pub async fn set_user_disabled(
+        &self,
+        admin: &str,
+        name: &str,
+        disabled: bool,
+    ) -> Result<(), ServiceError> {
+        let mut tx = self.store.pool().begin().await?;
+        let done = sqlx::query("UPDATE users SET disabled = $1 WHERE name = $2")
+            .bind(i64::from(disabled))
+            .bind(name)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(ServiceError::Config(format!("no user {name}")));
+        }
+        let kind = if disabled {
+            "admin.user.disable"
+        } else {
+            "admin.user.enable"
+        };
+        audit::append(
+            &mut tx,
+            &Event {
+                kind,
+                actor: admin,
+                detail: json!({ "user": name }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Enrols a TOTP second factor (RFC 6238, SHA-1, 6 digits, 30 s: what
+    /// authenticator apps expect). The secret is shown once and stored sealed.
+    pub async fn enroll_totp(
+        &self,
+        admin: &str,
+        name: &str,
+        issuer: &str,
+    ) -> Result<TotpEnrollment, ServiceError> {
+        let user = self.user_by_name(name).await?;
+        let raw = Zeroizing::new(hex::decode(random_hex(20)?).unwrap_or_default());
+        let totp = totp(raw.to_vec(), issuer, name)?;
+        let enrollment = TotpEnrollment {
+            secret_base32: Zeroizing::new(totp.get_secret_base32()),
+            uri: Zeroizing::new(totp.get_url()),
+        };
+        let sealed = self.master.seal(&format!("totp:{}", user.id), &raw)?;
+        let mut tx = self.store.pool().begin().await?;
+        sqlx::query("UPDATE users SET totp_secret = $1, totp_last_step = 0 WHERE id = $2")
+            .bind(&sealed)
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "admin.totp.enroll",
+                actor: admin,
+                detail: json!({ "user": name }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(enrollment)
+    }
+
+    async fn user_by_name(&self, name: &str) -> Result<User, ServiceError> {
+        let row = sqlx::query("SELECT id, name, role FROM users WHERE name = $1")
+            .bind(name)
+            .fetch_optional(self.store.pool())
+            .await?
+            .ok_or_else(|| ServiceError::Config(format!("no user {name}")))?;
+        user_from_row(&row)
+    }
+
+    /// Signs in with a password: a bearer token for this user. Failed attempts lock
+    /// the account with growing delays; every attempt is audited.
+    pub async fn login(
+        &self,
+        name: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<Session, ServiceError> {
+        let detail = json!({ "user": name, "client": client });
+        let row = sqlx::query(
+            "SELECT id, name, role, password_hash, disabled, failed_attempts, locked_until \
+             FROM users WHERE name = $1",
+        )
+        .bind(name)
+        .fetch_optional(self.store.pool())
+        .await?;
+        let Some(row) = row else {
+            // Same cost as a real check, so the answer does not tell names apart.
+            let secret = Zeroizing::new(password.to_owned());
+            let _ = blocking(move || hash_password(&secret)).await?;
+            return Err(self.refuse(name, Refusal::BadLogin, detail).await);
+        };
+        let user = user_from_row(&row)?;
+        let locked_until = int(&row, "locked_until")?;
+        let now = now_millis();
+        if locked_until > now {
+            let seconds = (locked_until - now) / 1000 + 1;
+            return Err(self.refuse(name, Refusal::Locked { seconds }, detail).await);
+        }
+        if int(&row, "disabled")? != 0 {
+            return Err(self.refuse(name, Refusal::UserDisabled, detail).await);
+        }
+        let phc = text(&row, "password_hash")?;
+        let secret = Zeroizing::new(password.to_owned());
+        if !blocking(move || password_matches(&secret, &phc)).await? {
+            self.count_failure("users", "id", &user.id, int(&row, "failed_attempts")?)
+                .await?;
+            return Err(self.refuse(name, Refusal::BadLogin, detail).await);
+        }
+        let token = random_token(32)?;
+        let expires_in = self.policy.token_ttl;
+        let mut tx = self.store.pool().begin().await?;
+        sqlx::query("UPDATE users SET failed_attempts = 0, locked_until = 0 WHERE id = $1")
+            .bind(&user.id)
+            .execute(&mut *tx)
+            .await?;
+        sqlx::query("INSERT INTO tokens (id, user_id, expires_at) VALUES ($1, $2, $3)")
+            .bind(secret_id(&token))
+            .bind(&user.id)
+            .bind(now + expires_in * 1000)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "signin",
+                actor: name,
+                detail,
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Session { token, expires_in })
+    }
+
+    /// The user a bearer token belongs to.
+    pub async fn token_user(&self, token: &str) -> Result<User, ServiceError> {
+        let row = sqlx::query(
+            "SELECT u.id, u.name, u.role, u.disabled FROM tokens t JOIN users u ON u.id = t.user_id \
+             WHERE t.id = $1 AND t.revoked = 0 AND t.expires_at > $2",
+        )
+        .bind(secret_id(token))
+        .bind(now_millis())
+        .fetch_optional(self.store.pool())
+        .await?;
+        match row {
+            Some(row) if int(&row, "disabled")? == 0 => user_from_row(&row),
+            Some(row) => {
+                let name = text(&row, "name")?;
+                Err(self.refuse(&name, Refusal::UserDisabled, json!({})).await)
+            }
+            None => Err(self.refuse("-", Refusal::BadToken, json!({})).await),
+        }
+    }
+
+    /// Revokes a bearer token.
+    pub async fn revoke_token(&self, token: &str) -> Result<(), ServiceError> {
+        let user = self.token_user(token).await?;
+        let mut tx = self.store.pool().begin().await?;
+        sqlx::query("UPDATE tokens SET revoked = 1 WHERE id = $1")
+            .bind(secret_id(token))
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "token.revoke",
+                actor: &user.name,
+                detail: json!({}),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn count_failure(
+        &self,
+        table: &str,
+        key: &str,
+        id: &str,
+        failures_before: i64,
+    ) -> Result<(), ServiceError> {
+        let failures = failures_before + 1;
+        let lock = lock_seconds(&self.policy, failures);
+        let until = if lock > 0 {
+            now_millis() + lock * 1000
+        } else {
+            0
+        };
+        sqlx::query(&format!(
+            "UPDATE {table} SET failed_attempts = $1, locked_until = $2 WHERE {key} = $3"
+        ))
+        .bind(failures)
+        .bind(until)
+        .bind(id)
+        .execute(self.store.pool())
+        .await?;
+        Ok(())
+    }
+
+    // ----- credentials -----------------------------------------------------------
+
+    /// Creates a credential for `user`: the key is generated here and stored only
+    /// sealed under the master key. Signing needs a certificate ([`Self::import_chain`]).
+    pub async fn create_credential(
+        &self,
+        admin: &str,
+        user: &str,
+        key: KeyKind,
+        scal: i64,
+        multisign: i64,
+        pin: &str,
+    ) -> Result<String, ServiceError> {
+        if !(1..=2).contains(&scal) || multisign < 1 {
+            return Err(ServiceError::Config(format!(
+                "SCAL must be 1 or 2 and multisign at least 1 (got {scal}, {multisign})"
+            )));
+        }
+        let owner = self.user_by_name(user).await?;
+        let id = format!("cred-{}", random_hex(8)?);
+        let pkcs8 = blocking(move || generate_key(key)).await??;
+        let sealed = self.master.seal(&format!("key:{id}"), &pkcs8)?;
+        drop(pkcs8);
+        let pin = Zeroizing::new(pin.to_owned());
+        let pin_hash = blocking(move || hash_password(&pin)).await??;
+        let mut tx = self.store.pool().begin().await?;
+        sqlx::query(
+            "INSERT INTO credentials (id, user_id, key_kind, wrapped_key, scal, multisign, \
+             pin_hash, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8)",
+        )
+        .bind(&id)
+        .bind(&owner.id)
+        .bind(key.name())
+        .bind(&sealed)
+        .bind(scal)
+        .bind(multisign)
+        .bind(&pin_hash)
+        .bind(now_millis())
+        .execute(&mut *tx)
+        .await?;
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "admin.credential.create",
+                actor: admin,
+                detail: json!({ "user": user, "credential": id, "key": key.name(), "scal": scal, "multisign": multisign }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    /// The key of a credential, unsealed for one use (wiped when dropped).
+    async fn unsealed_key(&self, credential_id: &str) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
+        let row = sqlx::query("SELECT wrapped_key FROM credentials WHERE id = $1")
+            .bind(credential_id)
+            .fetch_one(self.store.pool())
+            .await?;
+        self.master
+            .open(&format!("key:{credential_id}"), &text(&row, "wrapped_key")?)
+    }
+
+    /// The public key of a credential (SubjectPublicKeyInfo, DER), for a CA to
+    /// certify. The private key itself has no way out.
+    pub async fn public_key(&self, credential_id: &str) -> Result<Vec<u8>, ServiceError> {
+        use aws_lc_rs::encoding::AsDer;
+        use aws_lc_rs::signature::KeyPair;
+        let key = self.unsealed_key(credential_id).await?;
+        let row = sqlx::query("SELECT key_kind FROM credentials WHERE id = $1")
+            .bind(credential_id)
+            .fetch_one(self.store.pool())
+            .await?;
+        fn failed<E>(_: E) -> ServiceError {
+            ServiceError::Internal("public key".into())
+        }
+        let spki = match KeyKind::from_name(&text(&row, "key_kind")?) {
+            Some(KeyKind::Rsa2048 | KeyKind::Rsa3072) => {
+                let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&key).map_err(failed)?;
+                AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key())
+                    .map_err(failed)?
+                    .as_ref()
+                    .to_vec()
+            }
+            Some(kind) => {
+                let alg = if kind == KeyKind::EcP256 {
+                    &aws_lc_rs::signature::ECDSA_P256_SHA256_ASN1_SIGNING
+                } else {
+                    &aws_lc_rs::signature::ECDSA_P384_SHA384_ASN1_SIGNING
+                };
+                let pair =
+                    aws_lc_rs::signature::EcdsaKeyPair::from_pkcs8(alg, &key).map_err(failed)?;
+                AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key())
+                    .map_err(failed)?
+                    .as_ref()
+                    .to_vec()
+            }
+            None => return Err(ServiceError::Internal("stored key kind".into())),
+        };
+        Ok(spki)
+    }
+
+    /// Imports the certificate chain issued for a credential's key (signing certificate
+    /// first); refused when the certificate is not the key's.
+    pub async fn import_chain(
+        &self,
+        admin: &str,
+        credential_id: &str,
+        chain_pem: &str,
+    ) -> Result<(), ServiceError> {
+        let chain = CertificateChain::from_pem_or_der(chain_pem.as_bytes())
+            .map_err(shomei_keys::KeyError::from)?;
+        let key = self.unsealed_key(credential_id).await?;
+        // Refused unless the key matches the certificate.
+        shomei_keys::SoftwareSigner::from_key_and_chain(&key, chain.clone())?;
+        drop(key);
+        let mut tx = self.store.pool().begin().await?;
+        sqlx::query("UPDATE credentials SET chain_pem = $1 WHERE id = $2")
+            .bind(chain_pem)
+            .bind(credential_id)
+            .execute(&mut *tx)
+            .await?;
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "admin.credential.certificate",
+                actor: admin,
+                detail: json!({ "credential": credential_id, "subject": chain.signing_cert().subject() }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Sets a credential's state: `disabled`, `active`, or `destroyed` (the sealed key
+    /// is erased; the record stays, audited).
+    pub async fn set_credential_state(
+        &self,
+        admin: &str,
+        credential_id: &str,
+        state: &str,
+    ) -> Result<(), ServiceError> {
+        let mut tx = self.store.pool().begin().await?;
+        let sql = if state == "destroyed" {
+            "UPDATE credentials SET state = $1, wrapped_key = '' WHERE id = $2 AND state <> 'destroyed'"
+        } else {
+            "UPDATE credentials SET state = $1 WHERE id = $2 AND state <> 'destroyed'"
+        };
+        let done = sqlx::query(sql)
+            .bind(state)
+            .bind(credential_id)
+            .execute(&mut *tx)
+            .await?;
+        if done.rows_affected() != 1 {
+            return Err(ServiceError::Config(format!(
+                "no credential {credential_id} that can be {state}"
+            )));
+        }
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "admin.credential.state",
+                actor: admin,
+                detail: json!({ "credential": credential_id, "state": state }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The credentials of `user`.
+    pub async fn credentials_of(&self, user: &User) -> Result<Vec<CredentialInfo>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT id, key_kind, chain_pem, scal, multisign, state FROM credentials \
+             WHERE user_id = $1 AND state <> 'destroyed' ORDER BY id",
+        )
+        .bind(&user.id)
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter().map(credential_from_row).collect()
+    }
+
+    /// One credential of `user`, whatever its state.
+    async fn credential(
+        &self,
+        user: &User,
+        credential_id: &str,
+    ) -> Result<(CredentialInfo, sqlx::any::AnyRow), ServiceError> {
+        let row = sqlx::query(
+            "SELECT id, key_kind, chain_pem, scal, multisign, state, pin_hash, failed_attempts, \
+             locked_until FROM credentials WHERE id = $1 AND user_id = $2",
+        )
+        .bind(credential_id)
+        .bind(&user.id)
+        .fetch_optional(self.store.pool())
+        .await?;
+        match row {
+            Some(row) => Ok((credential_from_row(&row)?, row)),
+            None => Err(self
+                .refuse(
+                    &user.name,
+                    Refusal::UnknownCredential,
+                    json!({ "credential": credential_id }),
+                )
+                .await),
+        }
+    }
+
+    /// A credential of `user` that may sign now.
+    async fn usable_credential(
+        &self,
+        user: &User,
+        credential_id: &str,
+    ) -> Result<(CredentialInfo, sqlx::any::AnyRow), ServiceError> {
+        let detail = json!({ "credential": credential_id });
+        if user.role != Role::Signer {
+            return Err(self.refuse(&user.name, Refusal::NotASigner, detail).await);
+        }
+        let (info, row) = self.credential(user, credential_id).await?;
+        let refusal = match info.state.as_str() {
+            "active" if info.chain.is_some() => None,
+            "active" => Some(Refusal::NoCertificate),
+            "disabled" => Some(Refusal::CredentialDisabled),
+            _ => Some(Refusal::CredentialDestroyed),
+        };
+        match refusal {
+            Some(r) => Err(self.refuse(&user.name, r, detail).await),
+            None => Ok((info, row)),
+        }
+    }
+
+    /// `credentials/info` for the signer.
+    pub async fn credential_info(
+        &self,
+        user: &User,
+        credential_id: &str,
+    ) -> Result<CredentialInfo, ServiceError> {
+        Ok(self.credential(user, credential_id).await?.0)
+    }
+
+    // ----- SAD -------------------------------------------------------------------
+
+    async fn check_otp(&self, user: &User, otp: &str) -> Result<bool, ServiceError> {
+        let row = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
+            .bind(&user.id)
+            .fetch_one(self.store.pool())
+            .await?;
+        let Ok(sealed) = row.try_get_unchecked_text("totp_secret") else {
+            return Ok(false);
+        };
+        let raw = self.master.open(&format!("totp:{}", user.id), &sealed)?;
+        let totp = totp(raw.to_vec(), "shomei", &user.name)?;
+        let now = u64::try_from(now_millis() / 1000).unwrap_or(0);
+        let step_now = now / 30;
+        for step in [step_now.saturating_sub(1), step_now, step_now + 1] {
+            let code = Zeroizing::new(totp.generate(step * 30));
+            if bool::from(code.as_bytes().ct_eq(otp.as_bytes())) {
+                // Accepted once: only a later step than any used before.
+                let step = i64::try_from(step).unwrap_or(i64::MAX);
+                let done = sqlx::query(
+                    "UPDATE users SET totp_last_step = $1 WHERE id = $2 AND totp_last_step < $1",
+                )
+                .bind(step)
+                .bind(&user.id)
+                .execute(self.store.pool())
+                .await?;
+                if done.rows_affected() == 1 {
+                    return Ok(true);
+                }
+                return Err(self
+                    .refuse(&user.name, Refusal::OtpReplayed, json!({}))
+                    .await);
+            }
+        }
+        Ok(false)
+    }
+
+    /// `credentials/authorize`: checks the PIN (knowledge) and the TOTP code
+    /// (possession) and grants a SAD bound to the user, the credential, the hash
+    /// algorithm, the exact hashes (SCAL 2; optional at SCAL 1), `numSignatures` and a
+    /// short expiry. Failed PIN or OTP attempts lock the credential with growing delays.
+    pub async fn authorize(&self, user: &User, req: &Authorize<'_>) -> Result<Sad, ServiceError> {
+        let detail = json!({ "credential": req.credential_id, "client": req.client });
+        let (info, row) = self.usable_credential(user, req.credential_id).await?;
+        let now = now_millis();
+        let locked_until = int(&row, "locked_until")?;
+        if locked_until > now {
+            let seconds = (locked_until - now) / 1000 + 1;
+            return Err(self
+                .refuse(&user.name, Refusal::Locked { seconds }, detail)
+                .await);
+        }
+        let n = req.num_signatures;
+        let hashes = req.hashes.len();
+        let count_ok = n >= 1
+            && n <= info.multisign
+            && (hashes == 0 || usize::try_from(n).is_ok_and(|n| n == hashes));
+        if !count_ok {
+            let why = format!("{n} with {hashes} hashes and multisign {}", info.multisign);
+            return Err(self
+                .refuse(&user.name, Refusal::BadCount(why), detail)
+                .await);
+        }
+        if info.scal == 2 && hashes == 0 {
+            return Err(self
+                .refuse(&user.name, Refusal::HashesRequired, detail)
+                .await);
+        }
+        if req
+            .hashes
+            .iter()
+            .any(|h| h.len() != req.hash_algorithm.output_len())
+        {
+            return Err(self
+                .refuse(&user.name, Refusal::HashAlgorithm, detail)
+                .await);
+        }
+        let failures = int(&row, "failed_attempts")?;
+        let phc = text(&row, "pin_hash")?;
+        let pin = Zeroizing::new(req.pin.to_owned());
+        let pin_ok = blocking(move || password_matches(&pin, &phc)).await?;
+        if !pin_ok {
+            self.count_failure("credentials", "id", req.credential_id, failures)
+                .await?;
+            return Err(self.refuse(&user.name, Refusal::WrongPin, detail).await);
+        }
+        if !self.check_otp(user, req.otp).await? {
+            self.count_failure("credentials", "id", req.credential_id, failures)
+                .await?;
+            return Err(self.refuse(&user.name, Refusal::WrongOtp, detail).await);
+        }
+        let sad = random_token(32)?;
+        let expires_at = now + self.policy.sad_ttl * 1000;
+        let mut list_hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
+        for h in req.hashes {
+            list_hash.update(h);
+        }
+        let mut tx = self.store.pool().begin().await?;
+        sqlx::query("UPDATE credentials SET failed_attempts = 0, locked_until = 0 WHERE id = $1")
+            .bind(req.credential_id)
+            .execute(&mut *tx)
+            .await?;
+        let sad_id = secret_id(&sad);
+        sqlx::query(
+            "INSERT INTO sads (id, user_id, credential_id, hash_alg, num_signatures, bound, expires_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7)",
+        )
+        .bind(&sad_id)
+        .bind(&user.id)
+        .bind(req.credential_id)
+        .bind(req.hash_algorithm.oid().to_string())
+        .bind(n)
+        .bind(i64::from(hashes > 0))
+        .bind(expires_at)
+        .execute(&mut *tx)
+        .await?;
+        for h in req.hashes {
+            sqlx::query("INSERT INTO sad_hashes (sad_id, hash) VALUES ($1, $2)")
+                .bind(&sad_id)
+                .bind(hex::encode(h))
+                .execute(&mut *tx)
+                .await?;
+        }
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "sad.issue",
+                actor: &user.name,
+                detail: json!({
+                    "credential": req.credential_id,
+                    "num_signatures": n,
+                    "hash_algorithm": req.hash_algorithm.name(),
+                    "hashes_sha256": hex::encode(list_hash.finish().as_ref()),
+                    "expires_at": expires_at,
+                    "client": req.client,
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(Sad {
+            sad,
+            expires_in: self.policy.sad_ttl,
+        })
+    }
+
+    /// `signatures/signHash`: spends the SAD for exactly these hashes — atomically, in
+    /// the same transaction as the audit record, so concurrent calls (on any node) can
+    /// never over-spend it — then signs with the credential's key, unsealed for this
+    /// call only. Returns one signature per hash (ECDSA as DER).
+    pub async fn sign_hashes(
+        &self,
+        user: &User,
+        req: &SignHashes<'_>,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let detail = json!({ "credential": req.credential_id });
+        let (info, _) = self.usable_credential(user, req.credential_id).await?;
+        let chain = info
+            .chain
+            .clone()
+            .ok_or_else(|| ServiceError::Internal("usable credential without chain".into()))?;
+        let hash_alg = req.algorithm.digest();
+        let digests: Vec<Digest> = match req
+            .hashes
+            .iter()
+            .map(|h| Digest::new(hash_alg, h.clone()))
+            .collect::<Option<Vec<_>>>()
+        {
+            Some(d) if !d.is_empty() => d,
+            _ => {
+                return Err(self
+                    .refuse(&user.name, Refusal::HashAlgorithm, detail)
+                    .await)
+            }
+        };
+        let n = i64::try_from(digests.len()).unwrap_or(i64::MAX);
+        let sad_id = secret_id(req.sad);
+        let mut tx = self.store.pool().begin().await?;
+        let spent = spend(
+            &mut tx,
+            &sad_id,
+            user,
+            req.credential_id,
+            hash_alg,
+            req.hashes,
+            n,
+        )
+        .await?;
+        if let Err(refusal) = spent {
+            // Nothing is spent; the connection goes back before the refusal is recorded.
+            tx.rollback().await?;
+            return Err(self.refuse(&user.name, refusal, detail).await);
+        }
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "signature",
+                actor: &user.name,
+                detail: json!({
+                    "credential": req.credential_id,
+                    "algorithm": req.algorithm.name(),
+                    "hashes": req.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
+                }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        let key = self.unsealed_key(req.credential_id).await?;
+        let signer = shomei_keys::SoftwareSigner::from_key_and_chain(&key, chain)?;
+        drop(key);
+        let values = signer.sign_digests(req.algorithm, &digests).await?;
+        values
+            .into_iter()
+            .map(|v| {
+                v.to_cms()
+                    .ok_or_else(|| ServiceError::Internal("ECDSA value encoding".into()))
+            })
+            .collect()
+    }
+}
+
+/// The conditional updates that spend a SAD: all or nothing, within `tx`. The first
+/// statement writes (taking the write lock in SQLite, the row lock in PostgreSQL), so
+/// concurrent spenders queue up and the count can never be exceeded. The inner result
+/// is the verdict; an `Err` is a database failure.
+async fn spend(
+    tx: &mut AnyConnection,
+    sad_id: &str,
+    user: &User,
+    credential_id: &str,
+    hash_alg: DigestAlgorithm,
+    hashes: &[Vec<u8>],
+    n: i64,
+) -> Result<Result<(), Refusal>, ServiceError> {
+    let now = now_millis();
+    let alg = hash_alg.oid().to_string();
+    let done = sqlx::query(
+        "UPDATE sads SET used = used + $1 WHERE id = $2 AND user_id = $3 AND credential_id = $4 \
+         AND hash_alg = $5 AND used + $1 <= num_signatures AND expires_at > $6",
+    )
+    .bind(n)
+    .bind(sad_id)
+    .bind(&user.id)
+    .bind(credential_id)
+    .bind(&alg)
+    .bind(now)
+    .execute(&mut *tx)
+    .await?;
+    if done.rows_affected() != 1 {
+        // Why not: read what is there (nothing was changed).
+        let row = sqlx::query(
+            "SELECT user_id, credential_id, hash_alg, num_signatures, used, expires_at \
+             FROM sads WHERE id = $1",
+        )
+        .bind(sad_id)
+        .fetch_optional(&mut *tx)
+        .await?;
+        let Some(row) = row else {
+            return Ok(Err(Refusal::BadSad));
+        };
+        let refusal = if text(&row, "user_id")? != user.id
+            || text(&row, "credential_id")? != credential_id
+            || int(&row, "expires_at")? <= now
+        {
+            Refusal::BadSad
+        } else if text(&row, "hash_alg")? != alg {
+            Refusal::HashAlgorithm
+        } else if int(&row, "used")? >= int(&row, "num_signatures")? {
+            Refusal::BadSad
+        } else {
+            Refusal::TooManySignatures
+        };
+        return Ok(Err(refusal));
+    }
+    let bound = sqlx::query("SELECT bound FROM sads WHERE id = $1")
+        .bind(sad_id)
+        .fetch_one(&mut *tx)
+        .await?;
+    if int(&bound, "bound")? != 0 {
+        for h in hashes {
+            let done = sqlx::query(
+                "UPDATE sad_hashes SET spent = 1 WHERE sad_id = $1 AND hash = $2 AND spent = 0",
+            )
+            .bind(sad_id)
+            .bind(hex::encode(h))
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 {
+                return Ok(Err(Refusal::HashNotAuthorized));
+            }
+        }
+    }
+    Ok(Ok(()))
+}
+
+fn totp(secret: Vec<u8>, issuer: &str, account: &str) -> Result<totp_rs::TOTP, ServiceError> {
+    totp_rs::TOTP::new(
+        totp_rs::Algorithm::SHA1,
+        6,
+        1,
+        30,
+        secret,
+        Some(issuer.to_owned()),
+        account.to_owned(),
+    )
+    .map_err(|e| ServiceError::Internal(format!("TOTP: {e}")))
+}
+
+fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, ServiceError> {
+    let role = match text(row, "role")?.as_str() {
+        "admin" => Role::Admin,
+        _ => Role::Signer,
+    };
+    Ok(User {
+        id: text(row, "id")?,
+        name: text(row, "name")?,
+        role,
+    })
+}
+
+fn credential_from_row(row: &sqlx::any::AnyRow) -> Result<CredentialInfo, ServiceError> {
+    let kind = text(row, "key_kind")?;
+    let chain = match row.try_get_unchecked_text("chain_pem") {
+        Ok(pem) if !pem.is_empty() => Some(
+            CertificateChain::from_pem_or_der(pem.as_bytes())
+                .map_err(|e| ServiceError::Internal(format!("stored chain: {e}")))?,
+        ),
+        _ => None,
+    };
+    Ok(CredentialInfo {
+        id: text(row, "id")?,
+        key: KeyKind::from_name(&kind)
+            .ok_or_else(|| ServiceError::Internal(format!("stored key kind {kind}")))?,
+        chain,
+        scal: int(row, "scal")?,
+        multisign: int(row, "multisign")?,
+        state: text(row, "state")?,
+    })
+}
+
+/// Reading a nullable text column.
+trait NullableText {
+    fn try_get_unchecked_text(&self, column: &str) -> Result<String, ServiceError>;
+}
+
+impl NullableText for sqlx::any::AnyRow {
+    fn try_get_unchecked_text(&self, column: &str) -> Result<String, ServiceError> {
+        use sqlx::Row;
+        self.try_get::<Option<String>, _>(column)?
+            .ok_or_else(|| ServiceError::Internal(format!("{column} is empty")))
+    }
+}
