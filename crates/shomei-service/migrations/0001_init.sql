@@ -43,6 +43,7 @@ CREATE TABLE sads (
 CREATE TABLE sad_hashes (
     sad_id TEXT NOT NULL,
     hash TEXT NOT NULL,                 -- hex
+    allowed BIGINT NOT NULL,            -- how often the list names it
     spent BIGINT NOT NULL DEFAULT 0,
     PRIMARY KEY (sad_id, hash)
 );

@@ -6,12 +6,13 @@
 //! (embedded default) or PostgreSQL through one set of migrations. No HTTP here: the
 //! server crate maps these calls to the CSC API.
 //!
-//! Status: the domain core. Not yet here: the HTTP server, `shomei serve` / `admin`,
-//! CSR export, PKCS#11-held keys, audit anchoring by time-stamps.
+//! Status: the domain core (the HTTP routes are in `shomei-server`). Not yet here:
+//! PKCS#11-held keys, audit anchoring by time-stamps.
 
 #![forbid(unsafe_code)]
 
 pub mod audit;
+pub mod demo;
 mod error;
 pub mod keystore;
 mod service;

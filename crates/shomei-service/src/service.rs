@@ -107,8 +107,9 @@ pub struct Authorize<'a> {
     pub pin: &'a str,
     /// The TOTP code (possession).
     pub otp: &'a str,
-    /// The hash algorithm of the hashes.
-    pub hash_algorithm: DigestAlgorithm,
+    /// The hash algorithm of the hashes; `None` (CSC 1.0.4 with no hashes) leaves it to
+    /// `signHash`.
+    pub hash_algorithm: Option<DigestAlgorithm>,
     /// The hashes to be signed (required at SCAL 2).
     pub hashes: &'a [Vec<u8>],
     /// `numSignatures`.
@@ -219,6 +220,12 @@ impl Service {
         policy.sad_ttl = policy.sad_ttl.clamp(1, 300);
         self.policy = policy;
         self
+    }
+
+    /// Whether the database answers (for readiness checks).
+    pub async fn ping(&self) -> Result<(), ServiceError> {
+        sqlx::query("SELECT 1").execute(self.store.pool()).await?;
+        Ok(())
     }
 
     /// The store.
@@ -621,6 +628,75 @@ impl Service {
         Ok(spki)
     }
 
+    /// A PKCS#10 certificate request (PEM) for a credential's key, signed by that key,
+    /// with `common_name` as subject: what a CA certifies. An administrator act.
+    pub async fn certificate_request(
+        &self,
+        admin: &str,
+        credential_id: &str,
+        common_name: &str,
+    ) -> Result<String, ServiceError> {
+        let key = self.unsealed_key(credential_id).await?;
+        let pair = rcgen::KeyPair::try_from(key.as_slice())
+            .map_err(|e| ServiceError::Internal(format!("key: {e}")))?;
+        drop(key);
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
+            .map_err(|e| ServiceError::Internal(format!("CSR: {e}")))?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, common_name);
+        let csr = params
+            .serialize_request(&pair)
+            .and_then(|r| r.pem())
+            .map_err(|e| ServiceError::Internal(format!("CSR: {e}")))?;
+        self.append_alone(&Event {
+            kind: "admin.credential.csr",
+            actor: admin,
+            detail: json!({ "credential": credential_id, "subject": common_name }),
+        })
+        .await?;
+        Ok(csr)
+    }
+
+    /// Issues a certificate for a credential's key with a CA held by the caller (the
+    /// demo's built-in test CA), and imports it with the CA certificate as chain.
+    pub(crate) async fn certify_with(
+        &self,
+        admin: &str,
+        credential_id: &str,
+        common_name: &str,
+        ca: &rcgen::Certificate,
+        ca_key: &rcgen::KeyPair,
+    ) -> Result<(), ServiceError> {
+        let key = self.unsealed_key(credential_id).await?;
+        let pair = rcgen::KeyPair::try_from(key.as_slice())
+            .map_err(|e| ServiceError::Internal(format!("key: {e}")))?;
+        drop(key);
+        let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
+            .map_err(|e| ServiceError::Internal(format!("certificate: {e}")))?;
+        params
+            .distinguished_name
+            .push(rcgen::DnType::CommonName, common_name);
+        params
+            .distinguished_name
+            .push(rcgen::DnType::OrganizationName, "shomei demo (not trusted)");
+        params.key_usages = vec![
+            rcgen::KeyUsagePurpose::DigitalSignature,
+            rcgen::KeyUsagePurpose::ContentCommitment,
+        ];
+        // rcgen writes the extensions only when one of these asks for them.
+        params.is_ca = rcgen::IsCa::ExplicitNoCa;
+        params.use_authority_key_identifier_extension = true;
+        // A fixed, long validity: the demo CA is for trying things out, never trusted.
+        params.not_before = rcgen::date_time_ymd(2025, 1, 1);
+        params.not_after = rcgen::date_time_ymd(2045, 1, 1);
+        let cert = params
+            .signed_by(&pair, ca, ca_key)
+            .map_err(|e| ServiceError::Internal(format!("certificate: {e}")))?;
+        let chain = format!("{}{}", cert.pem(), ca.pem());
+        self.import_chain(admin, credential_id, &chain).await
+    }
+
     /// Imports the certificate chain issued for a credential's key (signing certificate
     /// first); refused when the certificate is not the key's.
     pub async fn import_chain(
@@ -829,11 +905,10 @@ impl Service {
                 .refuse(&user.name, Refusal::HashesRequired, detail)
                 .await);
         }
-        if req
-            .hashes
-            .iter()
-            .any(|h| h.len() != req.hash_algorithm.output_len())
-        {
+        if req.hashes.iter().any(|h| {
+            req.hash_algorithm
+                .is_none_or(|alg| h.len() != alg.output_len())
+        }) {
             return Err(self
                 .refuse(&user.name, Refusal::HashAlgorithm, detail)
                 .await);
@@ -871,16 +946,26 @@ impl Service {
         .bind(&sad_id)
         .bind(&user.id)
         .bind(req.credential_id)
-        .bind(req.hash_algorithm.oid().to_string())
+        .bind(req.hash_algorithm.map(|a| a.oid().to_string()).unwrap_or_default())
         .bind(n)
         .bind(i64::from(hashes > 0))
         .bind(expires_at)
         .execute(&mut *tx)
         .await?;
+        // The list is a multiset: identical documents give identical hashes.
+        let mut counted: Vec<(String, i64)> = Vec::new();
         for h in req.hashes {
-            sqlx::query("INSERT INTO sad_hashes (sad_id, hash) VALUES ($1, $2)")
+            let hex = hex::encode(h);
+            match counted.iter_mut().find(|(x, _)| *x == hex) {
+                Some((_, n)) => *n += 1,
+                None => counted.push((hex, 1)),
+            }
+        }
+        for (hash, allowed) in &counted {
+            sqlx::query("INSERT INTO sad_hashes (sad_id, hash, allowed) VALUES ($1, $2, $3)")
                 .bind(&sad_id)
-                .bind(hex::encode(h))
+                .bind(hash)
+                .bind(allowed)
                 .execute(&mut *tx)
                 .await?;
         }
@@ -892,7 +977,7 @@ impl Service {
                 detail: json!({
                     "credential": req.credential_id,
                     "num_signatures": n,
-                    "hash_algorithm": req.hash_algorithm.name(),
+                    "hash_algorithm": req.hash_algorithm.map(DigestAlgorithm::name),
                     "hashes_sha256": hex::encode(list_hash.finish().as_ref()),
                     "expires_at": expires_at,
                     "client": req.client,
@@ -999,7 +1084,7 @@ async fn spend(
     let alg = hash_alg.oid().to_string();
     let done = sqlx::query(
         "UPDATE sads SET used = used + $1 WHERE id = $2 AND user_id = $3 AND credential_id = $4 \
-         AND hash_alg = $5 AND used + $1 <= num_signatures AND expires_at > $6",
+         AND (hash_alg = $5 OR hash_alg = '') AND used + $1 <= num_signatures AND expires_at > $6",
     )
     .bind(n)
     .bind(sad_id)
@@ -1026,7 +1111,8 @@ async fn spend(
             || int(&row, "expires_at")? <= now
         {
             Refusal::BadSad
-        } else if text(&row, "hash_alg")? != alg {
+        } else if !matches!(text(&row, "hash_alg")?.as_str(), "") && text(&row, "hash_alg")? != alg
+        {
             Refusal::HashAlgorithm
         } else if int(&row, "used")? >= int(&row, "num_signatures")? {
             Refusal::BadSad
@@ -1042,7 +1128,8 @@ async fn spend(
     if int(&bound, "bound")? != 0 {
         for h in hashes {
             let done = sqlx::query(
-                "UPDATE sad_hashes SET spent = 1 WHERE sad_id = $1 AND hash = $2 AND spent = 0",
+                "UPDATE sad_hashes SET spent = spent + 1 WHERE sad_id = $1 AND hash = $2 \
+                 AND spent < allowed",
             )
             .bind(sad_id)
             .bind(hex::encode(h))

@@ -176,7 +176,7 @@ fn authorize<'a>(
         credential_id: credential,
         pin: PIN,
         otp,
-        hash_algorithm: DigestAlgorithm::Sha256,
+        hash_algorithm: Some(DigestAlgorithm::Sha256),
         hashes,
         num_signatures: n,
         client: "127.0.0.1",

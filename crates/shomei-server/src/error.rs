@@ -1,0 +1,201 @@
+//! The CSC error body (`{"error", "error_description"}`) with the spec's HTTP status.
+//! A refusal says what was refused; anything else is a plain "server error" to the
+//! client and the details go to the log.
+
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use shomei_service::{Refusal, ServiceError};
+
+/// An error answer.
+#[derive(Debug)]
+pub struct ApiError {
+    status: StatusCode,
+    error: &'static str,
+    description: String,
+}
+
+impl ApiError {
+    /// 400 `invalid_request` with `description`.
+    pub fn invalid(description: impl Into<String>) -> Self {
+        Self {
+            status: StatusCode::BAD_REQUEST,
+            error: "invalid_request",
+            description: description.into(),
+        }
+    }
+
+    /// 404 for a route that does not exist.
+    pub fn not_found() -> Self {
+        Self {
+            status: StatusCode::NOT_FOUND,
+            error: "invalid_request",
+            description: "no such method".into(),
+        }
+    }
+
+    /// 401 `invalid_token`.
+    pub fn unauthenticated(description: &str) -> Self {
+        Self {
+            status: StatusCode::UNAUTHORIZED,
+            error: "invalid_token",
+            description: description.into(),
+        }
+    }
+
+    /// 503 while the database is unreachable.
+    pub fn unavailable() -> Self {
+        Self {
+            status: StatusCode::SERVICE_UNAVAILABLE,
+            error: "temporarily_unavailable",
+            description: "the service is not ready".into(),
+        }
+    }
+
+    /// The HTTP status.
+    pub fn status(&self) -> StatusCode {
+        self.status
+    }
+}
+
+impl IntoResponse for ApiError {
+    fn into_response(self) -> Response {
+        let body = serde_json::json!({
+            "error": self.error,
+            "error_description": self.description,
+        });
+        (self.status, Json(body)).into_response()
+    }
+}
+
+fn refusal(r: &Refusal) -> ApiError {
+    let (status, error, description) = match r {
+        Refusal::BadLogin => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_grant",
+            "Invalid user name or password".to_string(),
+        ),
+        Refusal::Locked { seconds } => (
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            format!("Locked after failed attempts; retry in {seconds} s"),
+        ),
+        Refusal::UserDisabled => (
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "The user is disabled".to_string(),
+        ),
+        Refusal::NotASigner => (
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "An administrator account cannot sign".to_string(),
+        ),
+        Refusal::BadToken => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "The access token is invalid, expired or revoked".to_string(),
+        ),
+        Refusal::UnknownCredential => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid parameter credentialID".to_string(),
+        ),
+        Refusal::CredentialDisabled => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The credential is disabled".to_string(),
+        ),
+        Refusal::CredentialDestroyed => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The credential was destroyed".to_string(),
+        ),
+        Refusal::NoCertificate => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "The credential has no certificate".to_string(),
+        ),
+        Refusal::WrongPin => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid PIN".to_string(),
+        ),
+        Refusal::WrongOtp => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid OTP".to_string(),
+        ),
+        Refusal::OtpReplayed => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid OTP: already used".to_string(),
+        ),
+        Refusal::HashesRequired => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Missing parameter hashes: this credential binds the SAD to the hashes (SCAL 2)"
+                .to_string(),
+        ),
+        Refusal::BadCount(why) => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("Invalid parameter numSignatures ({why})"),
+        ),
+        Refusal::BadSad => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid parameter SAD".to_string(),
+        ),
+        Refusal::HashNotAuthorized => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid parameter hashes: not authorized by the SAD, or already signed".to_string(),
+        ),
+        Refusal::TooManySignatures => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid parameter hashes: more than numSignatures".to_string(),
+        ),
+        Refusal::HashAlgorithm => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            "Invalid parameter hashAlgorithmOID".to_string(),
+        ),
+        Refusal::PasswordPolicy(why) => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            format!("Password policy: {why}"),
+        ),
+        other => (
+            StatusCode::BAD_REQUEST,
+            "invalid_request",
+            other.to_string(),
+        ),
+    };
+    ApiError {
+        status,
+        error,
+        description,
+    }
+}
+
+impl From<ServiceError> for ApiError {
+    fn from(e: ServiceError) -> Self {
+        match e {
+            ServiceError::Refused(r) => refusal(&r),
+            ServiceError::Database(e) => {
+                eprintln!("shomei-server: database: {e}");
+                Self::unavailable()
+            }
+            other => {
+                // The real error stays on the server.
+                eprintln!("shomei-server: internal error: {other}");
+                Self {
+                    status: StatusCode::INTERNAL_SERVER_ERROR,
+                    error: "server_error",
+                    description: "internal error".into(),
+                }
+            }
+        }
+    }
+}

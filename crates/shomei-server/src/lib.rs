@@ -1,0 +1,83 @@
+//! The HTTP face of shomei's remote signing service: the Cloud Signature Consortium API
+//! v2.0.0.2 under `/csc/v2/` and v1.0.4 under `/csc/v1/` (v1 field names, so pyHanko's
+//! `CSCSigner` works unchanged), `/healthz` and `/readyz`. Every rule lives in
+//! `shomei-service`; this crate only parses requests, maps refusals to the CSC error
+//! JSON with the spec's HTTP status, and never shows a stack trace or a secret.
+//!
+//! `app(state)` returns the router, so tests call it without a socket.
+
+#![forbid(unsafe_code)]
+
+mod csc;
+mod error;
+
+pub use error::ApiError;
+
+use axum::routing::{get, post};
+use axum::Router;
+use shomei_service::Service;
+use shomei_tsp::TimestampAuthority;
+use std::sync::Arc;
+
+/// Largest request body accepted (hash lists are small; 1 MiB is generous).
+pub const MAX_BODY: usize = 1 << 20;
+
+/// What every route shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The service domain.
+    pub service: Arc<Service>,
+    /// The time-stamping authority `signatures/timestamp` proxies, if configured.
+    pub tsa: Option<Arc<dyn TimestampAuthority>>,
+    /// The service's name in `info`.
+    pub name: String,
+}
+
+impl std::fmt::Debug for AppState {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AppState")
+            .field("name", &self.name)
+            .field("tsa", &self.tsa.is_some())
+            .finish_non_exhaustive()
+    }
+}
+
+/// The routes.
+pub fn app(state: AppState) -> Router {
+    use csc::Version::{V1, V2};
+    let csc = |v: csc::Version| {
+        Router::new()
+            .route("/info", post(csc::info).get(csc::info))
+            .route("/auth/login", post(csc::login))
+            .route("/auth/revoke", post(csc::revoke))
+            .route("/credentials/list", post(csc::list))
+            .route("/credentials/info", post(csc::credential_info))
+            .route("/credentials/authorize", post(csc::authorize))
+            .route("/signatures/signHash", post(csc::sign_hash))
+            .route("/signatures/timestamp", post(csc::timestamp))
+            .layer(axum::Extension(v))
+    };
+    Router::new()
+        .nest("/csc/v2", csc(V2))
+        .nest("/csc/v1", csc(V1))
+        .route("/healthz", get(|| async { "ok" }))
+        .route("/readyz", get(csc::ready))
+        .fallback(|| async { ApiError::not_found() })
+        .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
+        .with_state(state)
+}
+
+/// Serves `app` on `listener` until `shutdown` resolves; requests in flight finish.
+pub async fn serve(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = app(state);
+    axum::serve(
+        listener,
+        router.into_make_service_with_connect_info::<std::net::SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -1,0 +1,188 @@
+//! `shomei serve` and `shomei audit verify`: the remote signing service (shomei-server
+//! over shomei-service), and the check of its audit trail.
+
+use super::{AuditArgs, Failure, ServeArgs};
+use shomei_service::{MasterKey, Service, Store};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .map_err(|e| Failure::Signing(format!("cannot start the async runtime: {e}")))
+}
+
+/// The master key: `--master-key-file`, else `SHOMEI_MASTER_KEY` (base64), else — with
+/// `--demo` only — a key file beside the data directory, created at first start. Never
+/// inside the data directory: it holds nothing secret in clear.
+fn master_key(args: &ServeArgs) -> Result<MasterKey, Failure> {
+    let from_file = |path: &Path| {
+        let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
+            Failure::Input(format!(
+                "{}: cannot read the master key: {e}",
+                path.display()
+            ))
+        })?);
+        MasterKey::from_base64(&text)
+            .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
+    };
+    if let Some(path) = &args.master_key_file {
+        return from_file(path);
+    }
+    if let Ok(text) = std::env::var("SHOMEI_MASTER_KEY") {
+        let text = zeroize::Zeroizing::new(text);
+        return MasterKey::from_base64(&text)
+            .map_err(|e| Failure::Input(format!("SHOMEI_MASTER_KEY: {e}")));
+    }
+    if !args.demo {
+        return Err(Failure::Input(
+            "no master key: give --master-key-file FILE or SHOMEI_MASTER_KEY (base64 of 32 random \
+             bytes, e.g. `head -c 32 /dev/urandom | base64`); keep it outside the data directory"
+                .into(),
+        ));
+    }
+    let path = demo_key_path(&args.data_dir);
+    if path.exists() {
+        return from_file(&path);
+    }
+    let key = MasterKey::generate().map_err(|e| Failure::Signing(e.to_string()))?;
+    write_private(&path, key.to_base64().as_bytes())?;
+    eprintln!("shomei: demo master key written to {}", path.display());
+    Ok(key)
+}
+
+/// `DATA_DIR.master-key`, beside the data directory.
+fn demo_key_path(data_dir: &Path) -> PathBuf {
+    let mut name = data_dir
+        .file_name()
+        .map(|n| n.to_os_string())
+        .unwrap_or_else(|| "shomei-data".into());
+    name.push(".master-key");
+    data_dir.with_file_name(name)
+}
+
+fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
+    use std::io::Write;
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    {
+        use std::os::unix::fs::OpenOptionsExt;
+        options.mode(0o600);
+    }
+    options
+        .open(path)
+        .and_then(|mut f| f.write_all(bytes))
+        .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
+}
+
+async fn store(data_dir: &Path, database_url: Option<&str>) -> Result<Store, Failure> {
+    let opened = match database_url {
+        Some(url) => Store::connect(url).await,
+        None => Store::open_data_dir(data_dir).await,
+    };
+    opened.map_err(|e| Failure::Signing(format!("database: {e}")))
+}
+
+async fn shutdown_signal() {
+    let ctrl_c = tokio::signal::ctrl_c();
+    #[cfg(unix)]
+    {
+        let mut term =
+            match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+                Ok(s) => s,
+                Err(_) => {
+                    let _ = ctrl_c.await;
+                    return;
+                }
+            };
+        tokio::select! {
+            _ = ctrl_c => {},
+            _ = term.recv() => {},
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = ctrl_c.await;
+}
+
+pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
+    let master = master_key(args)?;
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = store(&args.data_dir, args.database_url.as_deref()).await?;
+        let service = Service::open(store, master)
+            .await
+            .map_err(|e| Failure::Signing(format!("cannot start: {e}")))?;
+        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .await
+            .map_err(|e| Failure::Input(format!("--listen {}: {e}", args.listen)))?;
+        let addr = listener
+            .local_addr()
+            .map_err(|e| Failure::Signing(e.to_string()))?;
+        let base_url = format!("http://{addr}");
+        if args.demo {
+            let demo = shomei_service::demo::setup(&service, &args.data_dir, &base_url)
+                .await
+                .map_err(|e| Failure::Signing(format!("demo setup: {e}")))?;
+            println!("shomei demo service at {base_url}/csc/v2 (and /csc/v1)");
+            println!("  user:          {}", demo.user);
+            println!("  password:      {}", demo.password);
+            println!(
+                "  TOTP secret:   {}  (add it to an authenticator app)",
+                demo.totp_secret
+            );
+            println!("  credential id: {}", demo.credential_id);
+            println!("  PIN:           {}", demo.pin);
+            println!("  CA (not trusted): {}", demo.ca_cert);
+            println!(
+                "  all of it in {}",
+                args.data_dir.join("demo.json").display()
+            );
+        } else {
+            println!("shomei service at {base_url}/csc/v2 (and /csc/v1)");
+        }
+        let tsa: Option<Arc<dyn shomei_tsp::TimestampAuthority>> = match &args.tsa {
+            Some(url) => {
+                let transport: Arc<dyn shomei_core::HttpTransport> = Arc::new(
+                    shomei_http::ReqwestTransport::new(std::time::Duration::from_secs(30))
+                        .map_err(|e| Failure::Signing(e.to_string()))?,
+                );
+                let config = shomei_tsp::HttpTsaConfig::new(url);
+                Some(Arc::new(shomei_tsp::HttpTsa::new(transport, config)))
+            }
+            None => None,
+        };
+        let state = shomei_server::AppState {
+            service: Arc::new(service),
+            tsa,
+            name: "shomei".into(),
+        };
+        shomei_server::serve(listener, state, shutdown_signal())
+            .await
+            .map_err(|e| Failure::Signing(format!("server: {e}")))?;
+        Ok("shomei serve: stopped".to_string())
+    })
+}
+
+pub(crate) fn audit(args: &AuditArgs) -> Result<String, Failure> {
+    let rt = runtime()?;
+    rt.block_on(async {
+        let store = store(&args.data_dir, args.database_url.as_deref()).await?;
+        let mut conn = store
+            .pool()
+            .acquire()
+            .await
+            .map_err(|e| Failure::Signing(format!("database: {e}")))?;
+        let verdict = shomei_service::audit::verify(&mut conn)
+            .await
+            .map_err(|e| Failure::Signing(e.to_string()))?;
+        match verdict.problem {
+            None => Ok(format!("audit trail intact: {} records", verdict.records)),
+            Some(p) => Err(Failure::Signing(format!(
+                "audit trail BROKEN after {} records: {p}",
+                verdict.records.saturating_sub(1)
+            ))),
+        }
+    })
+}
