@@ -127,6 +127,49 @@ grep -q "master key does not match" wrong.log && ok "a wrong master key is refus
 if grep -qa "PRIVATE KEY" "$DATA"/* "$OUT"/serve.log; then bad "a PEM private key is in the data directory or the log"; else ok "no PEM private key in the data directory or the log"; fi
 if grep -qaF "$ALICE_PASSWORD" "$DATA"/* "$OUT"/serve.log || grep -qaF "$SECRET" "$DATA"/* "$OUT"/serve.log; then bad "the password or TOTP secret is stored or logged in clear"
 else ok "neither the password nor the TOTP secret is in the data directory or the log"; fi
+echo "--- two nodes on one PostgreSQL: one SAD is never over-spent"
+if [ -n "${SHOMEI_PG_PORT:-}" ]; then
+  PGURL="$("$HERE/../pg-cluster.sh" createdb "$SHOMEI_PG_PORT" "svc_$$_$RANDOM")"
+  PGADMIN=("$BIN" admin --database-url "$PGURL" --master-key-file "$KEYFILE")
+  "${PGADMIN[@]}" user create alice --password-env ALICE_PASSWORD >/dev/null
+  PGSECRET="$("${PGADMIN[@]}" totp alice | sed -n 's/^  secret: //p')"
+  PGCRED="$("${PGADMIN[@]}" credential create --user alice --key ec-p256 --scal 1 --multisign 20 --pin-env PIN1)"
+  "${PGADMIN[@]}" credential csr "$PGCRED" --subject "alice pg" -o pg.csr >/dev/null
+  openssl x509 -req -in pg.csr -CA "$INTERM_CERT" -CAkey "$INTERM_KEY" -set_serial "0x$(openssl rand -hex 12)" \
+    -days 365 -extfile ext.cnf -extensions v3 -out pg.cert.pem 2>/dev/null
+  cat pg.cert.pem "$CHAIN" > pg.chain.pem
+  "${PGADMIN[@]}" credential import "$PGCRED" pg.chain.pem >/dev/null
+  PIDS=()
+  for node in 1 2; do
+    "$BIN" serve --listen "127.0.0.1:$((PORT + node))" --database-url "$PGURL" --master-key-file "$KEYFILE" > "node$node.log" 2>&1 &
+    PIDS+=($!)
+  done
+  for node in 1 2; do for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$((PORT + node))/readyz" >/dev/null && break; sleep 0.2; done; done
+  PGTOKEN="$(curl -s -X POST -u "alice:$ALICE_PASSWORD" "http://127.0.0.1:$((PORT + 1))/csc/v2/auth/login" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["access_token"])')"
+  N=5
+  PGOTP="$("$PY" "$HERE/totp.py" "$PGSECRET" "$OUT/pg-totp.state")"
+  SAD="$(curl -s -X POST -H "Authorization: Bearer $PGTOKEN" -H 'Content-Type: application/json' \
+    -d "{\"credentialID\":\"$PGCRED\",\"numSignatures\":$N,\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN1\"},{\"id\":\"OTP\",\"value\":\"$PGOTP\"}]}" \
+    "http://127.0.0.1:$((PORT + 1))/csc/v2/credentials/authorize" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["SAD"])')"
+  rm -f codes.txt
+  for i in $(seq 1 $((2 * N))); do
+    node=$(( i % 2 + 1 ))
+    hash="$(printf 'document %s' "$i" | openssl dgst -sha256 -binary | base64)"
+    curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "Authorization: Bearer $PGTOKEN" -H 'Content-Type: application/json' \
+      -d "{\"credentialID\":\"$PGCRED\",\"SAD\":\"$SAD\",\"hashes\":[\"$hash\"],\"hashAlgorithmOID\":\"2.16.840.1.101.3.4.2.1\",\"signAlgo\":\"1.2.840.10045.4.3.2\"}" \
+      "http://127.0.0.1:$((PORT + node))/csc/v2/signatures/signHash" >> codes.txt &
+  done
+  wait $(jobs -p | grep -v -w -e "${PIDS[0]}" -e "${PIDS[1]}") 2>/dev/null
+  sleep 0.5
+  granted="$(grep -c '^200$' codes.txt)"; refused="$(grep -c '^400$' codes.txt)"
+  kill "${PIDS[@]}" 2>/dev/null; wait "${PIDS[@]}" 2>/dev/null
+  if [ "$granted" = "$N" ] && [ "$refused" = "$N" ]; then ok "two nodes, one SAD for $N, $((2 * N)) concurrent signHash calls: exactly $N signatures, $N refused"
+  else bad "two nodes: $granted granted, $refused refused of $((2 * N)) (expected $N and $N)"; fi
+  "$BIN" audit verify --database-url "$PGURL" > pgverify.txt 2>&1 && ok "audit verify on PostgreSQL: $(cat pgverify.txt)" || bad "audit verify on PostgreSQL: $(cat pgverify.txt)"
+else
+  bad "SHOMEI_PG_PORT is not set: the PostgreSQL part needs the private cluster (.ci/run starts it)"
+fi
+
 echo
 echo "service: $pass passed, $fail failed"
 [ "$fail" = 0 ]

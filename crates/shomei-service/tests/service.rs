@@ -11,6 +11,7 @@
     clippy::as_conversions
 )]
 
+use base64ct::Encoding;
 use shomei_core::chain::CertificateChain;
 use shomei_core::verify::verify_digest_signature;
 use shomei_core::{Digest, DigestAlgorithm, SignatureAlgorithm};
@@ -97,7 +98,83 @@ fn otp_next(secret_base32: &str) -> String {
     t.generate(now + 30)
 }
 
+/// The database a test runs on: SQLite in a temporary directory, or a fresh database
+/// on the PostgreSQL server named by `SHOMEI_TEST_DATABASE_URL` (`.ci/run` starts one).
+#[derive(Clone)]
+enum Db {
+    Sqlite(PathBuf),
+    Postgres(String),
+}
+
+impl Db {
+    fn sqlite(dir: &Path) -> Self {
+        Db::Sqlite(dir.join("db"))
+    }
+
+    async fn postgres() -> Self {
+        let base = std::env::var("SHOMEI_TEST_DATABASE_URL").expect(
+            "SHOMEI_TEST_DATABASE_URL must name a PostgreSQL server for this test \
+             (tests/pg-cluster.sh start PORT prints one)",
+        );
+        sqlx::any::install_default_drivers();
+        let name = format!("t_{}", hex_id());
+        let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+            .await
+            .unwrap();
+        sqlx::query(&format!("CREATE DATABASE {name}"))
+            .execute(&mut conn)
+            .await
+            .unwrap();
+        let (prefix, _) = base.rsplit_once('/').unwrap();
+        Db::Postgres(format!("{prefix}/{name}"))
+    }
+
+    async fn store(&self) -> Store {
+        match self {
+            Db::Sqlite(dir) => Store::open_data_dir(dir).await.unwrap(),
+            Db::Postgres(url) => Store::connect(url).await.unwrap(),
+        }
+    }
+}
+
+fn hex_id() -> String {
+    use std::time::{SystemTime, UNIX_EPOCH};
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    format!("{nanos:x}{:x}", std::process::id())
+}
+
+/// Each scenario on SQLite, and on PostgreSQL (ignored unless asked for: `.ci/run`
+/// runs the ignored tests with a cluster up, and they fail without one).
+macro_rules! on_both {
+    ($name:ident) => {
+        mod $name {
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            async fn sqlite() {
+                let dir = tempfile::tempdir().unwrap();
+                super::$name(super::Db::sqlite(dir.path()), dir).await;
+            }
+
+            #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+            #[ignore = "needs PostgreSQL: SHOMEI_TEST_DATABASE_URL (.ci/run starts a private cluster)"]
+            async fn postgres() {
+                let dir = tempfile::tempdir().unwrap();
+                super::$name(super::Db::postgres().await, dir).await;
+            }
+        }
+    };
+}
+
+on_both!(scal2_round_signs_exactly_the_authorized_hashes);
+on_both!(sad_misuse_is_refused_and_audited);
+on_both!(two_instances_never_overspend_one_sad);
+on_both!(audit_verify_names_a_changed_a_deleted_and_an_inserted_record);
+on_both!(a_wrong_master_key_is_refused_and_no_key_is_stored_in_clear);
+
 struct Fixture {
+    db: Db,
     dir: tempfile::TempDir,
     service: Service,
     master: String,
@@ -107,11 +184,10 @@ struct Fixture {
     chain: CertificateChain,
 }
 
-async fn fixture(scal: i64, policy: Policy) -> Fixture {
-    let dir = tempfile::tempdir().unwrap();
+async fn fixture(db: Db, dir: tempfile::TempDir, scal: i64, policy: Policy) -> Fixture {
     let master = MasterKey::generate().unwrap();
     let master_text = master.to_base64().to_string();
-    let store = Store::open_data_dir(dir.path()).await.unwrap();
+    let store = db.store().await;
     let service = Service::open(store, master)
         .await
         .unwrap()
@@ -147,6 +223,7 @@ async fn fixture(scal: i64, policy: Policy) -> Fixture {
     let alice = service.token_user(&session.token).await.unwrap();
     Fixture {
         chain: CertificateChain::from_pem_or_der(chain_pem.as_bytes()).unwrap(),
+        db,
         dir,
         service,
         master: master_text,
@@ -194,9 +271,8 @@ fn refused(e: ServiceError) -> Refusal {
     }
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn scal2_round_signs_exactly_the_authorized_hashes() {
-    let f = fixture(2, Policy::default()).await;
+async fn scal2_round_signs_exactly_the_authorized_hashes(db: Db, dir: tempfile::TempDir) {
+    let f = fixture(db, dir, 2, Policy::default()).await;
     let hs = hashes(2);
     let code = otp(&f.alice_otp);
     let sad = f
@@ -242,9 +318,8 @@ async fn scal2_round_signs_exactly_the_authorized_hashes() {
     assert!(verdict.records >= 8, "{verdict:?}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn sad_misuse_is_refused_and_audited() {
-    let f = fixture(2, Policy::default()).await;
+async fn sad_misuse_is_refused_and_audited(db: Db, dir: tempfile::TempDir) {
+    let f = fixture(db, dir, 2, Policy::default()).await;
     let s = &f.service;
     let hs = hashes(3);
     let sign = |sad: &str, hashes: Vec<Vec<u8>>, algorithm| {
@@ -346,7 +421,7 @@ async fn sad_misuse_is_refused_and_audited() {
     // Expired: a node whose SADs live one second.
     let mut short = Policy::default();
     short.sad_ttl = 1;
-    let store = Store::open_data_dir(f.dir.path()).await.unwrap();
+    let store = f.db.store().await;
     let node = Service::open(store, MasterKey::from_base64(&f.master).unwrap())
         .await
         .unwrap()
@@ -424,11 +499,10 @@ async fn sad_misuse_is_refused_and_audited() {
     drop(f.dir);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn two_instances_never_overspend_one_sad() {
-    let f = fixture(1, Policy::default()).await;
+async fn two_instances_never_overspend_one_sad(db: Db, dir: tempfile::TempDir) {
+    let f = fixture(db, dir, 1, Policy::default()).await;
     // A second service instance on the same database (another node).
-    let store = Store::open_data_dir(f.dir.path()).await.unwrap();
+    let store = f.db.store().await;
     let other = Service::open(store, MasterKey::from_base64(&f.master).unwrap())
         .await
         .unwrap();
@@ -473,9 +547,11 @@ async fn two_instances_never_overspend_one_sad() {
     assert_eq!(services[0].verify_audit().await.unwrap().problem, None);
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn audit_verify_names_a_changed_a_deleted_and_an_inserted_record() {
-    let f = fixture(2, Policy::default()).await;
+async fn audit_verify_names_a_changed_a_deleted_and_an_inserted_record(
+    db: Db,
+    dir: tempfile::TempDir,
+) {
+    let f = fixture(db, dir, 2, Policy::default()).await;
     let pool = f.service.store().pool().clone();
     let verdict = f.service.verify_audit().await.unwrap();
     assert_eq!(verdict.problem, None);
@@ -528,22 +604,46 @@ async fn audit_verify_names_a_changed_a_deleted_and_an_inserted_record() {
     assert!(p.contains(&format!("record {}", last + 1)), "{p}");
 }
 
-#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn a_wrong_master_key_is_refused_and_no_key_is_stored_in_clear() {
-    let f = fixture(2, Policy::default()).await;
-    let store = Store::open_data_dir(f.dir.path()).await.unwrap();
+async fn a_wrong_master_key_is_refused_and_no_key_is_stored_in_clear(
+    db: Db,
+    dir: tempfile::TempDir,
+) {
+    let f = fixture(db, dir, 2, Policy::default()).await;
+    let store = f.db.store().await;
     let err = Service::open(store, MasterKey::generate().unwrap())
         .await
         .unwrap_err();
     assert!(matches!(err, ServiceError::MasterKey), "{err}");
     assert!(err.to_string().contains("master key"), "{err}");
-    // The public key is there only inside the certificate; the stored key is sealed:
-    // no DER private-key structure (PKCS#8 starts 30 81 87 02 01 00 for P-256) appears.
+    // The stored key is sealed: no DER private-key structure (PKCS#8 starts
+    // 30 81 87 02 01 00 30 13 for P-256) appears in what the database holds — the
+    // SQLite files as they are on disk, or every stored value for PostgreSQL.
     let mut all = Vec::new();
-    for entry in std::fs::read_dir(f.dir.path()).unwrap() {
-        let path = entry.unwrap().path();
-        if path.to_string_lossy().contains("shomei.db") {
-            all.extend(std::fs::read(&path).unwrap());
+    match &f.db {
+        Db::Sqlite(path) => {
+            for entry in std::fs::read_dir(path).unwrap() {
+                all.extend(std::fs::read(entry.unwrap().path()).unwrap());
+            }
+        }
+        Db::Postgres(_) => {
+            use sqlx::Row;
+            let pool = f.service.store().pool();
+            for table in ["users", "credentials", "sads", "tokens", "audit", "meta"] {
+                for row in sqlx::query(&format!("SELECT * FROM {table}"))
+                    .fetch_all(pool)
+                    .await
+                    .unwrap()
+                {
+                    for i in 0..row.len() {
+                        if let Ok(Some(text)) = row.try_get::<Option<String>, _>(i) {
+                            all.extend(text.as_bytes());
+                            if let Ok(raw) = base64ct::Base64::decode_vec(&text) {
+                                all.extend(raw);
+                            }
+                        }
+                    }
+                }
+            }
         }
     }
     assert!(!all.is_empty());
