@@ -441,6 +441,19 @@ pub(crate) struct SignerArgs {
         conflicts_with = "csc_client_id"
     )]
     pub(crate) csc_token_env: Option<String>,
+    /// Sign in with the service's auth/login (HTTP Basic) as this user, the password
+    /// from --csc-password-env, instead of a bearer token.
+    #[arg(long = "csc-user", value_name = "NAME", help_heading = "Signer: CSC remote signing service",
+          requires_all = ["csc_url", "csc_password_env"], conflicts_with_all = ["csc_token_env", "csc_client_id"])]
+    pub(crate) csc_user: Option<String>,
+    /// Environment variable holding the --csc-user password.
+    #[arg(
+        long = "csc-password-env",
+        value_name = "VAR",
+        help_heading = "Signer: CSC remote signing service",
+        requires = "csc_user"
+    )]
+    pub(crate) csc_password_env: Option<String>,
     /// OAuth2 client id for the client-credentials flow (with --csc-oauth-url and
     /// --csc-client-secret-env) instead of a bearer token.
     #[arg(long = "csc-client-id", value_name = "ID", help_heading = "Signer: CSC remote signing service",

@@ -123,7 +123,12 @@ fn csc(
     };
     let credential = args.credential_id.clone().unwrap_or_default();
     let mut config = CscConfig::new(url.trim_end_matches('/'), version, credential);
-    if let Some(var) = &args.csc_token_env {
+    if let (Some(user), Some(var)) = (&args.csc_user, &args.csc_password_env) {
+        config = config.with_auth(CscAuth::login(
+            user.clone(),
+            secret_from_env(var, "CSC password")?.as_str(),
+        ));
+    } else if let Some(var) = &args.csc_token_env {
         config = config.with_auth(CscAuth::bearer(
             secret_from_env(var, "CSC bearer token")?.as_str(),
         ));

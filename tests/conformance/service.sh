@@ -87,8 +87,8 @@ if msg="$("$BIN" sign pdf in.pdf -o ours-v2.pdf --level B-LTA --tsa "$TSA_URL" -
 else bad "shomei sign pdf via /csc/v2: $msg $(echo "${why:-}" | grep -E '"(level_reached|problems)"' | head -3 | tr -s ' \n' ' ')"; fi
 printf '<invoice xmlns="urn:example:invoice"><id>42</id></invoice>' > in.xml
 OTP="$(otp)"
-if msg="$("$BIN" sign xml in.xml -o ours-v1.xml --level B-LT --tsa "$TSA_URL" --csc-url "$BASE/csc/v1" --csc-version 1 --credential-id "$CRED2" --csc-token-env TOKEN --pin-env PIN2 --otp-env OTP 2>&1)" \
-   && why="$("$KIT/validate-xml" ours-v1.xml --trust "$TRUST_ROOT" --level B-LT 2>&1)"; then ok "shomei sign xml via /csc/v1 at B-LT: validate-xml B-LT"
+if msg="$("$BIN" sign xml in.xml -o ours-v1.xml --level B-LT --tsa "$TSA_URL" --csc-url "$BASE/csc/v1" --csc-version 1 --credential-id "$CRED2" --csc-user alice --csc-password-env ALICE_PASSWORD --pin-env PIN2 --otp-env OTP 2>&1)" \
+   && why="$("$KIT/validate-xml" ours-v1.xml --trust "$TRUST_ROOT" --level B-LT 2>&1)"; then ok "shomei sign xml via /csc/v1 (signed in with auth/login) at B-LT: validate-xml B-LT"
 else bad "shomei sign xml via /csc/v1: $msg $(echo "${why:-}" | grep -E '"(level_reached|problems|error)"' | head -3 | tr -s ' \n' ' ')"; fi
 mkdir -p batch-in batch-out
 for i in $(seq 1 10); do cp in.pdf "batch-in/doc$i.pdf"; done

@@ -167,7 +167,12 @@ impl Client {
         // An OAuth2 access token the service no longer accepts (revoked, or expired
         // before its announced lifetime): fetch a new one and send once more. A 401
         // means the call was not carried out, so this is safe for every method.
-        if response.status == 401 && matches!(self.auth, CscAuth::ClientCredentials { .. }) {
+        if response.status == 401
+            && matches!(
+                self.auth,
+                CscAuth::ClientCredentials { .. } | CscAuth::Login { .. }
+            )
+        {
             *lock(&self.token) = None;
             request.authorization = self.authorization().await?;
             response = self
@@ -219,20 +224,25 @@ impl Client {
         match &self.auth {
             CscAuth::None => Ok(None),
             CscAuth::Bearer(token) => Ok(Some(bearer(token))),
-            CscAuth::ClientCredentials {
-                token_url,
-                client_id,
-                client_secret,
-            } => {
+            CscAuth::ClientCredentials { .. } | CscAuth::Login { .. } => {
                 let now = self.clock.now();
                 if let Some(cached) = lock(&self.token).as_ref() {
                     if now < cached.renew_at {
                         return Ok(Some(cached.header.clone()));
                     }
                 }
-                let token = self
-                    .fetch_token(token_url, client_id, client_secret)
-                    .await?;
+                let token = match &self.auth {
+                    CscAuth::ClientCredentials {
+                        token_url,
+                        client_id,
+                        client_secret,
+                    } => {
+                        self.fetch_token(token_url, client_id, client_secret)
+                            .await?
+                    }
+                    CscAuth::Login { user, password } => self.login(user, password).await?,
+                    _ => return Ok(None),
+                };
                 let lifetime =
                     Duration::from_secs(token.expires_in.unwrap_or(DEFAULT_TOKEN_LIFETIME));
                 let header = bearer(&token.token);
@@ -245,6 +255,40 @@ impl Client {
                 Ok(Some(header))
             }
         }
+    }
+
+    /// CSC `auth/login`: HTTP Basic with the user name and password, an empty JSON
+    /// body; the answer carries `access_token` and `expires_in`.
+    async fn login(
+        &self,
+        user: &str,
+        password: &Zeroizing<String>,
+    ) -> Result<wire::AccessToken, CscError> {
+        use base64::Engine;
+        let mut pair = Zeroizing::new(String::with_capacity(user.len() + password.len() + 1));
+        pair.push_str(user);
+        pair.push(':');
+        pair.push_str(password);
+        let mut header = Zeroizing::new(String::from("Basic "));
+        header.push_str(&base64::engine::general_purpose::STANDARD.encode(pair.as_bytes()));
+        let mut request = HttpRequest::post(
+            format!("{}/auth/login", self.base_url),
+            "application/json",
+            b"{}".to_vec(),
+        );
+        request.authorization = Some(header);
+        let response = self
+            .send(request, 1, &self.counters.token, "auth/login")
+            .await?;
+        if !(200..300).contains(&response.status) {
+            let body = read_error_body(&response.body, &[password.as_str()]);
+            return Err(CscError::Unauthorized {
+                method: "auth/login",
+                status: response.status,
+                description: join(&body.error, &body.description),
+            });
+        }
+        wire::parse_token(&response.body)
     }
 
     /// RFC 6749 4.4: the client credentials grant, credentials in the form body.

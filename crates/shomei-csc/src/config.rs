@@ -58,6 +58,14 @@ pub enum CscAuth {
         /// The client secret.
         client_secret: Zeroizing<String>,
     },
+    /// The service's own `auth/login` (CSC 11.2) with HTTP Basic user name and
+    /// password; the `access_token` it returns is cached and sent as a bearer token.
+    Login {
+        /// The user name.
+        user: String,
+        /// The password.
+        password: Zeroizing<String>,
+    },
 }
 
 impl CscAuth {
@@ -79,12 +87,21 @@ impl CscAuth {
         }
     }
 
+    /// `auth/login` with a user name and password.
+    pub fn login(user: impl Into<String>, password: impl Into<String>) -> Self {
+        Self::Login {
+            user: user.into(),
+            password: Zeroizing::new(password.into()),
+        }
+    }
+
     /// The secrets this authentication holds, for scrubbing server messages.
     pub(crate) fn secrets(&self) -> Vec<&str> {
         match self {
             Self::None => Vec::new(),
             Self::Bearer(t) => vec![t.as_str()],
             Self::ClientCredentials { client_secret, .. } => vec![client_secret.as_str()],
+            Self::Login { password, .. } => vec![password.as_str()],
         }
     }
 }
@@ -103,6 +120,11 @@ impl fmt::Debug for CscAuth {
                 .field("token_url", token_url)
                 .field("client_id", client_id)
                 .field("client_secret", &"<redacted>")
+                .finish(),
+            Self::Login { user, .. } => f
+                .debug_struct("Login")
+                .field("user", user)
+                .field("password", &"<redacted>")
                 .finish(),
         }
     }
