@@ -157,6 +157,10 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
             service: Arc::new(service),
             tsa,
             name: "shomei".into(),
+            metrics: Arc::new(
+                shomei_server::Metrics::new()
+                    .map_err(|e| Failure::Signing(format!("metrics: {e}")))?,
+            ),
         };
         shomei_server::serve(listener, state, shutdown_signal())
             .await

@@ -112,6 +112,12 @@ grep -q 'Invalid parameter SAD' body.json && [ "$code" = 400 ] && ok "forged SAD
 code="$(curl -s -o body.json -w '%{http_code}' -X POST -H 'Content-Type: application/json' -d 'not json' "$BASE/csc/v2/auth/login")"
 [ "$code" = 401 ] && "$PY" -c 'import json; json.load(open("body.json"))["error"]' 2>/dev/null && ok "login without credentials: HTTP 401 with a JSON error" || bad "login without credentials: HTTP $code"
 
+curl -s "$BASE/metrics" > metrics.txt
+if grep -q '^shomei_signatures_total [1-9]' metrics.txt && grep -q 'shomei_refusals_total{reason="wrong_pin"} 1' metrics.txt \
+   && grep -q 'shomei_request_seconds_bucket{method="/csc/v2/signatures/signHash"' metrics.txt; then
+  ok "/metrics: $(grep '^shomei_signatures_total' metrics.txt), refusals by reason, latency histogram by method"
+else bad "/metrics: $(grep -c . metrics.txt) lines, missing signatures, refusals or latency"; fi
+
 echo "--- audit, master key, shutdown"
 stop_server
 "$BIN" audit verify --data-dir "$DATA" > verify.txt 2>&1 && ok "audit verify: $(cat verify.txt)" || bad "audit verify: $(cat verify.txt)"

@@ -469,6 +469,10 @@ pub(crate) async fn sign_hash(State(state): State<AppState>, parts: Parts, bytes
             },
         )
         .await?;
+    state
+        .metrics
+        .signatures
+        .inc_by(u64::try_from(signatures.len()).unwrap_or(0));
     let out: Vec<String> = signatures
         .iter()
         .map(|s| Base64::encode_string(s))

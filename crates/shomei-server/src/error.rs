@@ -13,6 +13,7 @@ pub struct ApiError {
     status: StatusCode,
     error: &'static str,
     description: String,
+    reason: &'static str,
 }
 
 impl ApiError {
@@ -22,6 +23,7 @@ impl ApiError {
             status: StatusCode::BAD_REQUEST,
             error: "invalid_request",
             description: description.into(),
+            reason: "invalid_request",
         }
     }
 
@@ -31,6 +33,7 @@ impl ApiError {
             status: StatusCode::NOT_FOUND,
             error: "invalid_request",
             description: "no such method".into(),
+            reason: "not_found",
         }
     }
 
@@ -40,6 +43,7 @@ impl ApiError {
             status: StatusCode::UNAUTHORIZED,
             error: "invalid_token",
             description: description.into(),
+            reason: "bad_token",
         }
     }
 
@@ -49,6 +53,7 @@ impl ApiError {
             status: StatusCode::SERVICE_UNAVAILABLE,
             error: "temporarily_unavailable",
             description: "the service is not ready".into(),
+            reason: "unavailable",
         }
     }
 
@@ -64,7 +69,11 @@ impl IntoResponse for ApiError {
             "error": self.error,
             "error_description": self.description,
         });
-        (self.status, Json(body)).into_response()
+        let mut response = (self.status, Json(body)).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::metrics::RefusalReason(self.reason));
+        response
     }
 }
 
@@ -176,6 +185,7 @@ fn refusal(r: &Refusal) -> ApiError {
         status,
         error,
         description,
+        reason: r.reason(),
     }
 }
 
@@ -194,6 +204,7 @@ impl From<ServiceError> for ApiError {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     error: "server_error",
                     description: "internal error".into(),
+                    reason: "server_error",
                 }
             }
         }

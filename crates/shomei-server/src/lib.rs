@@ -10,8 +10,10 @@
 
 mod csc;
 mod error;
+mod metrics;
 
 pub use error::ApiError;
+pub use metrics::Metrics;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -31,6 +33,8 @@ pub struct AppState {
     pub tsa: Option<Arc<dyn TimestampAuthority>>,
     /// The service's name in `info`.
     pub name: String,
+    /// The Prometheus metrics.
+    pub metrics: Arc<Metrics>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -62,7 +66,12 @@ pub fn app(state: AppState) -> Router {
         .nest("/csc/v1", csc(V1))
         .route("/healthz", get(|| async { "ok" }))
         .route("/readyz", get(csc::ready))
+        .route("/metrics", get(metrics::expose))
         .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn_with_state(
+            state.metrics.clone(),
+            metrics::track,
+        ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
 }
