@@ -26,6 +26,7 @@
 
 pub use shomei_cms as cms;
 pub use shomei_core as core;
+pub use shomei_http as http;
 pub use shomei_keys as keys;
 pub use shomei_levels as levels;
 pub use shomei_pades as pades;

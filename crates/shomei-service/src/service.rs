@@ -155,6 +155,113 @@ pub struct Service {
     store: Store,
     master: MasterKey,
     policy: Policy,
+    spender: tokio::sync::mpsc::Sender<SpendJob>,
+}
+
+/// One `signHash` waiting for the next group commit.
+struct SpendJob {
+    user: User,
+    credential_id: String,
+    sad_id: String,
+    hash_alg: DigestAlgorithm,
+    hashes: Vec<Vec<u8>>,
+    n: i64,
+    algorithm: String,
+    reply: tokio::sync::oneshot::Sender<Result<Result<(), Refusal>, String>>,
+}
+
+impl std::fmt::Debug for SpendJob {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("SpendJob")
+            .field("credential_id", &self.credential_id)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Most `signHash` calls one group commit carries.
+const MAX_GROUP: usize = 256;
+
+/// The group commit of SAD spending: every `signHash` waiting now goes into one
+/// transaction — each inside a savepoint, so a refused one leaves no trace but its
+/// refusal record — and one commit makes all of them durable before any is answered.
+/// Spending stays atomic per request; the commit (the fsync) is shared.
+async fn spender(store: Store, mut jobs: tokio::sync::mpsc::Receiver<SpendJob>) {
+    while let Some(first) = jobs.recv().await {
+        let mut group = vec![first];
+        while group.len() < MAX_GROUP {
+            match jobs.try_recv() {
+                Ok(job) => group.push(job),
+                Err(_) => break,
+            }
+        }
+        match commit_group(&store, &group).await {
+            Ok(outcomes) => {
+                for (job, outcome) in group.into_iter().zip(outcomes) {
+                    let _ = job.reply.send(Ok(outcome));
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                for job in group {
+                    let _ = job.reply.send(Err(message.clone()));
+                }
+            }
+        }
+    }
+}
+
+async fn commit_group(
+    store: &Store,
+    group: &[SpendJob],
+) -> Result<Vec<Result<(), Refusal>>, ServiceError> {
+    let mut tx = store.pool().begin().await?;
+    // The head of the audit chain first: every writer takes the locks in one order, so
+    // two nodes' groups queue up instead of deadlocking.
+    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
+        .execute(&mut *tx)
+        .await?;
+    let mut outcomes = Vec::with_capacity(group.len());
+    for job in group {
+        sqlx::query("SAVEPOINT spend").execute(&mut *tx).await?;
+        let verdict = spend(
+            &mut tx,
+            &job.sad_id,
+            &job.user,
+            &job.credential_id,
+            job.hash_alg,
+            &job.hashes,
+            job.n,
+        )
+        .await?;
+        let event = match &verdict {
+            Ok(()) => Event {
+                kind: "signature",
+                actor: &job.user.name,
+                detail: json!({
+                    "credential": job.credential_id,
+                    "algorithm": job.algorithm,
+                    "hashes": job.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
+                }),
+            },
+            Err(refusal) => {
+                sqlx::query("ROLLBACK TO SAVEPOINT spend")
+                    .execute(&mut *tx)
+                    .await?;
+                Event {
+                    kind: "refusal",
+                    actor: &job.user.name,
+                    detail: json!({ "credential": job.credential_id, "reason": refusal.reason() }),
+                }
+            }
+        };
+        sqlx::query("RELEASE SAVEPOINT spend")
+            .execute(&mut *tx)
+            .await?;
+        audit::append(&mut tx, &event).await?;
+        outcomes.push(verdict);
+    }
+    tx.commit().await?;
+    Ok(outcomes)
 }
 
 fn hash_password(secret: &str) -> Result<String, ServiceError> {
@@ -208,10 +315,13 @@ impl Service {
                     .await?;
             }
         }
+        let (spender_tx, spender_rx) = tokio::sync::mpsc::channel(4 * MAX_GROUP);
+        tokio::spawn(spender(store.clone(), spender_rx));
         Ok(Self {
             store,
             master,
             policy: Policy::default(),
+            spender: spender_tx,
         })
     }
 
@@ -1022,37 +1132,31 @@ impl Service {
             }
         };
         let n = i64::try_from(digests.len()).unwrap_or(i64::MAX);
-        let sad_id = secret_id(req.sad);
-        let mut tx = self.store.pool().begin().await?;
-        let spent = spend(
-            &mut tx,
-            &sad_id,
-            user,
-            req.credential_id,
+        // Spent and audited in the next group commit; the answer comes once it is
+        // durable.
+        let (reply, answer) = tokio::sync::oneshot::channel();
+        let job = SpendJob {
+            user: user.clone(),
+            credential_id: req.credential_id.to_owned(),
+            sad_id: secret_id(req.sad),
             hash_alg,
-            req.hashes,
+            hashes: req.hashes.to_vec(),
             n,
-        )
-        .await?;
-        if let Err(refusal) = spent {
-            // Nothing is spent; the connection goes back before the refusal is recorded.
-            tx.rollback().await?;
-            return Err(self.refuse(&user.name, refusal, detail).await);
+            algorithm: req.algorithm.name(),
+            reply,
+        };
+        self.spender
+            .send(job)
+            .await
+            .map_err(|_| ServiceError::Internal("the spending task stopped".into()))?;
+        match answer
+            .await
+            .map_err(|_| ServiceError::Internal("the spending task stopped".into()))?
+        {
+            Ok(Ok(())) => {}
+            Ok(Err(refusal)) => return Err(ServiceError::Refused(refusal)),
+            Err(e) => return Err(ServiceError::Internal(format!("spending: {e}"))),
         }
-        audit::append(
-            &mut tx,
-            &Event {
-                kind: "signature",
-                actor: &user.name,
-                detail: json!({
-                    "credential": req.credential_id,
-                    "algorithm": req.algorithm.name(),
-                    "hashes": req.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
-                }),
-            },
-        )
-        .await?;
-        tx.commit().await?;
         let key = self.unsealed_key(req.credential_id).await?;
         let signer = shomei_keys::SoftwareSigner::from_key_and_chain(&key, chain)?;
         drop(key);
