@@ -87,6 +87,21 @@ impl UtcTime {
 /// returns the time they name (seconds since the Unix epoch) and the bytes after them
 /// (an optional fraction and the `Z`), for the callers' own rules on fractions —
 /// der's `GeneralizedTime` refuses fractions that RFC 3161 and real OCSP responders use.
+/// `YYYYMMDDHHMMSS` of `dt` (add `Z`, or fractional seconds then `Z`, for a
+/// GeneralizedTime).
+pub fn generalized_digits(dt: &der::DateTime) -> String {
+    format!(
+        "{:04}{:02}{:02}{:02}{:02}{:02}",
+        dt.year(),
+        dt.month(),
+        dt.day(),
+        dt.hour(),
+        dt.minutes(),
+        dt.seconds()
+    )
+}
+
+/// Reads the digits of a GeneralizedTime (seconds since the epoch and what follows).
 pub fn generalized_time_seconds(value: &[u8]) -> Option<(Duration, &[u8])> {
     let num = |r: std::ops::Range<usize>| -> Option<u16> {
         value.get(r)?.iter().try_fold(0u16, |acc, d| {

@@ -411,16 +411,7 @@ impl OcspTime {
     /// Whole seconds of `t`, encoded `YYYYMMDDHHMMSSZ`.
     pub fn from_system_time(t: SystemTime) -> der::Result<Self> {
         let dt = der::DateTime::from_system_time(t)?;
-        let raw = format!(
-            "{:04}{:02}{:02}{:02}{:02}{:02}Z",
-            dt.year(),
-            dt.month(),
-            dt.day(),
-            dt.hour(),
-            dt.minutes(),
-            dt.seconds()
-        )
-        .into_bytes();
+        let raw = format!("{}Z", shomei_core::time::generalized_digits(&dt)).into_bytes();
         Ok(Self {
             raw,
             since_epoch: dt.unix_duration(),

@@ -193,15 +193,9 @@ pub(crate) async fn list(State(state): State<AppState>, parts: Parts) -> Answer 
 }
 
 fn generalized(t: &x509_cert::time::Time) -> String {
-    let dt = t.to_date_time();
     format!(
-        "{:04}{:02}{:02}{:02}{:02}{:02}Z",
-        dt.year(),
-        dt.month(),
-        dt.day(),
-        dt.hour(),
-        dt.minutes(),
-        dt.seconds()
+        "{}Z",
+        shomei_core::time::generalized_digits(&t.to_date_time())
     )
 }
 

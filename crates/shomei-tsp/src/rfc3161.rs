@@ -468,15 +468,7 @@ impl GenTime {
             .duration_since(UNIX_EPOCH)
             .map_err(|_| ErrorKind::DateTime)?;
         let dt = der::DateTime::from_unix_duration(Duration::from_secs(since.as_secs()))?;
-        let mut s = format!(
-            "{:04}{:02}{:02}{:02}{:02}{:02}",
-            dt.year(),
-            dt.month(),
-            dt.day(),
-            dt.hour(),
-            dt.minutes(),
-            dt.seconds()
-        );
+        let mut s = shomei_core::time::generalized_digits(&dt);
         let nanos = since.subsec_nanos();
         if nanos != 0 {
             let frac = format!("{nanos:09}");
