@@ -170,6 +170,7 @@ macro_rules! on_both {
 on_both!(scal2_round_signs_exactly_the_authorized_hashes);
 on_both!(sad_misuse_is_refused_and_audited);
 on_both!(two_instances_never_overspend_one_sad);
+on_both!(a_sad_is_for_its_credential_and_its_count_only);
 on_both!(audit_verify_names_a_changed_a_deleted_and_an_inserted_record);
 on_both!(a_wrong_master_key_is_refused_and_no_key_is_stored_in_clear);
 
@@ -651,4 +652,61 @@ async fn a_wrong_master_key_is_refused_and_no_key_is_stored_in_clear(
     assert!(!all.windows(8).any(|w| w == pkcs8_p256_prefix));
     assert!(!String::from_utf8_lossy(&all).contains(PASSWORD));
     assert!(!String::from_utf8_lossy(&all).contains(PIN));
+}
+
+async fn a_sad_is_for_its_credential_and_its_count_only(db: Db, dir: tempfile::TempDir) {
+    let f = fixture(db, dir, 1, Policy::default()).await;
+    let s = &f.service;
+    // A second credential of the same user.
+    let other = s
+        .create_credential("root", "alice", KeyKind::EcP256, 1, 10, PIN)
+        .await
+        .unwrap();
+    let spki = s.public_key(&other).await.unwrap();
+    let chain = issue(f.dir.path(), &spki, "alice-2");
+    s.import_chain("root", &other, &chain).await.unwrap();
+    // SCAL 1: a SAD for two signatures, no hashes bound.
+    let code = otp(&f.alice_otp);
+    let sad = s
+        .authorize(&f.alice, &authorize(&f.credential, &code, &[], 2))
+        .await
+        .unwrap();
+    let hs = hashes(3);
+    let sign = |credential: &str, hashes: &[Vec<u8>]| {
+        let (credential, hashes, sad, user) = (
+            credential.to_owned(),
+            hashes.to_vec(),
+            sad.sad.to_string(),
+            f.alice.clone(),
+        );
+        async move {
+            s.sign_hashes(
+                &user,
+                &SignHashes {
+                    credential_id: &credential,
+                    sad: &sad,
+                    hashes: &hashes,
+                    algorithm: ES256,
+                },
+            )
+            .await
+        }
+    };
+    // Credential X's SAD for credential Y.
+    assert_eq!(
+        refused(sign(&other, &hs[..1]).await.unwrap_err()),
+        Refusal::BadSad
+    );
+    // More hashes than numSignatures.
+    assert_eq!(
+        refused(sign(&f.credential, &hs).await.unwrap_err()),
+        Refusal::TooManySignatures
+    );
+    // The two it allows, then nothing more.
+    sign(&f.credential, &hs[..2]).await.unwrap();
+    assert_eq!(
+        refused(sign(&f.credential, &hs[2..]).await.unwrap_err()),
+        Refusal::BadSad
+    );
+    assert_eq!(s.verify_audit().await.unwrap().problem, None);
 }
