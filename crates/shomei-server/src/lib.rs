@@ -11,9 +11,11 @@
 mod csc;
 mod error;
 mod metrics;
+mod openapi;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
+pub use openapi::document;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -46,27 +48,60 @@ impl std::fmt::Debug for AppState {
     }
 }
 
+/// The CSC methods, the same under `/csc/v2` and `/csc/v1`: one table builds the
+/// router and lists what is served (the OpenAPI document is checked against it).
+fn csc_methods() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
+    vec![
+        ("/info", post(csc::info).get(csc::info)),
+        ("/auth/login", post(csc::login)),
+        ("/auth/revoke", post(csc::revoke)),
+        ("/credentials/list", post(csc::list)),
+        ("/credentials/info", post(csc::credential_info)),
+        ("/credentials/authorize", post(csc::authorize)),
+        ("/signatures/signHash", post(csc::sign_hash)),
+        ("/signatures/timestamp", post(csc::timestamp)),
+    ]
+}
+
+/// The service's own routes besides the CSC API.
+fn service_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
+    vec![
+        ("/healthz", get(|| async { "ok" })),
+        ("/readyz", get(csc::ready)),
+        ("/metrics", get(metrics::expose)),
+        ("/openapi.json", get(openapi::serve)),
+    ]
+}
+
+/// Every path the router serves.
+pub fn served_paths() -> Vec<String> {
+    let mut paths = Vec::new();
+    for version in ["v2", "v1"] {
+        for (path, _) in csc_methods() {
+            paths.push(format!("/csc/{version}{path}"));
+        }
+    }
+    paths.extend(service_routes().into_iter().map(|(p, _)| p.to_string()));
+    paths
+}
+
 /// The routes.
 pub fn app(state: AppState) -> Router {
     use csc::Version::{V1, V2};
     let csc = |v: csc::Version| {
-        Router::new()
-            .route("/info", post(csc::info).get(csc::info))
-            .route("/auth/login", post(csc::login))
-            .route("/auth/revoke", post(csc::revoke))
-            .route("/credentials/list", post(csc::list))
-            .route("/credentials/info", post(csc::credential_info))
-            .route("/credentials/authorize", post(csc::authorize))
-            .route("/signatures/signHash", post(csc::sign_hash))
-            .route("/signatures/timestamp", post(csc::timestamp))
-            .layer(axum::Extension(v))
+        let mut router = Router::new();
+        for (path, method) in csc_methods() {
+            router = router.route(path, method);
+        }
+        router.layer(axum::Extension(v))
     };
-    Router::new()
+    let mut router = Router::new()
         .nest("/csc/v2", csc(V2))
-        .nest("/csc/v1", csc(V1))
-        .route("/healthz", get(|| async { "ok" }))
-        .route("/readyz", get(csc::ready))
-        .route("/metrics", get(metrics::expose))
+        .nest("/csc/v1", csc(V1));
+    for (path, method) in service_routes() {
+        router = router.route(path, method);
+    }
+    router
         .fallback(|| async { ApiError::not_found() })
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),

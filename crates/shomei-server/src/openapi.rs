@@ -1,0 +1,216 @@
+//! The OpenAPI 3.1 document of every route, served at `/openapi.json` (utoipa). The
+//! request and answer shapes below exist for the document only: the handlers read the
+//! JSON themselves, to accept both CSC versions' field names and to answer every
+//! malformed body with the CSC error JSON.
+
+#![allow(dead_code)]
+
+use axum::Json;
+use serde::Serialize;
+use utoipa::{OpenApi, ToSchema};
+
+/// The CSC error body.
+#[derive(Serialize, ToSchema)]
+struct CscError {
+    /// `invalid_request`, `invalid_token`, `invalid_grant`, `access_denied`, ...
+    error: String,
+    /// What was wrong.
+    error_description: String,
+}
+
+/// `auth/login` answer.
+#[derive(Serialize, ToSchema)]
+struct Login {
+    access_token: String,
+    expires_in: i64,
+}
+
+/// `credentials/list` answer.
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct CredentialList {
+    credentialIDs: Vec<String>,
+}
+
+/// `credentials/info` request.
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct InfoRequest {
+    credentialID: String,
+    /// `none`, `single` (default) or `chain`.
+    certificates: Option<String>,
+    certInfo: Option<bool>,
+}
+
+/// `credentials/info` answer (v2 `auth` object; v1 `authMode`, `PIN`, `OTP`).
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct CredentialInfo {
+    description: String,
+    /// `status`, `algo` (signature algorithm OIDs), `len`.
+    key: serde_json::Value,
+    /// `status`, `certificates` (base64 DER), and with certInfo the names and dates.
+    cert: serde_json::Value,
+    SCAL: String,
+    multisign: i64,
+    auth: Option<serde_json::Value>,
+}
+
+/// `credentials/authorize` request (v2; v1 has `hash`, `PIN`, `OTP`).
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct AuthorizeRequest {
+    credentialID: String,
+    numSignatures: i64,
+    /// Base64 hashes: required at SCAL 2.
+    hashes: Option<Vec<String>>,
+    hashAlgorithmOID: Option<String>,
+    /// `[{"id": "PIN", "value": …}, {"id": "OTP", "value": …}]`.
+    authData: Vec<serde_json::Value>,
+}
+
+/// `credentials/authorize` answer.
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct Sad {
+    SAD: String,
+    expiresIn: i64,
+}
+
+/// `signatures/signHash` request (v2; v1 has `hash`, `hashAlgo`).
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct SignHashRequest {
+    credentialID: String,
+    SAD: String,
+    hashes: Vec<String>,
+    hashAlgorithmOID: String,
+    signAlgo: String,
+    signAlgoParams: Option<String>,
+}
+
+/// `signatures/signHash` answer: base64 signatures (ECDSA as DER).
+#[derive(Serialize, ToSchema)]
+struct Signatures {
+    signatures: Vec<String>,
+}
+
+/// `signatures/timestamp` request.
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct TimestampRequest {
+    hash: String,
+    hashAlgorithmOID: String,
+}
+
+/// `signatures/timestamp` answer: a base64 RFC 3161 token.
+#[derive(Serialize, ToSchema)]
+struct Timestamp {
+    timestamp: String,
+}
+
+macro_rules! csc_paths {
+    ($v:literal, $info:ident, $login:ident, $revoke:ident, $list:ident, $cinfo:ident,
+     $authorize:ident, $sign:ident, $ts:ident) => {
+        #[utoipa::path(post, path = concat!("/csc/", $v, "/info"), tag = $v,
+            responses((status = 200, description = "Service information", body = serde_json::Value)))]
+        fn $info() {}
+        #[utoipa::path(post, path = concat!("/csc/", $v, "/auth/login"), tag = $v,
+            security(("basic" = [])),
+            responses((status = 200, body = Login), (status = 401, body = CscError)))]
+        fn $login() {}
+        #[utoipa::path(post, path = concat!("/csc/", $v, "/auth/revoke"), tag = $v,
+            security(("bearer" = [])),
+            responses((status = 200, description = "Revoked"), (status = 401, body = CscError)))]
+        fn $revoke() {}
+        #[utoipa::path(post, path = concat!("/csc/", $v, "/credentials/list"), tag = $v,
+            security(("bearer" = [])),
+            responses((status = 200, body = CredentialList), (status = 401, body = CscError)))]
+        fn $list() {}
+        #[utoipa::path(post, path = concat!("/csc/", $v, "/credentials/info"), tag = $v,
+            security(("bearer" = [])), request_body = InfoRequest,
+            responses((status = 200, body = CredentialInfo), (status = 400, body = CscError)))]
+        fn $cinfo() {}
+        #[utoipa::path(post, path = concat!("/csc/", $v, "/credentials/authorize"), tag = $v,
+            security(("bearer" = [])), request_body = AuthorizeRequest,
+            responses((status = 200, body = Sad), (status = 400, body = CscError)))]
+        fn $authorize() {}
+        #[utoipa::path(post, path = concat!("/csc/", $v, "/signatures/signHash"), tag = $v,
+            security(("bearer" = [])), request_body = SignHashRequest,
+            responses((status = 200, body = Signatures), (status = 400, body = CscError)))]
+        fn $sign() {}
+        #[utoipa::path(post, path = concat!("/csc/", $v, "/signatures/timestamp"), tag = $v,
+            security(("bearer" = [])), request_body = TimestampRequest,
+            responses((status = 200, body = Timestamp), (status = 400, body = CscError)))]
+        fn $ts() {}
+    };
+}
+
+csc_paths!("v2", info2, login2, revoke2, list2, cinfo2, authorize2, sign2, ts2);
+csc_paths!("v1", info1, login1, revoke1, list1, cinfo1, authorize1, sign1, ts1);
+
+#[utoipa::path(get, path = "/healthz", tag = "service", responses((status = 200, description = "Alive")))]
+fn healthz() {}
+#[utoipa::path(get, path = "/readyz", tag = "service",
+    responses((status = 200, description = "The database answers"), (status = 503, body = CscError)))]
+fn readyz() {}
+#[utoipa::path(get, path = "/metrics", tag = "service",
+    responses((status = 200, description = "Prometheus text exposition")))]
+fn metrics() {}
+#[utoipa::path(get, path = "/openapi.json", tag = "service",
+    responses((status = 200, description = "This document")))]
+fn openapi_json() {}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "shomei remote signing service",
+        description = "Cloud Signature Consortium API v2.0.0.2 (/csc/v2) and v1.0.4 (/csc/v1) with Sole Control Level 2"
+    ),
+    paths(
+        info2,
+        login2,
+        revoke2,
+        list2,
+        cinfo2,
+        authorize2,
+        sign2,
+        ts2,
+        info1,
+        login1,
+        revoke1,
+        list1,
+        cinfo1,
+        authorize1,
+        sign1,
+        ts1,
+        healthz,
+        readyz,
+        metrics,
+        openapi_json
+    ),
+    components(schemas(
+        CscError,
+        Login,
+        CredentialList,
+        InfoRequest,
+        CredentialInfo,
+        AuthorizeRequest,
+        Sad,
+        SignHashRequest,
+        Signatures,
+        TimestampRequest,
+        Timestamp
+    ))
+)]
+struct ApiDoc;
+
+/// The OpenAPI document.
+pub fn document() -> utoipa::openapi::OpenApi {
+    ApiDoc::openapi()
+}
+
+/// `GET /openapi.json`.
+pub(crate) async fn serve() -> Json<utoipa::openapi::OpenApi> {
+    Json(document())
+}
