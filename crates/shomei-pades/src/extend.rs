@@ -72,13 +72,22 @@ pub fn broken_signatures<R: Read + Seek>(
 ) -> Result<Vec<(String, CheckFailure)>, PadesError> {
     pdf.seek(SeekFrom::Start(0))?;
     let signatures = PdfReader::open(&mut pdf)?.signatures()?;
-    let mut out = Vec::new();
-    for sig in &signatures {
-        if let Err(failure) = check_signature(&mut pdf, sig) {
-            out.push((sig.field_name.clone(), failure));
-        }
-    }
-    Ok(out)
+    Ok(broken_among(&mut pdf, &signatures))
+}
+
+/// The broken signatures among `signatures` (already read from `pdf`).
+fn broken_among<R: Read + Seek>(
+    pdf: &mut R,
+    signatures: &[ExistingSignature],
+) -> Vec<(String, CheckFailure)> {
+    signatures
+        .iter()
+        .filter_map(|sig| {
+            check_signature(&mut *pdf, sig)
+                .err()
+                .map(|failure| (sig.field_name.clone(), failure))
+        })
+        .collect()
 }
 
 fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> {
@@ -103,13 +112,14 @@ pub async fn extend<O: SignedOutput>(
 ) -> Result<ExtensionReport, PadesError> {
     let mut ext = ExtensionReport::default();
     out.seek(SeekFrom::Start(0))?;
-    let count = PdfReader::open(&mut *out)?.signatures()?.len();
-    if count == 0 {
+    // One read of the signature fields serves the count and the checks.
+    let signatures = PdfReader::open(&mut *out)?.signatures()?;
+    if signatures.is_empty() {
         return Err(PadesError::Options(
             "the document has no signature to extend".into(),
         ));
     }
-    for (field, failure) in broken_signatures(&mut *out)? {
+    for (field, failure) in broken_among(&mut *out, &signatures) {
         if !options.force {
             return Err(PadesError::BrokenSignature { field, failure });
         }
