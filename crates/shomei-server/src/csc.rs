@@ -105,18 +105,12 @@ async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError>
 }
 
 pub(crate) async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
-    sqlx_ping(&state)
-        .await
-        .map_err(|_| ApiError::unavailable())?;
-    Ok("ready")
-}
-
-async fn sqlx_ping(state: &AppState) -> Result<(), ApiError> {
     state
         .service
         .ping()
         .await
-        .map_err(|_| ApiError::unavailable())
+        .map_err(|_| ApiError::unavailable())?;
+    Ok("ready")
 }
 
 pub(crate) async fn info(State(state): State<AppState>, parts: Parts) -> Answer {

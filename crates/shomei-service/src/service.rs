@@ -695,8 +695,17 @@ impl Service {
             .bind(credential_id)
             .fetch_one(self.store.pool())
             .await?;
+        self.unseal(credential_id, &row)
+    }
+
+    /// The key sealed in a credential row that was read with its `wrapped_key`.
+    fn unseal(
+        &self,
+        credential_id: &str,
+        row: &sqlx::any::AnyRow,
+    ) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
         self.master
-            .open(&format!("key:{credential_id}"), &text(&row, "wrapped_key")?)
+            .open(&format!("key:{credential_id}"), &text(row, "wrapped_key")?)
     }
 
     /// The public key of a credential (SubjectPublicKeyInfo, DER), for a CA to
@@ -897,7 +906,7 @@ impl Service {
     ) -> Result<(CredentialInfo, sqlx::any::AnyRow), ServiceError> {
         let row = sqlx::query(
             "SELECT id, key_kind, chain_pem, scal, multisign, state, pin_hash, failed_attempts, \
-             locked_until FROM credentials WHERE id = $1 AND user_id = $2",
+             locked_until, wrapped_key FROM credentials WHERE id = $1 AND user_id = $2",
         )
         .bind(credential_id)
         .bind(&user.id)
@@ -1112,7 +1121,7 @@ impl Service {
         req: &SignHashes<'_>,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
         let detail = json!({ "credential": req.credential_id });
-        let (info, _) = self.usable_credential(user, req.credential_id).await?;
+        let (info, row) = self.usable_credential(user, req.credential_id).await?;
         let chain = info
             .chain
             .clone()
@@ -1157,7 +1166,7 @@ impl Service {
             Ok(Err(refusal)) => return Err(ServiceError::Refused(refusal)),
             Err(e) => return Err(ServiceError::Internal(format!("spending: {e}"))),
         }
-        let key = self.unsealed_key(req.credential_id).await?;
+        let key = self.unseal(req.credential_id, &row)?;
         let signer = shomei_keys::SoftwareSigner::from_key_and_chain(&key, chain)?;
         drop(key);
         let values = signer.sign_digests(req.algorithm, &digests).await?;
