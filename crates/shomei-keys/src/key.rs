@@ -175,6 +175,16 @@ impl PrivateKey {
         }
     }
 
+    /// The kind of this key (RSA with its modulus length, or the curve).
+    pub(crate) fn kind(&self) -> KeyKind {
+        match self {
+            Self::Rsa(k) => KeyKind::Rsa {
+                bits: u32::try_from(k.public_modulus_len() * 8).unwrap_or(u32::MAX),
+            },
+            Self::Ec(curve, _) => curve.key_kind(),
+        }
+    }
+
     fn type_name(&self) -> &'static str {
         match self {
             Self::Rsa(_) => "RSA",

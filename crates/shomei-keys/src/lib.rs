@@ -10,4 +10,4 @@ mod software;
 
 pub use error::{KeyError, Pkcs12Error};
 pub use format::{detect_format, KeyFormat};
-pub use software::{KeyMaterial, SoftwareSigner};
+pub use software::{KeyMaterial, SoftwareKey, SoftwareSigner};

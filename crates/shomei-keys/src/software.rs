@@ -205,17 +205,71 @@ impl SoftwareSigner {
         algorithm: SignatureAlgorithm,
         digests: &[Digest],
     ) -> Result<(), SignerError> {
-        if !self.algorithms.contains(&algorithm) {
-            return Err(SignerError::UnsupportedAlgorithm(algorithm));
-        }
-        let wanted = algorithm.digest();
-        for d in digests {
-            if d.algorithm() != wanted || d.as_bytes().len() != wanted.output_len() {
-                return Err(SignerError::DigestMismatch(wanted));
-            }
-        }
-        Ok(())
+        check_request(&self.algorithms, algorithm, digests)
     }
+}
+
+/// A bare private key, without certificate: what a signing service holds for a
+/// credential whose `signHash` returns raw signature values. Wiped when dropped.
+pub struct SoftwareKey {
+    key: PrivateKey,
+    kind: KeyKind,
+}
+
+impl SoftwareKey {
+    /// Loads an unencrypted PKCS#8 `PrivateKeyInfo` (RSA, ECDSA P-256 or P-384).
+    ///
+    /// # Errors
+    /// [`KeyError::UnsupportedKeyType`] and [`KeyError::InvalidKey`].
+    pub fn from_pkcs8_der(der: &[u8]) -> Result<Self, KeyError> {
+        let key = PrivateKey::from_pkcs8(der)?;
+        let kind = key.kind();
+        Ok(Self { key, kind })
+    }
+
+    /// The kind of key.
+    pub fn key_kind(&self) -> KeyKind {
+        self.kind
+    }
+
+    /// Signs digests on the calling thread, after checking each against `algorithm`.
+    ///
+    /// # Errors
+    /// As [`SoftwareSigner::sign_digests_blocking`].
+    pub fn sign_digests_blocking(
+        &self,
+        algorithm: SignatureAlgorithm,
+        digests: &[Digest],
+    ) -> Result<Vec<SignatureValue>, SignerError> {
+        check_request(&self.kind.signature_algorithms(), algorithm, digests)?;
+        sign_all(&self.key, algorithm, digests)
+    }
+}
+
+impl fmt::Debug for SoftwareKey {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("SoftwareKey")
+            .field("key", &format_args!("{}", self.kind))
+            .finish_non_exhaustive()
+    }
+}
+
+/// `algorithm` is one of `algorithms`, and every digest was made with its hash.
+fn check_request(
+    algorithms: &[SignatureAlgorithm],
+    algorithm: SignatureAlgorithm,
+    digests: &[Digest],
+) -> Result<(), SignerError> {
+    if !algorithms.contains(&algorithm) {
+        return Err(SignerError::UnsupportedAlgorithm(algorithm));
+    }
+    let wanted = algorithm.digest();
+    for d in digests {
+        if d.algorithm() != wanted || d.as_bytes().len() != wanted.output_len() {
+            return Err(SignerError::DigestMismatch(wanted));
+        }
+    }
+    Ok(())
 }
 
 fn sign_all(
