@@ -94,14 +94,19 @@ fn hash_algorithm(oid: &str) -> Result<DigestAlgorithm, ApiError> {
         .ok_or_else(|| ApiError::invalid("Invalid parameter hashAlgorithmOID"))
 }
 
-/// The bearer token's user.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
-    let token = headers
+/// The bearer token of the request.
+fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
+    headers
         .get(axum::http::header::AUTHORIZATION)
         .and_then(|v| v.to_str().ok())
         .and_then(|v| v.strip_prefix("Bearer "))
-        .ok_or_else(|| ApiError::unauthenticated("Missing bearer token"))?;
-    Ok(state.service.token_user(token.trim()).await?)
+        .map(str::trim)
+        .ok_or_else(|| ApiError::unauthenticated("Missing bearer token"))
+}
+
+/// The bearer token's user.
+async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
+    Ok(state.service.token_user(bearer(headers)?).await?)
 }
 
 pub(crate) async fn ready(State(state): State<AppState>) -> Result<&'static str, ApiError> {
@@ -156,13 +161,7 @@ pub(crate) async fn login(State(state): State<AppState>, parts: Parts) -> Answer
 
 pub(crate) async fn revoke(State(state): State<AppState>, parts: Parts, bytes: Bytes) -> Answer {
     let map = body(&bytes)?;
-    let bearer = parts
-        .headers
-        .get(axum::http::header::AUTHORIZATION)
-        .and_then(|v| v.to_str().ok())
-        .and_then(|v| v.strip_prefix("Bearer "))
-        .map(str::trim)
-        .ok_or_else(|| ApiError::unauthenticated("Missing bearer token"))?;
+    let bearer = bearer(&parts.headers)?;
     // A token named in the body must be the caller's own.
     let token = map.get("token").and_then(Value::as_str).unwrap_or(bearer);
     let caller = state.service.token_user(bearer).await?;
@@ -427,7 +426,8 @@ fn spki_id(
 
 pub(crate) async fn sign_hash(State(state): State<AppState>, parts: Parts, bytes: Bytes) -> Answer {
     let v = version(&parts);
-    let user = caller(&state, &parts.headers).await?;
+    // The token is checked with the credential and the SAD, in the group commit.
+    let token = bearer(&parts.headers)?;
     let map = body(&bytes)?;
     let id = string(&map, "credentialID")?.to_owned();
     let sad = zeroize::Zeroizing::new(string(&map, "SAD")?.to_owned());
@@ -447,8 +447,8 @@ pub(crate) async fn sign_hash(State(state): State<AppState>, parts: Parts, bytes
     )?;
     let signatures = state
         .service
-        .sign_hashes(
-            &user,
+        .sign_hashes_with_token(
+            token,
             &SignHashes {
                 credential_id: &id,
                 sad: &sad,

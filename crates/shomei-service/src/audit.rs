@@ -37,34 +37,101 @@ fn record_hash(prev: &str, seq: i64, at: i64, kind: &str, actor: &str, detail: &
 /// takes the write lock (SQLite) or the row lock (PostgreSQL), so concurrent appends
 /// from several processes queue up and the chain never forks.
 pub async fn append(conn: &mut AnyConnection, event: &Event<'_>) -> Result<i64, ServiceError> {
-    sqlx::query("UPDATE audit_head SET seq = seq + 1 WHERE id = 1")
-        .execute(&mut *conn)
-        .await?;
-    let head = sqlx::query("SELECT seq, hash FROM audit_head WHERE id = 1")
-        .fetch_one(&mut *conn)
-        .await?;
-    let (seq, prev) = (int(&head, "seq")?, text(&head, "hash")?);
-    let at = now_millis();
-    let detail = event.detail.to_string();
-    let hash = record_hash(&prev, seq, at, event.kind, event.actor, &detail);
-    sqlx::query(
-        "INSERT INTO audit (seq, at, kind, actor, detail, prev_hash, hash) \
-         VALUES ($1, $2, $3, $4, $5, $6, $7)",
-    )
-    .bind(seq)
-    .bind(at)
-    .bind(event.kind)
-    .bind(event.actor)
-    .bind(&detail)
-    .bind(&prev)
-    .bind(&hash)
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query("UPDATE audit_head SET hash = $1 WHERE id = 1")
-        .bind(&hash)
-        .execute(&mut *conn)
-        .await?;
-    Ok(seq)
+    let head = Head::lock(conn).await?;
+    head.append_all(conn, std::slice::from_ref(event)).await
+}
+
+/// The head of the chain, locked in the caller's transaction: until it commits, no
+/// other writer (of any process) can append, or change what the appended records
+/// describe if it locks the head first, as every writer here does.
+#[derive(Debug)]
+pub struct Head {
+    seq: i64,
+    hash: String,
+}
+
+/// Records one multi-row `INSERT` carries (7 values each, well under the bind limits
+/// of SQLite and PostgreSQL).
+const ROWS_PER_INSERT: usize = 128;
+
+impl Head {
+    /// Locks the head (a write to its row) and reads it, in one statement.
+    pub async fn lock(conn: &mut AnyConnection) -> Result<Self, ServiceError> {
+        let row = sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1 RETURNING seq, hash")
+            .fetch_one(&mut *conn)
+            .await?;
+        Ok(Self {
+            seq: int(&row, "seq")?,
+            hash: text(&row, "hash")?,
+        })
+    }
+
+    /// Appends `events` in order after this head; returns the last sequence number.
+    /// The chain is computed here and written with a few multi-row inserts and one
+    /// update of the head.
+    pub async fn append_all(
+        mut self,
+        conn: &mut AnyConnection,
+        events: &[Event<'_>],
+    ) -> Result<i64, ServiceError> {
+        if events.is_empty() {
+            return Ok(self.seq);
+        }
+        let at = now_millis();
+        let mut rows = Vec::with_capacity(events.len());
+        for event in events {
+            let seq = self.seq + 1;
+            let detail = event.detail.to_string();
+            let hash = record_hash(&self.hash, seq, at, event.kind, event.actor, &detail);
+            rows.push((
+                seq,
+                event,
+                detail,
+                std::mem::replace(&mut self.hash, hash.clone()),
+                hash,
+            ));
+            self.seq = seq;
+        }
+        for chunk in rows.chunks(ROWS_PER_INSERT) {
+            let mut sql = String::from(
+                "INSERT INTO audit (seq, at, kind, actor, detail, prev_hash, hash) VALUES ",
+            );
+            for i in 0..chunk.len() {
+                let b = i * 7;
+                if i > 0 {
+                    sql.push(',');
+                }
+                sql.push_str(&format!(
+                    "(${},${},${},${},${},${},${})",
+                    b + 1,
+                    b + 2,
+                    b + 3,
+                    b + 4,
+                    b + 5,
+                    b + 6,
+                    b + 7
+                ));
+            }
+            let mut query = sqlx::query(&sql);
+            for (seq, event, detail, prev, hash) in chunk {
+                query = query
+                    .bind(*seq)
+                    .bind(at)
+                    .bind(event.kind)
+                    .bind(event.actor)
+                    .bind(detail.as_str())
+                    .bind(prev.as_str())
+                    .bind(hash.as_str());
+            }
+            query.execute(&mut *conn).await?;
+        }
+        sqlx::query("UPDATE audit_head SET seq = $1, hash = $2 WHERE id = 1")
+            .bind(self.seq)
+            .bind(&self.hash)
+            .execute(&mut *conn)
+            .await?;
+        Ok(self.seq)
+    }
 }
 
 /// The outcome of [`verify`].

@@ -8,8 +8,8 @@ use crate::keystore::{generate_key, random_hex, random_token, secret_id, KeyKind
 use crate::store::{int, now_millis, text, Store};
 use crate::{Refusal, ServiceError};
 use serde_json::json;
-use shomei_core::{CertificateChain, Digest, DigestAlgorithm, RemoteSigner, SignatureAlgorithm};
-use sqlx::AnyConnection;
+use shomei_core::{CertificateChain, Digest, DigestAlgorithm, SignatureAlgorithm};
+use sqlx::{AnyConnection, Row};
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -158,16 +158,34 @@ pub struct Service {
     spender: tokio::sync::mpsc::Sender<SpendJob>,
 }
 
+/// Who asks for a `signHash`: a bearer token (checked in the group commit, with the
+/// rest) or a user already signed in.
+#[derive(Debug)]
+enum Caller {
+    Token(String),
+    User(User),
+}
+
+/// What a granted `signHash` signs with: the credential's sealed key and kind.
+#[derive(Debug)]
+struct Granted {
+    wrapped_key: String,
+    key_kind: String,
+}
+
+/// The verdict of the group commit on one `signHash`.
+type SpendOutcome = Result<Granted, Refusal>;
+
 /// One `signHash` waiting for the next group commit.
 struct SpendJob {
-    user: User,
+    caller: Caller,
     credential_id: String,
     sad_id: String,
     hash_alg: DigestAlgorithm,
     hashes: Vec<Vec<u8>>,
     n: i64,
     algorithm: String,
-    reply: tokio::sync::oneshot::Sender<Result<Result<(), Refusal>, String>>,
+    reply: tokio::sync::oneshot::Sender<Result<SpendOutcome, String>>,
 }
 
 impl std::fmt::Debug for SpendJob {
@@ -213,55 +231,361 @@ async fn spender(store: Store, mut jobs: tokio::sync::mpsc::Receiver<SpendJob>) 
 async fn commit_group(
     store: &Store,
     group: &[SpendJob],
-) -> Result<Vec<Result<(), Refusal>>, ServiceError> {
+) -> Result<Vec<SpendOutcome>, ServiceError> {
     let mut tx = store.pool().begin().await?;
-    // The head of the audit chain first: every writer takes the locks in one order, so
-    // two nodes' groups queue up instead of deadlocking.
-    sqlx::query("UPDATE audit_head SET seq = seq WHERE id = 1")
-        .execute(&mut *tx)
-        .await?;
+    // The head of the audit chain first: every writer takes the locks in this order,
+    // so two nodes' groups queue up instead of deadlocking — and while this transaction
+    // holds the head, no other spender can change the SADs read below.
+    let head = audit::Head::lock(&mut tx).await?;
+    let now = now_millis();
+    let users = load_token_users(&mut tx, group, now).await?;
+    let credentials = load_credentials(&mut tx, group).await?;
+    let mut sads = load_sads(&mut tx, group).await?;
     let mut outcomes = Vec::with_capacity(group.len());
+    let mut events = Vec::with_capacity(group.len());
     for job in group {
-        sqlx::query("SAVEPOINT spend").execute(&mut *tx).await?;
-        let verdict = spend(
-            &mut tx,
-            &job.sad_id,
-            &job.user,
-            &job.credential_id,
-            job.hash_alg,
-            &job.hashes,
-            job.n,
-        )
-        .await?;
-        let event = match &verdict {
-            Ok(()) => Event {
+        let (actor, verdict) = judge(job, &users, &credentials, &mut sads, now);
+        events.push(match &verdict {
+            Ok(_) => Event {
                 kind: "signature",
-                actor: &job.user.name,
+                actor,
                 detail: json!({
                     "credential": job.credential_id,
                     "algorithm": job.algorithm,
                     "hashes": job.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
                 }),
             },
-            Err(refusal) => {
-                sqlx::query("ROLLBACK TO SAVEPOINT spend")
-                    .execute(&mut *tx)
-                    .await?;
-                Event {
-                    kind: "refusal",
-                    actor: &job.user.name,
-                    detail: json!({ "credential": job.credential_id, "reason": refusal.reason() }),
-                }
-            }
-        };
-        sqlx::query("RELEASE SAVEPOINT spend")
-            .execute(&mut *tx)
-            .await?;
-        audit::append(&mut tx, &event).await?;
+            Err(refusal) => Event {
+                kind: "refusal",
+                actor,
+                detail: json!({ "credential": job.credential_id, "reason": refusal.reason() }),
+            },
+        });
         outcomes.push(verdict);
     }
+    for sad in &sads {
+        sad.write(&mut tx).await?;
+    }
+    head.append_all(&mut tx, &events).await?;
     tx.commit().await?;
     Ok(outcomes)
+}
+
+/// A user as the group commit read it for a token, with `disabled`.
+#[derive(Debug)]
+struct TokenUser {
+    token_id: String,
+    user: User,
+    disabled: bool,
+}
+
+/// A credential as the group commit read it.
+#[derive(Debug)]
+struct CredentialState {
+    id: String,
+    user_id: String,
+    state: String,
+    has_chain: bool,
+    wrapped_key: String,
+    key_kind: String,
+}
+
+/// The verdict on one job, in the order of the checks of a single call: the caller,
+/// its role, the credential, then the SAD. Returns the actor to audit.
+fn judge<'a>(
+    job: &'a SpendJob,
+    users: &'a [TokenUser],
+    credentials: &[CredentialState],
+    sads: &mut [SadState],
+    now: i64,
+) -> (&'a str, SpendOutcome) {
+    let user = match &job.caller {
+        Caller::User(user) => user,
+        Caller::Token(id) => match users.iter().find(|u| u.token_id == *id) {
+            Some(u) if u.disabled => return (&u.user.name, Err(Refusal::UserDisabled)),
+            Some(u) => &u.user,
+            None => return ("-", Err(Refusal::BadToken)),
+        },
+    };
+    let actor = user.name.as_str();
+    if user.role != Role::Signer {
+        return (actor, Err(Refusal::NotASigner));
+    }
+    let credential = match credentials
+        .iter()
+        .find(|c| c.id == job.credential_id && c.user_id == user.id)
+    {
+        Some(c) => c,
+        None => return (actor, Err(Refusal::UnknownCredential)),
+    };
+    match credential.state.as_str() {
+        "active" if credential.has_chain => {}
+        "active" => return (actor, Err(Refusal::NoCertificate)),
+        "disabled" => return (actor, Err(Refusal::CredentialDisabled)),
+        _ => return (actor, Err(Refusal::CredentialDestroyed)),
+    }
+    let spent = match sads.iter_mut().find(|s| s.id == job.sad_id) {
+        Some(sad) => sad.spend(job, user, now),
+        None => Err(Refusal::BadSad),
+    };
+    (
+        actor,
+        spent.map(|()| Granted {
+            wrapped_key: credential.wrapped_key.clone(),
+            key_kind: credential.key_kind.clone(),
+        }),
+    )
+}
+
+/// The users of the live tokens the group presents (one query).
+async fn load_token_users(
+    tx: &mut AnyConnection,
+    group: &[SpendJob],
+    now: i64,
+) -> Result<Vec<TokenUser>, ServiceError> {
+    let mut ids: Vec<&str> = group
+        .iter()
+        .filter_map(|j| match &j.caller {
+            Caller::Token(id) => Some(id.as_str()),
+            Caller::User(_) => None,
+        })
+        .collect();
+    ids.sort_unstable();
+    ids.dedup();
+    if ids.is_empty() {
+        return Ok(Vec::new());
+    }
+    let sql = format!(
+        "SELECT t.id AS token_id, u.id, u.name, u.role, u.disabled FROM tokens t \
+         JOIN users u ON u.id = t.user_id \
+         WHERE t.revoked = 0 AND t.expires_at > $1 AND t.id IN ({})",
+        placeholders(2, ids.len())
+    );
+    let mut query = sqlx::query(&sql).bind(now);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    let mut users = Vec::with_capacity(ids.len());
+    for row in query.fetch_all(&mut *tx).await? {
+        users.push(TokenUser {
+            token_id: text(&row, "token_id")?,
+            user: user_from_row(&row)?,
+            disabled: int(&row, "disabled")? != 0,
+        });
+    }
+    Ok(users)
+}
+
+/// The credentials the group names (one query).
+async fn load_credentials(
+    tx: &mut AnyConnection,
+    group: &[SpendJob],
+) -> Result<Vec<CredentialState>, ServiceError> {
+    let mut ids: Vec<&str> = group.iter().map(|j| j.credential_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let sql = format!(
+        "SELECT id, user_id, state, chain_pem, wrapped_key, key_kind FROM credentials \
+         WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    let mut credentials = Vec::with_capacity(ids.len());
+    for row in query.fetch_all(&mut *tx).await? {
+        credentials.push(CredentialState {
+            id: text(&row, "id")?,
+            user_id: text(&row, "user_id")?,
+            state: text(&row, "state")?,
+            has_chain: row
+                .try_get::<Option<String>, _>("chain_pem")?
+                .is_some_and(|pem| !pem.is_empty()),
+            wrapped_key: row
+                .try_get::<Option<String>, _>("wrapped_key")?
+                .unwrap_or_default(),
+            key_kind: text(&row, "key_kind")?,
+        });
+    }
+    Ok(credentials)
+}
+
+/// A SAD as read by the group commit, and what the group spends of it.
+#[derive(Debug)]
+struct SadState {
+    id: String,
+    user_id: String,
+    credential_id: String,
+    hash_alg: String,
+    num_signatures: i64,
+    used_before: i64,
+    used: i64,
+    bound: bool,
+    expires_at: i64,
+    /// Hex hash → (allowed, spent before, spent): only the hashes the group asks for.
+    hashes: Vec<(String, i64, i64, i64)>,
+}
+
+impl SadState {
+    /// The verdict on one `signHash`; when it is granted, its spending is counted.
+    /// The checks are those of a conditional update, made on the state locked by the
+    /// group's transaction.
+    fn spend(&mut self, job: &SpendJob, user: &User, now: i64) -> Result<(), Refusal> {
+        let alg = job.hash_alg.oid().to_string();
+        if self.user_id != user.id || self.credential_id != job.credential_id {
+            return Err(Refusal::BadSad);
+        }
+        if self.expires_at <= now {
+            return Err(Refusal::BadSad);
+        }
+        if !self.hash_alg.is_empty() && self.hash_alg != alg {
+            return Err(Refusal::HashAlgorithm);
+        }
+        if self.used >= self.num_signatures {
+            return Err(Refusal::BadSad);
+        }
+        if self.used.saturating_add(job.n) > self.num_signatures {
+            return Err(Refusal::TooManySignatures);
+        }
+        if self.bound {
+            // All or nothing: count this call's hashes (a multiset) against what is
+            // left of each before spending any.
+            let mut wanted: Vec<(String, i64)> = Vec::new();
+            for h in &job.hashes {
+                let hex = hex::encode(h);
+                match wanted.iter_mut().find(|(x, _)| *x == hex) {
+                    Some((_, n)) => *n += 1,
+                    None => wanted.push((hex, 1)),
+                }
+            }
+            for (hex, n) in &wanted {
+                match self.hashes.iter().find(|(x, ..)| x == hex) {
+                    Some((_, allowed, _, spent)) if spent + n <= *allowed => {}
+                    _ => return Err(Refusal::HashNotAuthorized),
+                }
+            }
+            for (hex, n) in &wanted {
+                if let Some(entry) = self.hashes.iter_mut().find(|(x, ..)| x == hex) {
+                    entry.3 += n;
+                }
+            }
+        }
+        self.used += job.n;
+        Ok(())
+    }
+
+    /// Writes what the group spent — still conditional on what was read, so a change
+    /// by any writer that did not lock the head first fails the group instead of
+    /// over-spending.
+    async fn write(&self, tx: &mut AnyConnection) -> Result<(), ServiceError> {
+        if self.used == self.used_before {
+            return Ok(());
+        }
+        let done = sqlx::query(
+            "UPDATE sads SET used = $1 WHERE id = $2 AND used = $3 AND $1 <= num_signatures",
+        )
+        .bind(self.used)
+        .bind(&self.id)
+        .bind(self.used_before)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(ServiceError::Internal(
+                "a SAD changed under the group commit".into(),
+            ));
+        }
+        for (hash, allowed, before, spent) in &self.hashes {
+            if spent == before {
+                continue;
+            }
+            let done = sqlx::query(
+                "UPDATE sad_hashes SET spent = $1 WHERE sad_id = $2 AND hash = $3 AND spent = $4 \
+                 AND $1 <= allowed",
+            )
+            .bind(spent)
+            .bind(&self.id)
+            .bind(hash)
+            .bind(before)
+            .execute(&mut *tx)
+            .await?;
+            if done.rows_affected() != 1 || spent > allowed {
+                return Err(ServiceError::Internal(
+                    "a SAD hash changed under the group commit".into(),
+                ));
+            }
+        }
+        Ok(())
+    }
+}
+
+/// `$first, $first+1, …` for `n` values.
+fn placeholders(first: usize, n: usize) -> String {
+    (first..first + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+/// Reads every SAD the group names (one query), and for the bound ones the entries of
+/// the hashes asked for (one query per bound SAD).
+async fn load_sads(
+    tx: &mut AnyConnection,
+    group: &[SpendJob],
+) -> Result<Vec<SadState>, ServiceError> {
+    let mut ids: Vec<&str> = group.iter().map(|j| j.sad_id.as_str()).collect();
+    ids.sort_unstable();
+    ids.dedup();
+    let sql = format!(
+        "SELECT id, user_id, credential_id, hash_alg, num_signatures, used, bound, expires_at \
+         FROM sads WHERE id IN ({})",
+        placeholders(1, ids.len())
+    );
+    let mut query = sqlx::query(&sql);
+    for id in &ids {
+        query = query.bind(*id);
+    }
+    let mut sads = Vec::with_capacity(ids.len());
+    for row in query.fetch_all(&mut *tx).await? {
+        let used = int(&row, "used")?;
+        sads.push(SadState {
+            id: text(&row, "id")?,
+            user_id: text(&row, "user_id")?,
+            credential_id: text(&row, "credential_id")?,
+            hash_alg: text(&row, "hash_alg")?,
+            num_signatures: int(&row, "num_signatures")?,
+            used_before: used,
+            used,
+            bound: int(&row, "bound")? != 0,
+            expires_at: int(&row, "expires_at")?,
+            hashes: Vec::new(),
+        });
+    }
+    for sad in sads.iter_mut().filter(|s| s.bound) {
+        let mut wanted: Vec<String> = group
+            .iter()
+            .filter(|j| j.sad_id == sad.id)
+            .flat_map(|j| j.hashes.iter().map(hex::encode))
+            .collect();
+        wanted.sort_unstable();
+        wanted.dedup();
+        for chunk in wanted.chunks(512) {
+            let sql = format!(
+                "SELECT hash, allowed, spent FROM sad_hashes WHERE sad_id = $1 AND hash IN ({})",
+                placeholders(2, chunk.len())
+            );
+            let mut query = sqlx::query(&sql).bind(&sad.id);
+            for h in chunk {
+                query = query.bind(h.as_str());
+            }
+            for row in query.fetch_all(&mut *tx).await? {
+                let spent = int(&row, "spent")?;
+                sad.hashes
+                    .push((text(&row, "hash")?, int(&row, "allowed")?, spent, spent));
+            }
+        }
+    }
+    Ok(sads)
 }
 
 fn hash_password(secret: &str) -> Result<String, ServiceError> {
@@ -1120,35 +1444,49 @@ impl Service {
         user: &User,
         req: &SignHashes<'_>,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
-        let detail = json!({ "credential": req.credential_id });
-        let (info, row) = self.usable_credential(user, req.credential_id).await?;
-        let chain = info
-            .chain
-            .clone()
-            .ok_or_else(|| ServiceError::Internal("usable credential without chain".into()))?;
-        let hash_alg = req.algorithm.digest();
-        let digests: Vec<Digest> = match req
-            .hashes
-            .iter()
-            .map(|h| Digest::new(hash_alg, h.clone()))
-            .collect::<Option<Vec<_>>>()
-        {
-            Some(d) if !d.is_empty() => d,
-            _ => {
-                return Err(self
-                    .refuse(&user.name, Refusal::HashAlgorithm, detail)
-                    .await)
-            }
+        let Some(digests) = digests_of(req) else {
+            let detail = json!({ "credential": req.credential_id });
+            return Err(self
+                .refuse(&user.name, Refusal::HashAlgorithm, detail)
+                .await);
         };
+        self.sign_as(Caller::User(user.clone()), req, digests).await
+    }
+
+    /// `signatures/signHash` with the caller's bearer token. The token, its user, the
+    /// credential and the SAD are all checked in the group commit that spends the SAD —
+    /// one transaction for many calls — so a token revoked or a credential disabled
+    /// a moment before cannot sign.
+    pub async fn sign_hashes_with_token(
+        &self,
+        token: &str,
+        req: &SignHashes<'_>,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        match digests_of(req) {
+            Some(digests) => {
+                self.sign_as(Caller::Token(secret_id(token)), req, digests)
+                    .await
+            }
+            // The refusal names the user when the token has one.
+            None => self.sign_hashes(&self.token_user(token).await?, req).await,
+        }
+    }
+
+    async fn sign_as(
+        &self,
+        caller: Caller,
+        req: &SignHashes<'_>,
+        digests: Vec<Digest>,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
         let n = i64::try_from(digests.len()).unwrap_or(i64::MAX);
         // Spent and audited in the next group commit; the answer comes once it is
         // durable.
         let (reply, answer) = tokio::sync::oneshot::channel();
         let job = SpendJob {
-            user: user.clone(),
+            caller,
             credential_id: req.credential_id.to_owned(),
             sad_id: secret_id(req.sad),
-            hash_alg,
+            hash_alg: req.algorithm.digest(),
             hashes: req.hashes.to_vec(),
             n,
             algorithm: req.algorithm.name(),
@@ -1158,102 +1496,52 @@ impl Service {
             .send(job)
             .await
             .map_err(|_| ServiceError::Internal("the spending task stopped".into()))?;
-        match answer
+        let granted = match answer
             .await
             .map_err(|_| ServiceError::Internal("the spending task stopped".into()))?
         {
-            Ok(Ok(())) => {}
+            Ok(Ok(granted)) => granted,
             Ok(Err(refusal)) => return Err(ServiceError::Refused(refusal)),
             Err(e) => return Err(ServiceError::Internal(format!("spending: {e}"))),
+        };
+        let der = self
+            .master
+            .open(&format!("key:{}", req.credential_id), &granted.wrapped_key)?;
+        let algorithm = req.algorithm;
+        let work = move || -> Result<Vec<Vec<u8>>, ServiceError> {
+            let key = shomei_keys::SoftwareKey::from_pkcs8_der(&der)?;
+            drop(der);
+            key.sign_digests_blocking(algorithm, &digests)?
+                .into_iter()
+                .map(|v| {
+                    v.to_cms()
+                        .ok_or_else(|| ServiceError::Internal("ECDSA value encoding".into()))
+                })
+                .collect()
+        };
+        // A few ECDSA signatures take microseconds: inline. RSA, or many, go to the
+        // blocking pool so the executor keeps serving.
+        let ecdsa = matches!(
+            KeyKind::from_name(&granted.key_kind),
+            Some(KeyKind::EcP256 | KeyKind::EcP384)
+        );
+        if ecdsa && n <= 4 {
+            work()
+        } else {
+            blocking(work).await?
         }
-        let key = self.unseal(req.credential_id, &row)?;
-        let signer = shomei_keys::SoftwareSigner::from_key_and_chain(&key, chain)?;
-        drop(key);
-        let values = signer.sign_digests(req.algorithm, &digests).await?;
-        values
-            .into_iter()
-            .map(|v| {
-                v.to_cms()
-                    .ok_or_else(|| ServiceError::Internal("ECDSA value encoding".into()))
-            })
-            .collect()
     }
 }
 
-/// The conditional updates that spend a SAD: all or nothing, within `tx`. The first
-/// statement writes (taking the write lock in SQLite, the row lock in PostgreSQL), so
-/// concurrent spenders queue up and the count can never be exceeded. The inner result
-/// is the verdict; an `Err` is a database failure.
-async fn spend(
-    tx: &mut AnyConnection,
-    sad_id: &str,
-    user: &User,
-    credential_id: &str,
-    hash_alg: DigestAlgorithm,
-    hashes: &[Vec<u8>],
-    n: i64,
-) -> Result<Result<(), Refusal>, ServiceError> {
-    let now = now_millis();
-    let alg = hash_alg.oid().to_string();
-    let done = sqlx::query(
-        "UPDATE sads SET used = used + $1 WHERE id = $2 AND user_id = $3 AND credential_id = $4 \
-         AND (hash_alg = $5 OR hash_alg = '') AND used + $1 <= num_signatures AND expires_at > $6",
-    )
-    .bind(n)
-    .bind(sad_id)
-    .bind(&user.id)
-    .bind(credential_id)
-    .bind(&alg)
-    .bind(now)
-    .execute(&mut *tx)
-    .await?;
-    if done.rows_affected() != 1 {
-        // Why not: read what is there (nothing was changed).
-        let row = sqlx::query(
-            "SELECT user_id, credential_id, hash_alg, num_signatures, used, expires_at \
-             FROM sads WHERE id = $1",
-        )
-        .bind(sad_id)
-        .fetch_optional(&mut *tx)
-        .await?;
-        let Some(row) = row else {
-            return Ok(Err(Refusal::BadSad));
-        };
-        let refusal = if text(&row, "user_id")? != user.id
-            || text(&row, "credential_id")? != credential_id
-            || int(&row, "expires_at")? <= now
-        {
-            Refusal::BadSad
-        } else if !matches!(text(&row, "hash_alg")?.as_str(), "") && text(&row, "hash_alg")? != alg
-        {
-            Refusal::HashAlgorithm
-        } else if int(&row, "used")? >= int(&row, "num_signatures")? {
-            Refusal::BadSad
-        } else {
-            Refusal::TooManySignatures
-        };
-        return Ok(Err(refusal));
-    }
-    let bound = sqlx::query("SELECT bound FROM sads WHERE id = $1")
-        .bind(sad_id)
-        .fetch_one(&mut *tx)
-        .await?;
-    if int(&bound, "bound")? != 0 {
-        for h in hashes {
-            let done = sqlx::query(
-                "UPDATE sad_hashes SET spent = spent + 1 WHERE sad_id = $1 AND hash = $2 \
-                 AND spent < allowed",
-            )
-            .bind(sad_id)
-            .bind(hex::encode(h))
-            .execute(&mut *tx)
-            .await?;
-            if done.rows_affected() != 1 {
-                return Ok(Err(Refusal::HashNotAuthorized));
-            }
-        }
-    }
-    Ok(Ok(()))
+/// The digests of a `signHash` request; `None` when a hash does not fit the
+/// algorithm, or there is none.
+fn digests_of(req: &SignHashes<'_>) -> Option<Vec<Digest>> {
+    let hash_alg = req.algorithm.digest();
+    req.hashes
+        .iter()
+        .map(|h| Digest::new(hash_alg, h.clone()))
+        .collect::<Option<Vec<_>>>()
+        .filter(|d| !d.is_empty())
 }
 
 fn totp(secret: Vec<u8>, issuer: &str, account: &str) -> Result<totp_rs::TOTP, ServiceError> {
@@ -1308,7 +1596,6 @@ trait NullableText {
 
 impl NullableText for sqlx::any::AnyRow {
     fn try_get_unchecked_text(&self, column: &str) -> Result<String, ServiceError> {
-        use sqlx::Row;
         self.try_get::<Option<String>, _>(column)?
             .ok_or_else(|| ServiceError::Internal(format!("{column} is empty")))
     }
