@@ -45,12 +45,13 @@ run() { # BACKEND DB_ARGS...
   sad="$(curl -s -X POST -H "Authorization: Bearer $token" -H 'Content-Type: application/json' \
     -d "{\"credentialID\":\"$cred\",\"numSignatures\":100000000,\"authData\":[{\"id\":\"PIN\",\"value\":\"$BENCH_PIN\"},{\"id\":\"OTP\",\"value\":\"$(totp "$secret")\"}]}" \
     "http://127.0.0.1:$port/csc/v2/credentials/authorize" | python3 -c 'import json,sys; print(json.load(sys.stdin)["SAD"])')"
-  for per in 1 10; do
+  [ -n "${BENCH_PERF:-}" ] && { perf record -F 999 -g -p "$pid" -o "$BENCH_PERF" >/dev/null 2>&1 & }
+  for per in ${BENCH_PER:-1 10}; do
     printf '%s ' "$backend"; "$LOAD" "http://127.0.0.1:$port" "$token" "$cred" "$sad" "$per" 64 "$SECS"
   done
   kill "$pid"; wait "$pid" 2>/dev/null || true
 }
-run sqlite --data-dir "$OUT/data"
+[ -z "${BENCH_ONLY_PG:-}" ] && run sqlite --data-dir "$OUT/data"
 if [ -n "${SHOMEI_PG_PORT:-}" ]; then
   run postgres --database-url "$(tests/pg-cluster.sh createdb "$SHOMEI_PG_PORT" "bench_$$")"
 fi

@@ -47,11 +47,15 @@ impl Store {
                 url.split(':').next().unwrap_or("")
             )));
         };
-        let mut options = AnyPoolOptions::new().max_connections(match backend {
-            // One writer at a time in SQLite: a small pool avoids lock contention.
-            Backend::Sqlite => 4,
-            Backend::Postgres => 16,
-        });
+        let mut options = AnyPoolOptions::new()
+            .max_connections(match backend {
+                // One writer at a time in SQLite: a small pool avoids lock contention.
+                Backend::Sqlite => 4,
+                Backend::Postgres => 16,
+            })
+            // No ping before each use (a round trip per transaction): a connection
+            // that died fails its query, and the pool replaces it.
+            .test_before_acquire(false);
         if backend == Backend::Sqlite {
             options = options.after_connect(|conn, _| {
                 Box::pin(async move {
