@@ -1,24 +1,21 @@
 //! The PKCS#11 signer: one logged-in token, one private key, a pool of sessions.
 
+use crate::session::{open_logged_in, Access};
 use crate::Pkcs11Error;
-use cryptoki::context::{CInitializeArgs, Pkcs11};
-use cryptoki::error::RvError;
+use cryptoki::context::Pkcs11;
 use cryptoki::mechanism::rsa::{PkcsMgfType, PkcsPssParams};
 use cryptoki::mechanism::{Mechanism, MechanismType};
 use cryptoki::object::{Attribute, AttributeType, KeyType, ObjectClass, ObjectHandle};
-use cryptoki::session::{Session, UserType};
+use cryptoki::session::Session;
 use cryptoki::slot::Slot;
-use cryptoki::types::AuthPin;
 use shomei_core::chain::ChainCert;
 use shomei_core::{
     CertificateChain, Digest, DigestAlgorithm, KeyKind, RemoteSigner, SignatureAlgorithm,
     SignatureValue, SignerDescription, SignerError,
 };
-use std::collections::HashMap;
 use std::fmt;
-use std::path::{Path, PathBuf};
-use std::sync::{Arc, Mutex, OnceLock};
-use subtle::ConstantTimeEq;
+use std::path::PathBuf;
+use std::sync::{Arc, Mutex};
 use zeroize::Zeroizing;
 
 /// Which private key on the token.
@@ -114,90 +111,7 @@ impl fmt::Debug for Pkcs11Signer {
     }
 }
 
-/// One initialized context per module for the whole process (a module may be initialized
-/// once, and finalizing it would end every other user's sessions), with the digest of
-/// the PIN that logged each token in: a PKCS#11 login holds for the whole process, so a
-/// second signer on a logged-in token must show the same PIN.
-struct Module {
-    context: Pkcs11,
-    logins: HashMap<u64, Vec<u8>>,
-}
-
-fn registry() -> &'static Mutex<HashMap<PathBuf, Module>> {
-    static MODULES: OnceLock<Mutex<HashMap<PathBuf, Module>>> = OnceLock::new();
-    MODULES.get_or_init(|| Mutex::new(HashMap::new()))
-}
-
-fn shared_context(module: &Path) -> Result<Pkcs11, String> {
-    let mut map = registry()
-        .lock()
-        .map_err(|_| "internal: module registry poisoned".to_owned())?;
-    if let Some(m) = map.get(module) {
-        return Ok(m.context.clone());
-    }
-    let context = Pkcs11::new(module).map_err(|e| e.to_string())?;
-    match context.initialize(CInitializeArgs::OsThreads) {
-        Ok(()) | Err(cryptoki::error::Error::AlreadyInitialized) => {}
-        Err(e) => return Err(e.to_string()),
-    }
-    map.insert(
-        module.to_path_buf(),
-        Module {
-            context: context.clone(),
-            logins: HashMap::new(),
-        },
-    );
-    Ok(context)
-}
-
-/// Logs the token in with `pin`, or checks `pin` against the PIN that already did.
-fn login(session: &Session, config: &Pkcs11Config, slot: Slot) -> Result<(), Pkcs11Error> {
-    let digest = Digest::compute(DigestAlgorithm::Sha256, config.pin.as_bytes())
-        .as_bytes()
-        .to_vec();
-    let mut map = registry()
-        .lock()
-        .map_err(|_| Pkcs11Error::Key("internal: module registry poisoned".into()))?;
-    let logins = map
-        .get_mut(&config.module)
-        .map(|m| &mut m.logins)
-        .ok_or_else(|| Pkcs11Error::Key("internal: module not registered".into()))?;
-    let pin = AuthPin::new(config.pin.as_str().into());
-    match session.login(UserType::User, Some(&pin)) {
-        Ok(()) => {
-            logins.insert(slot.id(), digest);
-            Ok(())
-        }
-        Err(cryptoki::error::Error::Pkcs11(RvError::UserAlreadyLoggedIn, _)) => {
-            match logins.get(&slot.id()) {
-                Some(known) if bool::from(known.ct_eq(&digest)) => Ok(()),
-                _ => Err(Pkcs11Error::WrongPin(config.token_label.clone())),
-            }
-        }
-        Err(e) => Err(Pkcs11Error::from_ck(e, &config.token_label)),
-    }
-}
-
-fn find_token(context: &Pkcs11, label: &str) -> Result<Slot, Pkcs11Error> {
-    let ck = |e| Pkcs11Error::from_ck(e, label);
-    let mut present = Vec::new();
-    for slot in context.get_slots_with_token().map_err(ck)? {
-        let info = context.get_token_info(slot).map_err(ck)?;
-        let name = info.label().trim_end().to_owned();
-        if name == label {
-            return Ok(slot);
-        }
-        if !name.is_empty() {
-            present.push(name);
-        }
-    }
-    Err(Pkcs11Error::NoToken {
-        label: label.to_owned(),
-        present,
-    })
-}
-
-fn describe_selector(key: &KeySelector) -> String {
+pub(crate) fn describe_selector(key: &KeySelector) -> String {
     match key {
         KeySelector::Label(l) => format!("label `{l}`"),
         KeySelector::Id(id) => format!(
@@ -325,15 +239,12 @@ impl Pkcs11Signer {
     /// Loads the module, finds the token by label, logs in with the PIN, finds the key
     /// and its certificate, and checks that they belong together.
     pub fn open(config: Pkcs11Config) -> Result<Self, Pkcs11Error> {
-        let module_err = |message: String| Pkcs11Error::Module {
-            module: config.module.display().to_string(),
-            message,
-        };
-        let context = shared_context(&config.module).map_err(module_err)?;
-        let slot = find_token(&context, &config.token_label)?;
-        let ck = |e| Pkcs11Error::from_ck(e, &config.token_label);
-        let session = context.open_ro_session(slot).map_err(ck)?;
-        login(&session, &config, slot)?;
+        let (context, slot, session) = open_logged_in(
+            &config.module,
+            &config.token_label,
+            &config.pin,
+            Access::ReadOnly,
+        )?;
         let key = find_key(&session, &config)?;
         let cert = match &config.certificate {
             Some(c) => c.clone(),
