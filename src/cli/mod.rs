@@ -59,25 +59,8 @@ enum Command {
 /// Options of `shomei admin`.
 #[derive(Debug, Args)]
 pub(crate) struct AdminArgs {
-    /// The service's data directory (embedded SQLite database).
-    #[arg(
-        long = "data-dir",
-        value_name = "DIR",
-        default_value = "./shomei-data",
-        global = true
-    )]
-    pub(crate) data_dir: PathBuf,
-    /// A PostgreSQL database instead (postgres://…).
-    #[arg(
-        long = "database-url",
-        value_name = "URL",
-        env = "SHOMEI_DATABASE_URL",
-        global = true
-    )]
-    pub(crate) database_url: Option<String>,
-    /// The master key file; else SHOMEI_MASTER_KEY.
-    #[arg(long = "master-key-file", value_name = "FILE", global = true)]
-    pub(crate) master_key_file: Option<PathBuf>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
     #[command(subcommand)]
     pub(crate) command: AdminCommand,
 }
@@ -179,31 +162,58 @@ pub(crate) enum CredentialCommand {
         /// The credential.
         id: String,
     },
+    /// List credentials: id, user, key, SCAL, multisign, state, certificate subject.
+    List {
+        /// Only this user's.
+        #[arg(long)]
+        user: Option<String>,
+    },
 }
 
 /// Options of `shomei serve`.
 #[derive(Debug, Args)]
 pub(crate) struct ServeArgs {
-    /// Address and port to listen on (loopback by default).
-    #[arg(long, value_name = "ADDR:PORT", default_value = "127.0.0.1:8080")]
-    pub(crate) listen: String,
-    /// Where the embedded database lives (and the demo's files).
-    #[arg(long = "data-dir", value_name = "DIR", default_value = "./shomei-data")]
-    pub(crate) data_dir: PathBuf,
-    /// A PostgreSQL database instead of the embedded SQLite one (postgres://…).
-    #[arg(long = "database-url", value_name = "URL", env = "SHOMEI_DATABASE_URL")]
-    pub(crate) database_url: Option<String>,
-    /// The master key file (base64 of 32 bytes) that seals every key; else
-    /// SHOMEI_MASTER_KEY. Keep it outside the data directory.
-    #[arg(long = "master-key-file", value_name = "FILE")]
-    pub(crate) master_key_file: Option<PathBuf>,
-    /// The time-stamping authority signatures/timestamp forwards to.
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
+    /// Address and port to listen on [default: 127.0.0.1:8080, loopback only].
+    #[arg(long, value_name = "ADDR:PORT")]
+    pub(crate) listen: Option<String>,
+    /// The time-stamping authority signatures/timestamp forwards to (and audit
+    /// anchors use).
     #[arg(long, value_name = "URL")]
     pub(crate) tsa: Option<String>,
+    /// Serve HTTPS with this certificate chain (PEM; with --tls-key).
+    #[arg(long = "tls-cert", value_name = "FILE", requires = "tls_key")]
+    pub(crate) tls_cert: Option<PathBuf>,
+    /// The TLS private key (PEM; with --tls-cert).
+    #[arg(long = "tls-key", value_name = "FILE", requires = "tls_cert")]
+    pub(crate) tls_key: Option<PathBuf>,
+    /// Log lines as JSON (default) or text, on standard error.
+    #[arg(long = "log-format", value_name = "FORMAT", value_parser = ["json", "text"])]
+    pub(crate) log_format: Option<String>,
     /// Set up a demo user, TOTP secret and SCAL 2 credential (from a test CA nobody
     /// trusts) and write them to DATA_DIR/demo.json.
     #[arg(long)]
     pub(crate) demo: bool,
+}
+
+/// Where the service's state and master key are: a TOML configuration file, the
+/// environment (SHOMEI_*), and these options over both.
+#[derive(Debug, Args)]
+pub(crate) struct StoreArgs {
+    /// The configuration file (TOML); SHOMEI_* environment variables override it.
+    #[arg(long, value_name = "FILE", env = "SHOMEI_CONFIG", global = true)]
+    pub(crate) config: Option<PathBuf>,
+    /// The data directory holding the embedded SQLite database [default: ./shomei-data].
+    #[arg(long = "data-dir", value_name = "DIR", global = true)]
+    pub(crate) data_dir: Option<PathBuf>,
+    /// A PostgreSQL database instead of the embedded SQLite one (postgres://…).
+    #[arg(long = "database-url", value_name = "URL", global = true)]
+    pub(crate) database_url: Option<String>,
+    /// The master key file (base64 of 32 bytes) that seals every key; else
+    /// SHOMEI_MASTER_KEY. Keep it outside the data directory.
+    #[arg(long = "master-key-file", value_name = "FILE", global = true)]
+    pub(crate) master_key_file: Option<PathBuf>,
 }
 
 /// `shomei audit …`.
@@ -217,12 +227,8 @@ pub(crate) enum AuditCommand {
 /// Where the audit trail is.
 #[derive(Debug, Args)]
 pub(crate) struct AuditArgs {
-    /// The service's data directory (embedded SQLite database).
-    #[arg(long = "data-dir", value_name = "DIR", default_value = "./shomei-data")]
-    pub(crate) data_dir: PathBuf,
-    /// A PostgreSQL database instead (postgres://…).
-    #[arg(long = "database-url", value_name = "URL", env = "SHOMEI_DATABASE_URL")]
-    pub(crate) database_url: Option<String>,
+    #[command(flatten)]
+    pub(crate) store: StoreArgs,
 }
 
 /// Options of `shomei extend`.

@@ -1,8 +1,9 @@
 //! `shomei serve` and `shomei audit verify`: the remote signing service (shomei-server
 //! over shomei-service), and the check of its audit trail.
 
-use super::{AuditArgs, Failure, ServeArgs};
-use shomei_service::{MasterKey, Service, Store};
+use super::{AuditArgs, Failure, ServeArgs, StoreArgs};
+use shomei_server::config::{Config, LogFormat, TlsFiles};
+use shomei_service::{MasterKey, Policy, Service, Store};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -13,10 +14,27 @@ fn runtime() -> Result<tokio::runtime::Runtime, Failure> {
         .map_err(|e| Failure::Signing(format!("cannot start the async runtime: {e}")))
 }
 
-/// The master key: `--master-key-file`, else `SHOMEI_MASTER_KEY` (base64), else — with
+/// The configuration: the file of `--config`, the environment over it, the options
+/// over both.
+pub(crate) fn config(args: &StoreArgs) -> Result<Config, Failure> {
+    let mut config =
+        Config::load(args.config.as_deref()).map_err(|e| Failure::Input(e.to_string()))?;
+    if let Some(dir) = &args.data_dir {
+        config.data_dir = Some(dir.clone());
+    }
+    if let Some(url) = &args.database_url {
+        config.database_url = Some(url.clone());
+    }
+    if let Some(file) = &args.master_key_file {
+        config.master_key_file = Some(file.clone());
+    }
+    Ok(config)
+}
+
+/// The master key: the configured file, else `SHOMEI_MASTER_KEY` (base64), else — with
 /// `--demo` only — a key file beside the data directory, created at first start. Never
 /// inside the data directory: it holds nothing secret in clear.
-fn master_key(args: &ServeArgs) -> Result<MasterKey, Failure> {
+pub(crate) fn master_key(config: &Config, demo: bool) -> Result<MasterKey, Failure> {
     let from_file = |path: &Path| {
         let text = zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
             Failure::Input(format!(
@@ -27,7 +45,7 @@ fn master_key(args: &ServeArgs) -> Result<MasterKey, Failure> {
         MasterKey::from_base64(&text)
             .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))
     };
-    if let Some(path) = &args.master_key_file {
+    if let Some(path) = &config.master_key_file {
         return from_file(path);
     }
     if let Ok(text) = std::env::var("SHOMEI_MASTER_KEY") {
@@ -35,14 +53,15 @@ fn master_key(args: &ServeArgs) -> Result<MasterKey, Failure> {
         return MasterKey::from_base64(&text)
             .map_err(|e| Failure::Input(format!("SHOMEI_MASTER_KEY: {e}")));
     }
-    if !args.demo {
+    if !demo {
         return Err(Failure::Input(
-            "no master key: give --master-key-file FILE or SHOMEI_MASTER_KEY (base64 of 32 random \
-             bytes, e.g. `head -c 32 /dev/urandom | base64`); keep it outside the data directory"
+            "no master key: give --master-key-file FILE (or master_key_file in the configuration) \
+             or SHOMEI_MASTER_KEY (base64 of 32 random bytes, e.g. `head -c 32 /dev/urandom | \
+             base64`); keep it outside the data directory"
                 .into(),
         ));
     }
-    let path = demo_key_path(&args.data_dir);
+    let path = demo_key_path(&config.data_dir());
     if path.exists() {
         return from_file(&path);
     }
@@ -77,10 +96,11 @@ fn write_private(path: &Path, bytes: &[u8]) -> Result<(), Failure> {
         .map_err(|e| Failure::Input(format!("{}: cannot write: {e}", path.display())))
 }
 
-async fn store(data_dir: &Path, database_url: Option<&str>) -> Result<Store, Failure> {
-    let opened = match database_url {
+/// The configured database: PostgreSQL by URL, else SQLite in the data directory.
+pub(crate) async fn store(config: &Config) -> Result<Store, Failure> {
+    let opened = match &config.database_url {
         Some(url) => Store::connect(url).await,
-        None => Store::open_data_dir(data_dir).await,
+        None => Store::open_data_dir(&config.data_dir()).await,
     };
     opened.map_err(|e| Failure::Signing(format!("database: {e}")))
 }
@@ -107,22 +127,57 @@ async fn shutdown_signal() {
 }
 
 pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
-    let master = master_key(args)?;
+    let mut config = config(&args.store)?;
+    if let Some(listen) = &args.listen {
+        config.listen = Some(listen.clone());
+    }
+    if let Some(tsa) = &args.tsa {
+        config.tsa = Some(tsa.clone());
+    }
+    if let (Some(certificate), Some(key)) = (&args.tls_cert, &args.tls_key) {
+        config.tls = Some(TlsFiles {
+            certificate: certificate.clone(),
+            key: key.clone(),
+        });
+    }
+    match args.log_format.as_deref() {
+        Some("text") => config.log_format = Some(LogFormat::Text),
+        Some(_) => config.log_format = Some(LogFormat::Json),
+        None => {}
+    }
+    shomei_server::init_logging(config.log_format.unwrap_or_default());
+    let master = master_key(&config, args.demo)?;
+    let tls = config
+        .tls
+        .as_ref()
+        .map(shomei_server::tls_setup)
+        .transpose()
+        .map_err(|e| Failure::Input(e.to_string()))?;
+    let data_dir = config.data_dir();
     let rt = runtime()?;
     rt.block_on(async {
-        let store = store(&args.data_dir, args.database_url.as_deref()).await?;
+        let store = store(&config).await?;
+        let mut policy = Policy::default();
+        if let Some(ttl) = config.policy.sad_ttl_seconds {
+            policy.sad_ttl = ttl;
+        }
+        if let Some(ttl) = config.policy.token_ttl_seconds {
+            policy.token_ttl = ttl;
+        }
         let service = Service::open(store, master)
             .await
-            .map_err(|e| Failure::Signing(format!("cannot start: {e}")))?;
-        let listener = tokio::net::TcpListener::bind(&args.listen)
+            .map_err(|e| Failure::Signing(format!("cannot start: {e}")))?
+            .with_policy(policy);
+        let listener = tokio::net::TcpListener::bind(config.listen())
             .await
-            .map_err(|e| Failure::Input(format!("--listen {}: {e}", args.listen)))?;
+            .map_err(|e| Failure::Input(format!("--listen {}: {e}", config.listen())))?;
         let addr = listener
             .local_addr()
             .map_err(|e| Failure::Signing(e.to_string()))?;
-        let base_url = format!("http://{addr}");
+        let scheme = if tls.is_some() { "https" } else { "http" };
+        let base_url = format!("{scheme}://{addr}");
         if args.demo {
-            let demo = shomei_service::demo::setup(&service, &args.data_dir, &base_url)
+            let demo = shomei_service::demo::setup(&service, &data_dir, &base_url)
                 .await
                 .map_err(|e| Failure::Signing(format!("demo setup: {e}")))?;
             println!("shomei demo service at {base_url}/csc/v2 (and /csc/v1)");
@@ -135,21 +190,19 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
             println!("  credential id: {}", demo.credential_id);
             println!("  PIN:           {}", demo.pin);
             println!("  CA (not trusted): {}", demo.ca_cert);
-            println!(
-                "  all of it in {}",
-                args.data_dir.join("demo.json").display()
-            );
+            println!("  all of it in {}", data_dir.join("demo.json").display());
         } else {
             println!("shomei service at {base_url}/csc/v2 (and /csc/v1)");
         }
-        let tsa: Option<Arc<dyn shomei_tsp::TimestampAuthority>> = match &args.tsa {
+        tracing::info!(url = %base_url, database = ?service.store().backend(), "listening");
+        let tsa: Option<Arc<dyn shomei_tsp::TimestampAuthority>> = match &config.tsa {
             Some(url) => {
                 let transport: Arc<dyn shomei_core::HttpTransport> = Arc::new(
                     shomei_http::ReqwestTransport::new(std::time::Duration::from_secs(30))
                         .map_err(|e| Failure::Signing(e.to_string()))?,
                 );
-                let config = shomei_tsp::HttpTsaConfig::new(url);
-                Some(Arc::new(shomei_tsp::HttpTsa::new(transport, config)))
+                let tsa_config = shomei_tsp::HttpTsaConfig::new(url);
+                Some(Arc::new(shomei_tsp::HttpTsa::new(transport, tsa_config)))
             }
             None => None,
         };
@@ -162,9 +215,12 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
                     .map_err(|e| Failure::Signing(format!("metrics: {e}")))?,
             ),
         };
-        shomei_server::serve(listener, state, shutdown_signal())
-            .await
-            .map_err(|e| Failure::Signing(format!("server: {e}")))?;
+        let served = match tls {
+            Some(tls) => shomei_server::serve_tls(listener, state, tls, shutdown_signal()).await,
+            None => shomei_server::serve(listener, state, shutdown_signal()).await,
+        };
+        served.map_err(|e| Failure::Signing(format!("server: {e}")))?;
+        tracing::info!("stopped");
         Ok("shomei serve: stopped".to_string())
     })
 }
@@ -172,7 +228,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
 pub(crate) fn audit(args: &AuditArgs) -> Result<String, Failure> {
     let rt = runtime()?;
     rt.block_on(async {
-        let store = store(&args.data_dir, args.database_url.as_deref()).await?;
+        let store = store(&config(&args.store)?).await?;
         let mut conn = store
             .pool()
             .acquire()

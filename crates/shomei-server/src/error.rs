@@ -194,12 +194,12 @@ impl From<ServiceError> for ApiError {
         match e {
             ServiceError::Refused(r) => refusal(&r),
             ServiceError::Database(e) => {
-                eprintln!("shomei-server: database: {e}");
+                tracing::error!(error = %e, "database");
                 Self::unavailable()
             }
             other => {
                 // The real error stays on the server.
-                eprintln!("shomei-server: internal error: {other}");
+                tracing::error!(error = %other, "internal error");
                 Self {
                     status: StatusCode::INTERNAL_SERVER_ERROR,
                     error: "server_error",

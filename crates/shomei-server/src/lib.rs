@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod config;
 mod csc;
 mod error;
 mod metrics;
@@ -109,6 +110,79 @@ pub fn app(state: AppState) -> Router {
         ))
         .layer(axum::extract::DefaultBodyLimit::max(MAX_BODY))
         .with_state(state)
+}
+
+/// Starts the log: one line per event on standard error, JSON or text. Called once by
+/// the binary (a second call is ignored).
+pub fn init_logging(format: config::LogFormat) {
+    let builder = tracing_subscriber::fmt()
+        .with_writer(std::io::stderr)
+        .with_max_level(tracing::Level::INFO);
+    let _ = match format {
+        config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
+        config::LogFormat::Text => builder.with_ansi(false).try_init(),
+    };
+}
+
+/// The TLS setup of `[tls]`: the certificate chain and key (PEM), TLS 1.2 and 1.3
+/// with rustls' safe defaults, HTTP/1.1.
+///
+/// # Errors
+/// A file that cannot be read or holds no certificate / key, or a key that is not the
+/// certificate's.
+pub fn tls_setup(
+    files: &config::TlsFiles,
+) -> Result<Arc<rustls::ServerConfig>, config::ConfigError> {
+    use rustls::pki_types::pem::PemObject;
+    use rustls::pki_types::{CertificateDer, PrivateKeyDer};
+    let failed = |path: &std::path::Path, what: &str, e: &dyn std::fmt::Display| {
+        config::ConfigError::new(format!("TLS {what} {}: {e}", path.display()))
+    };
+    let chain = CertificateDer::pem_file_iter(&files.certificate)
+        .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+        .map_err(|e| failed(&files.certificate, "certificate", &e))?;
+    if chain.is_empty() {
+        return Err(failed(
+            &files.certificate,
+            "certificate",
+            &"no CERTIFICATE block",
+        ));
+    }
+    let key =
+        PrivateKeyDer::from_pem_file(&files.key).map_err(|e| failed(&files.key, "key", &e))?;
+    let provider = Arc::new(rustls::crypto::aws_lc_rs::default_provider());
+    let mut tls = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .map_err(|e| config::ConfigError::new(format!("TLS: {e}")))?
+        .with_no_client_auth()
+        .with_single_cert(chain, key)
+        .map_err(|e| failed(&files.key, "key", &e))?;
+    tls.alpn_protocols = vec![b"http/1.1".to_vec()];
+    Ok(Arc::new(tls))
+}
+
+/// Serves `app` over TLS on `listener` until `shutdown` resolves; requests in flight
+/// get up to 30 s to finish.
+pub async fn serve_tls(
+    listener: tokio::net::TcpListener,
+    state: AppState,
+    tls: Arc<rustls::ServerConfig>,
+    shutdown: impl std::future::Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    let router = app(state);
+    let handle = axum_server::Handle::new();
+    let stopper = handle.clone();
+    tokio::spawn(async move {
+        shutdown.await;
+        stopper.graceful_shutdown(Some(std::time::Duration::from_secs(30)));
+    });
+    axum_server::from_tcp_rustls(
+        listener.into_std()?,
+        axum_server::tls_rustls::RustlsConfig::from_config(tls),
+    )
+    .handle(handle)
+    .serve(router.into_make_service_with_connect_info::<std::net::SocketAddr>())
+    .await
 }
 
 /// Serves `app` on `listener` until `shutdown` resolves; requests in flight finish.

@@ -77,16 +77,29 @@ pub(crate) async fn track(
         .extensions()
         .get::<MatchedPath>()
         .map_or_else(|| "other".to_string(), |p| p.as_str().to_string());
+    let verb = request.method().clone();
     let timer = metrics.latency.with_label_values(&[&method]).start_timer();
     let response = next.run(request).await;
-    timer.observe_duration();
+    let seconds = timer.stop_and_record();
     metrics
         .requests
         .with_label_values(&[&method, response.status().as_str()])
         .inc();
-    if let Some(reason) = response.extensions().get::<RefusalReason>() {
-        metrics.refusals.with_label_values(&[reason.0]).inc();
+    let reason = response.extensions().get::<RefusalReason>().map(|r| r.0);
+    if let Some(reason) = reason {
+        metrics.refusals.with_label_values(&[reason]).inc();
     }
+    // The access log: the route (not the URL), the status, the time and the refusal
+    // reason — never a header or a body, where the secrets are.
+    tracing::info!(
+        target: "shomei::http",
+        method = %verb,
+        route = %method,
+        status = response.status().as_u16(),
+        ms = seconds * 1000.0,
+        refusal = reason.unwrap_or(""),
+        "request"
+    );
     response
 }
 
