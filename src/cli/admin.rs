@@ -4,7 +4,7 @@
 //! variables, never from the command line.
 
 use super::{AdminArgs, AdminCommand, CredentialCommand, Failure, UserCommand};
-use shomei_service::{KeyKind, MasterKey, Role, Service, Store};
+use shomei_service::{KeyKind, Role, Service};
 
 fn secret(var: &str, what: &str) -> Result<zeroize::Zeroizing<String>, Failure> {
     std::env::var(var)
@@ -12,17 +12,17 @@ fn secret(var: &str, what: &str) -> Result<zeroize::Zeroizing<String>, Failure> 
         .map_err(|_| Failure::Input(format!("environment variable {var} ({what}) is not set")))
 }
 
-fn master_key(args: &AdminArgs) -> Result<MasterKey, Failure> {
-    let text = match &args.master_key_file {
-        Some(path) => zeroize::Zeroizing::new(std::fs::read_to_string(path).map_err(|e| {
-            Failure::Input(format!(
-                "{}: cannot read the master key: {e}",
-                path.display()
-            ))
-        })?),
-        None => secret("SHOMEI_MASTER_KEY", "the master key")?,
-    };
-    MasterKey::from_base64(&text).map_err(|e| Failure::Input(e.to_string()))
+/// The `otpauth://` URI as a QR code drawn with half-block characters, for an
+/// authenticator app to scan off the terminal.
+fn terminal_qr(uri: &str) -> Result<String, Failure> {
+    let code = qrcode::QrCode::new(uri.as_bytes())
+        .map_err(|e| Failure::Signing(format!("QR code: {e}")))?;
+    Ok(code
+        .render::<qrcode::render::unicode::Dense1x2>()
+        .dark_color(qrcode::render::unicode::Dense1x2::Light)
+        .light_color(qrcode::render::unicode::Dense1x2::Dark)
+        .quiet_zone(true)
+        .build())
 }
 
 fn failed(e: shomei_service::ServiceError) -> Failure {
@@ -34,17 +34,14 @@ fn failed(e: shomei_service::ServiceError) -> Failure {
 }
 
 pub(crate) fn run(args: &AdminArgs) -> Result<String, Failure> {
-    let master = master_key(args)?;
+    let config = super::serve::config(&args.store)?;
+    let master = super::serve::master_key(&config, false)?;
     let rt = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
         .build()
         .map_err(|e| Failure::Signing(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async {
-        let store = match &args.database_url {
-            Some(url) => Store::connect(url).await,
-            None => Store::open_data_dir(&args.data_dir).await,
-        }
-        .map_err(|e| Failure::Signing(format!("database: {e}")))?;
+        let store = super::serve::store(&config).await?;
         let service = Service::open(store, master).await.map_err(failed)?;
         let actor = "admin";
         match &args.command {
@@ -68,10 +65,36 @@ pub(crate) fn run(args: &AdminArgs) -> Result<String, Failure> {
             AdminCommand::Totp { name } => {
                 let e = service.enroll_totp(actor, name, "shomei").await.map_err(failed)?;
                 Ok(format!(
-                    "TOTP enrolled for {name} (SHA-1, 6 digits, 30 s); give this to the user once:\n  secret: {}\n  uri:    {}",
+                    "TOTP enrolled for {name} (SHA-1, 6 digits, 30 s); give this to the user once:\n  secret: {}\n  uri:    {}\n{}",
                     e.secret_base32.as_str(),
-                    e.uri.as_str()
+                    e.uri.as_str(),
+                    terminal_qr(&e.uri)?
                 ))
+            }
+            AdminCommand::Credential(CredentialCommand::List { user }) => {
+                let list = service
+                    .list_credentials(user.as_deref())
+                    .await
+                    .map_err(failed)?;
+                let mut out = format!(
+                    "{:<34} {:<16} {:<9} {:<4} {:>9} {:<9} certificate",
+                    "credential", "user", "key", "SCAL", "multisign", "state"
+                );
+                for (owner, c) in &list {
+                    out.push_str(&format!(
+                        "\n{:<34} {:<16} {:<9} {:<4} {:>9} {:<9} {}",
+                        c.id,
+                        owner,
+                        c.key.name(),
+                        c.scal,
+                        c.multisign,
+                        c.state,
+                        c.chain
+                            .as_ref()
+                            .map_or_else(|| "(none yet)".to_string(), |ch| ch.signing_cert().subject())
+                    ));
+                }
+                Ok(out)
             }
             AdminCommand::Credential(CredentialCommand::Create {
                 user,

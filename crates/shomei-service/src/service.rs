@@ -1222,6 +1222,26 @@ impl Service {
         rows.iter().map(credential_from_row).collect()
     }
 
+    /// Every credential (of one user when `user` is given), destroyed ones included,
+    /// for the administrator: ids, owners, key kinds, levels and states — nothing
+    /// secret.
+    pub async fn list_credentials(
+        &self,
+        user: Option<&str>,
+    ) -> Result<Vec<(String, CredentialInfo)>, ServiceError> {
+        let rows = sqlx::query(
+            "SELECT c.id, u.name AS user_name, c.key_kind, c.chain_pem, c.scal, c.multisign, \
+             c.state FROM credentials c JOIN users u ON u.id = c.user_id \
+             WHERE ($1 = '' OR u.name = $1) ORDER BY u.name, c.id",
+        )
+        .bind(user.unwrap_or(""))
+        .fetch_all(self.store.pool())
+        .await?;
+        rows.iter()
+            .map(|row| Ok((text(row, "user_name")?, credential_from_row(row)?)))
+            .collect()
+    }
+
     /// One credential of `user`, whatever its state.
     async fn credential(
         &self,
