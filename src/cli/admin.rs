@@ -4,7 +4,7 @@
 //! variables, never from the command line.
 
 use super::{AdminArgs, AdminCommand, CredentialCommand, Failure, UserCommand};
-use shomei_service::{KeyKind, Role, Service};
+use shomei_service::{KeyKind, Role};
 
 fn secret(var: &str, what: &str) -> Result<zeroize::Zeroizing<String>, Failure> {
     std::env::var(var)
@@ -41,8 +41,7 @@ pub(crate) fn run(args: &AdminArgs) -> Result<String, Failure> {
         .build()
         .map_err(|e| Failure::Signing(format!("cannot start the async runtime: {e}")))?;
     rt.block_on(async {
-        let store = super::serve::store(&config).await?;
-        let service = Service::open(store, master).await.map_err(failed)?;
+        let service = super::serve::open_service(&config, master).await?;
         let actor = "admin";
         match &args.command {
             AdminCommand::User(UserCommand::Create { name, admin, password_env }) => {
@@ -102,15 +101,22 @@ pub(crate) fn run(args: &AdminArgs) -> Result<String, Failure> {
                 scal,
                 multisign,
                 pin_env,
+                on_token,
             }) => {
                 let kind = KeyKind::from_name(key).ok_or_else(|| {
                     Failure::Input(format!("--key {key}: rsa-2048, rsa-3072, ec-p256 or ec-p384"))
                 })?;
                 let pin = secret(pin_env, "the credential's PIN")?;
-                let id = service
-                    .create_credential(actor, user, kind, *scal, *multisign, &pin)
-                    .await
-                    .map_err(failed)?;
+                let id = if *on_token {
+                    service
+                        .create_token_credential(actor, user, kind, *scal, *multisign, &pin)
+                        .await
+                } else {
+                    service
+                        .create_credential(actor, user, kind, *scal, *multisign, &pin)
+                        .await
+                }
+                .map_err(failed)?;
                 Ok(id)
             }
             AdminCommand::Credential(CredentialCommand::Csr { id, subject, output }) => {

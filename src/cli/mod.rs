@@ -127,6 +127,11 @@ pub(crate) enum CredentialCommand {
         /// The environment variable holding the signing PIN.
         #[arg(long = "pin-env", value_name = "VAR")]
         pin_env: String,
+        /// Generate the key on the configured PKCS#11 token ([pkcs11] in the
+        /// configuration, or SHOMEI_PKCS11_MODULE + SHOMEI_PKCS11_TOKEN; the token PIN in
+        /// SHOMEI_PKCS11_PIN) instead of the software keystore.
+        #[arg(long = "on-token")]
+        on_token: bool,
     },
     /// Write a PKCS#10 certificate request for a credential's key.
     Csr {

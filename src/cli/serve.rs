@@ -31,6 +31,49 @@ pub(crate) fn config(args: &StoreArgs) -> Result<Config, Failure> {
     Ok(config)
 }
 
+/// The configured PKCS#11 token for credentials' keys, logged in with the PIN from its
+/// environment variable.
+pub(crate) fn token(config: &Config) -> Result<Option<shomei_service::Token>, Failure> {
+    let Some(section) = &config.pkcs11 else {
+        return Ok(None);
+    };
+    let pin = std::env::var(&section.pin_env)
+        .map(zeroize::Zeroizing::new)
+        .map_err(|_| {
+            Failure::Input(format!(
+            "[pkcs11]: the token PIN is read from the environment variable {}, which is not set",
+            section.pin_env
+        ))
+        })?;
+    Ok(Some(shomei_service::Token::new(
+        shomei_pkcs11::TokenLogin::new(section.module.clone(), section.token_label.clone(), pin),
+    )))
+}
+
+/// Opens the service on the configured database with the master key, the policy and
+/// the token of the configuration.
+pub(crate) async fn open_service(config: &Config, master: MasterKey) -> Result<Service, Failure> {
+    let store = store(config).await?;
+    let mut policy = Policy::default();
+    if let Some(ttl) = config.policy.sad_ttl_seconds {
+        policy.sad_ttl = ttl;
+    }
+    if let Some(ttl) = config.policy.token_ttl_seconds {
+        policy.token_ttl = ttl;
+    }
+    let mut service = Service::open(store, master)
+        .await
+        .map_err(|e| match e {
+            shomei_service::ServiceError::MasterKey => Failure::Input(e.to_string()),
+            other => Failure::Signing(format!("cannot start: {other}")),
+        })?
+        .with_policy(policy);
+    if let Some(token) = token(config)? {
+        service = service.with_token(token);
+    }
+    Ok(service)
+}
+
 /// The master key: the configured file, else `SHOMEI_MASTER_KEY` (base64), else — with
 /// `--demo` only — a key file beside the data directory, created at first start. Never
 /// inside the data directory: it holds nothing secret in clear.
@@ -156,18 +199,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
     let data_dir = config.data_dir();
     let rt = runtime()?;
     rt.block_on(async {
-        let store = store(&config).await?;
-        let mut policy = Policy::default();
-        if let Some(ttl) = config.policy.sad_ttl_seconds {
-            policy.sad_ttl = ttl;
-        }
-        if let Some(ttl) = config.policy.token_ttl_seconds {
-            policy.token_ttl = ttl;
-        }
-        let service = Service::open(store, master)
-            .await
-            .map_err(|e| Failure::Signing(format!("cannot start: {e}")))?
-            .with_policy(policy);
+        let service = open_service(&config, master).await?;
         let listener = tokio::net::TcpListener::bind(config.listen())
             .await
             .map_err(|e| Failure::Input(format!("--listen {}: {e}", config.listen())))?;

@@ -6,10 +6,13 @@
 use crate::audit::{self, Event};
 use crate::keystore::{generate_key, random_hex, random_token, secret_id, KeyKind, MasterKey};
 use crate::store::{int, now_millis, text, Store};
+use crate::token::Token;
 use crate::{Refusal, ServiceError};
+use base64ct::{Base64, Encoding};
 use serde_json::json;
 use shomei_core::{CertificateChain, Digest, DigestAlgorithm, SignatureAlgorithm};
 use sqlx::{AnyConnection, Row};
+use std::sync::Arc;
 use subtle::ConstantTimeEq;
 use zeroize::Zeroizing;
 
@@ -156,6 +159,15 @@ pub struct Service {
     master: MasterKey,
     policy: Policy,
     spender: tokio::sync::mpsc::Sender<SpendJob>,
+    token: Option<Arc<Token>>,
+}
+
+/// Where a credential's key is, for one use.
+enum KeySource {
+    /// Unsealed from the software keystore (PKCS#8, wiped when dropped).
+    Software(Zeroizing<Vec<u8>>),
+    /// On the token, with its public key (SubjectPublicKeyInfo, DER).
+    Token(Arc<shomei_pkcs11::TokenKey>, Vec<u8>),
 }
 
 /// Who asks for a `signHash`: a bearer token (checked in the group commit, with the
@@ -170,6 +182,7 @@ enum Caller {
 #[derive(Debug)]
 struct Granted {
     wrapped_key: String,
+    token_key_id: String,
     key_kind: String,
 }
 
@@ -287,6 +300,7 @@ struct CredentialState {
     state: String,
     has_chain: bool,
     wrapped_key: String,
+    token_key_id: String,
     key_kind: String,
 }
 
@@ -332,6 +346,7 @@ fn judge<'a>(
         actor,
         spent.map(|()| Granted {
             wrapped_key: credential.wrapped_key.clone(),
+            token_key_id: credential.token_key_id.clone(),
             key_kind: credential.key_kind.clone(),
         }),
     )
@@ -385,7 +400,7 @@ async fn load_credentials(
     ids.sort_unstable();
     ids.dedup();
     let sql = format!(
-        "SELECT id, user_id, state, chain_pem, wrapped_key, key_kind FROM credentials \
+        "SELECT id, user_id, state, chain_pem, wrapped_key, token_key_id, key_kind FROM credentials \
          WHERE id IN ({})",
         placeholders(1, ids.len())
     );
@@ -405,6 +420,7 @@ async fn load_credentials(
             wrapped_key: row
                 .try_get::<Option<String>, _>("wrapped_key")?
                 .unwrap_or_default(),
+            token_key_id: text(&row, "token_key_id")?,
             key_kind: text(&row, "key_kind")?,
         });
     }
@@ -646,6 +662,24 @@ impl Service {
             master,
             policy: Policy::default(),
             spender: spender_tx,
+            token: None,
+        })
+    }
+
+    /// Lets credentials be created with their key on this PKCS#11 token
+    /// ([`Self::create_token_credential`]), and signs with such keys.
+    pub fn with_token(mut self, token: Token) -> Self {
+        self.token = Some(Arc::new(token));
+        self
+    }
+
+    fn token(&self) -> Result<&Arc<Token>, ServiceError> {
+        self.token.as_ref().ok_or_else(|| {
+            ServiceError::Config(
+                "this credential's key is on a PKCS#11 token, and no token is configured \
+                 ([pkcs11] in the configuration)"
+                    .into(),
+            )
         })
     }
 
@@ -973,6 +1007,37 @@ impl Service {
         multisign: i64,
         pin: &str,
     ) -> Result<String, ServiceError> {
+        self.new_credential(admin, user, key, scal, multisign, pin, false)
+            .await
+    }
+
+    /// As [`Self::create_credential`], with the key generated on the configured PKCS#11
+    /// token (sensitive, never extractable): the service keeps only its id and public
+    /// key.
+    pub async fn create_token_credential(
+        &self,
+        admin: &str,
+        user: &str,
+        key: KeyKind,
+        scal: i64,
+        multisign: i64,
+        pin: &str,
+    ) -> Result<String, ServiceError> {
+        self.new_credential(admin, user, key, scal, multisign, pin, true)
+            .await
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    async fn new_credential(
+        &self,
+        admin: &str,
+        user: &str,
+        key: KeyKind,
+        scal: i64,
+        multisign: i64,
+        pin: &str,
+        on_token: bool,
+    ) -> Result<String, ServiceError> {
         if !(1..=2).contains(&scal) || multisign < 1 {
             return Err(ServiceError::Config(format!(
                 "SCAL must be 1 or 2 and multisign at least 1 (got {scal}, {multisign})"
@@ -980,15 +1045,23 @@ impl Service {
         }
         let owner = self.user_by_name(user).await?;
         let id = format!("cred-{}", random_hex(8)?);
-        let pkcs8 = blocking(move || generate_key(key)).await??;
-        let sealed = self.master.seal(&format!("key:{id}"), &pkcs8)?;
-        drop(pkcs8);
+        let (sealed, token_key_id, public_key) = if on_token {
+            let token = Arc::clone(self.token()?);
+            let label = id.clone();
+            let made = blocking(move || token.generate(&label, key)).await??;
+            (String::new(), made.id, Base64::encode_string(&made.spki))
+        } else {
+            let pkcs8 = blocking(move || generate_key(key)).await??;
+            let sealed = self.master.seal(&format!("key:{id}"), &pkcs8)?;
+            (sealed, String::new(), String::new())
+        };
         let pin = Zeroizing::new(pin.to_owned());
         let pin_hash = blocking(move || hash_password(&pin)).await??;
         let mut tx = self.store.pool().begin().await?;
         sqlx::query(
             "INSERT INTO credentials (id, user_id, key_kind, wrapped_key, scal, multisign, \
-             pin_hash, state, created_at) VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8)",
+             pin_hash, state, created_at, token_key_id, public_key) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, 'active', $8, $9, $10)",
         )
         .bind(&id)
         .bind(&owner.id)
@@ -998,14 +1071,17 @@ impl Service {
         .bind(multisign)
         .bind(&pin_hash)
         .bind(now_millis())
+        .bind(&token_key_id)
+        .bind(&public_key)
         .execute(&mut *tx)
         .await?;
+        let device = if on_token { "pkcs11" } else { "software" };
         audit::append(
             &mut tx,
             &Event {
                 kind: "admin.credential.create",
                 actor: admin,
-                detail: json!({ "user": user, "credential": id, "key": key.name(), "scal": scal, "multisign": multisign }),
+                detail: json!({ "user": user, "credential": id, "key": key.name(), "scal": scal, "multisign": multisign, "device": device }),
             },
         )
         .await?;
@@ -1013,13 +1089,38 @@ impl Service {
         Ok(id)
     }
 
-    /// The key of a credential, unsealed for one use (wiped when dropped).
-    async fn unsealed_key(&self, credential_id: &str) -> Result<Zeroizing<Vec<u8>>, ServiceError> {
-        let row = sqlx::query("SELECT wrapped_key FROM credentials WHERE id = $1")
-            .bind(credential_id)
-            .fetch_one(self.store.pool())
-            .await?;
-        self.unseal(credential_id, &row)
+    /// Where a credential's key is, opened for one use.
+    async fn key_source(&self, credential_id: &str) -> Result<(KeySource, KeyKind), ServiceError> {
+        let row = sqlx::query(
+            "SELECT wrapped_key, token_key_id, public_key, key_kind FROM credentials WHERE id = $1",
+        )
+        .bind(credential_id)
+        .fetch_optional(self.store.pool())
+        .await?
+        .ok_or_else(|| ServiceError::Config(format!("no credential {credential_id}")))?;
+        let kind = KeyKind::from_name(&text(&row, "key_kind")?)
+            .ok_or_else(|| ServiceError::Internal("stored key kind".into()))?;
+        let token_key_id = text(&row, "token_key_id")?;
+        if token_key_id.is_empty() {
+            return Ok((KeySource::Software(self.unseal(credential_id, &row)?), kind));
+        }
+        let spki = Base64::decode_vec(&text(&row, "public_key")?)
+            .map_err(|_| ServiceError::Internal("stored public key".into()))?;
+        let token = Arc::clone(self.token()?);
+        let key = blocking(move || token.key(&token_key_id, kind)).await??;
+        Ok((KeySource::Token(key, spki), kind))
+    }
+
+    /// The rcgen key pair of a credential's key: signing happens where the key is.
+    async fn rcgen_pair(&self, credential_id: &str) -> Result<rcgen::KeyPair, ServiceError> {
+        match self.key_source(credential_id).await? {
+            (KeySource::Software(key), _) => rcgen::KeyPair::try_from(key.as_slice())
+                .map_err(|e| ServiceError::Internal(format!("key: {e}"))),
+            (KeySource::Token(key, spki), kind) => rcgen::KeyPair::from_remote(Box::new(
+                crate::token::RemotePair::new(key, &spki, kind)?,
+            ))
+            .map_err(|e| ServiceError::Internal(format!("key: {e}"))),
+        }
     }
 
     /// The key sealed in a credential row that was read with its `wrapped_key`.
@@ -1037,15 +1138,14 @@ impl Service {
     pub async fn public_key(&self, credential_id: &str) -> Result<Vec<u8>, ServiceError> {
         use aws_lc_rs::encoding::AsDer;
         use aws_lc_rs::signature::KeyPair;
-        let key = self.unsealed_key(credential_id).await?;
-        let row = sqlx::query("SELECT key_kind FROM credentials WHERE id = $1")
-            .bind(credential_id)
-            .fetch_one(self.store.pool())
-            .await?;
+        let (key, kind) = match self.key_source(credential_id).await? {
+            (KeySource::Token(_, spki), _) => return Ok(spki),
+            (KeySource::Software(key), kind) => (key, kind),
+        };
         fn failed<E>(_: E) -> ServiceError {
             ServiceError::Internal("public key".into())
         }
-        let spki = match KeyKind::from_name(&text(&row, "key_kind")?) {
+        let spki = match Some(kind) {
             Some(KeyKind::Rsa2048 | KeyKind::Rsa3072) => {
                 let pair = aws_lc_rs::rsa::KeyPair::from_pkcs8(&key).map_err(failed)?;
                 AsDer::<aws_lc_rs::encoding::PublicKeyX509Der>::as_der(pair.public_key())
@@ -1079,10 +1179,7 @@ impl Service {
         credential_id: &str,
         common_name: &str,
     ) -> Result<String, ServiceError> {
-        let key = self.unsealed_key(credential_id).await?;
-        let pair = rcgen::KeyPair::try_from(key.as_slice())
-            .map_err(|e| ServiceError::Internal(format!("key: {e}")))?;
-        drop(key);
+        let pair = self.rcgen_pair(credential_id).await?;
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
             .map_err(|e| ServiceError::Internal(format!("CSR: {e}")))?;
         params
@@ -1111,10 +1208,7 @@ impl Service {
         ca: &rcgen::Certificate,
         ca_key: &rcgen::KeyPair,
     ) -> Result<(), ServiceError> {
-        let key = self.unsealed_key(credential_id).await?;
-        let pair = rcgen::KeyPair::try_from(key.as_slice())
-            .map_err(|e| ServiceError::Internal(format!("key: {e}")))?;
-        drop(key);
+        let pair = self.rcgen_pair(credential_id).await?;
         let mut params = rcgen::CertificateParams::new(Vec::<String>::new())
             .map_err(|e| ServiceError::Internal(format!("certificate: {e}")))?;
         params
@@ -1150,10 +1244,22 @@ impl Service {
     ) -> Result<(), ServiceError> {
         let chain = CertificateChain::from_pem_or_der(chain_pem.as_bytes())
             .map_err(shomei_keys::KeyError::from)?;
-        let key = self.unsealed_key(credential_id).await?;
         // Refused unless the key matches the certificate.
-        shomei_keys::SoftwareSigner::from_key_and_chain(&key, chain.clone())?;
-        drop(key);
+        match self.key_source(credential_id).await? {
+            (KeySource::Software(key), _) => {
+                shomei_keys::SoftwareSigner::from_key_and_chain(&key, chain.clone())?;
+            }
+            (KeySource::Token(_, spki), _) => {
+                if chain.signing_cert().spki_der().ok().as_deref() != Some(spki.as_slice()) {
+                    return Err(shomei_keys::KeyError::KeyCertMismatch {
+                        subject: chain.signing_cert().subject(),
+                        detail: "the certificate certifies another key than the credential's"
+                            .into(),
+                    }
+                    .into());
+                }
+            }
+        }
         let mut tx = self.store.pool().begin().await?;
         sqlx::query("UPDATE credentials SET chain_pem = $1 WHERE id = $2")
             .bind(chain_pem)
@@ -1196,6 +1302,18 @@ impl Service {
             return Err(ServiceError::Config(format!(
                 "no credential {credential_id} that can be {state}"
             )));
+        }
+        if state == "destroyed" {
+            // A key on the token is destroyed there before the change commits.
+            let row = sqlx::query("SELECT token_key_id FROM credentials WHERE id = $1")
+                .bind(credential_id)
+                .fetch_one(&mut *tx)
+                .await?;
+            let token_key_id = text(&row, "token_key_id")?;
+            if !token_key_id.is_empty() {
+                let token = Arc::clone(self.token()?);
+                blocking(move || token.destroy(&token_key_id)).await??;
+            }
         }
         audit::append(
             &mut tx,
@@ -1524,10 +1642,27 @@ impl Service {
             Ok(Err(refusal)) => return Err(ServiceError::Refused(refusal)),
             Err(e) => return Err(ServiceError::Internal(format!("spending: {e}"))),
         };
+        let algorithm = req.algorithm;
+        let kind = KeyKind::from_name(&granted.key_kind)
+            .ok_or_else(|| ServiceError::Internal("stored key kind".into()))?;
+        if !granted.token_key_id.is_empty() {
+            // On the token: the call may take milliseconds, so off the executor.
+            let token = Arc::clone(self.token()?);
+            return blocking(move || -> Result<Vec<Vec<u8>>, ServiceError> {
+                let key = token.key(&granted.token_key_id, kind)?;
+                key.sign_digests_blocking(algorithm, &digests)?
+                    .into_iter()
+                    .map(|v| {
+                        v.to_cms()
+                            .ok_or_else(|| ServiceError::Internal("ECDSA value encoding".into()))
+                    })
+                    .collect()
+            })
+            .await?;
+        }
         let der = self
             .master
             .open(&format!("key:{}", req.credential_id), &granted.wrapped_key)?;
-        let algorithm = req.algorithm;
         let work = move || -> Result<Vec<Vec<u8>>, ServiceError> {
             let key = shomei_keys::SoftwareKey::from_pkcs8_der(&der)?;
             drop(der);
@@ -1541,10 +1676,7 @@ impl Service {
         };
         // A few ECDSA signatures take microseconds: inline. RSA, or many, go to the
         // blocking pool so the executor keeps serving.
-        let ecdsa = matches!(
-            KeyKind::from_name(&granted.key_kind),
-            Some(KeyKind::EcP256 | KeyKind::EcP384)
-        );
+        let ecdsa = matches!(kind, KeyKind::EcP256 | KeyKind::EcP384);
         if ecdsa && n <= 4 {
             work()
         } else {
