@@ -2,14 +2,19 @@
 # The remote signing service (`shomei serve`, issue 10) judged by a real client that is
 # not ours and by the kit's validators. Needs the kit PKI running (its env sourced).
 #
-#  * `shomei admin` creates a signer, enrols TOTP, creates a SCAL 2 (ECDSA P-256) and a
-#    SCAL 1 (RSA-2048) credential; each key's PKCS#10 request is certified by the kit's
+#  * The service and `shomei admin` read one TOML configuration (data directory, master
+#    key file, TSA, JSON logs, a SoftHSM token for keys). `shomei admin` creates a
+#    signer, enrols TOTP (secret, URI and a terminal QR code), creates a SCAL 2 (ECDSA
+#    P-256) and a SCAL 1 (RSA-2048) credential in the software keystore and a SCAL 2
+#    P-256 credential whose key is generated on the token (never extractable, checked
+#    with pkcs11-tool); each key's PKCS#10 request is certified by the kit's
 #    intermediate CA with openssl (CRL distribution point: the kit's CRL) and imported.
 #  * pyHanko's own CSC v1 client (kit csc-sign-pdf) signs through the service with each
 #    credential, B-T with the kit TSA: validate-pdf --level B-T with the kit root.
-#  * shomei's CSC client: PAdES B-LTA through /csc/v2 and XAdES B-LT through /csc/v1 pass
-#    validate-pdf / validate-xml; a batch of 10 PDFs makes exactly one SAD and one
-#    signHash, counted in the service's audit trail.
+#  * shomei's CSC client: PAdES B-LTA and XAdES B-LT, each through /csc/v2 and /csc/v1,
+#    pass validate-pdf / validate-xml; the token-held key signs PAdES B-LTA; a batch of
+#    10 PDFs makes exactly one SAD and one signHash, counted in the audit trail.
+#  * HTTPS (rustls) when [tls] is configured; every log line is JSON.
 #  * `shomei audit verify` passes, and fails naming the record on a changed copy; a
 #    wrong master key is refused at start; SIGTERM stops the service cleanly.
 #
@@ -22,9 +27,14 @@ KIT="$SHARED/conformance"
 : "${TRUST_ROOT:?source the kit env (pki-serve) first}" "${CHAIN:?}" "${TSA_URL:?}" "${CRL_INTERM_URL:?}"
 source "$HERE/common.sh"
 PY="$VENV_PY"
-for tool in openssl "$KIT/validate-pdf" "$KIT/validate-xml" "$KIT/csc-sign-pdf" "$BIN" "$PY" curl; do
+for tool in openssl "$KIT/validate-pdf" "$KIT/validate-xml" "$KIT/csc-sign-pdf" "$BIN" "$PY" curl softhsm2-util pkcs11-tool; do
   command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
 done
+MODULE="${SHOMEI_PKCS11_MODULE:-}"
+for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libsofthsm2.so; do
+  [ -z "$MODULE" ] && [ -f "$m" ] && MODULE="$m"
+done
+[ -n "$MODULE" ] || { echo "missing: the SoftHSM2 module (apt-get install softhsm2)" >&2; exit 2; }
 OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/service"
 rm -rf "$OUT"; mkdir -p "$OUT"; cd "$OUT" || exit 2
 PORT="${SERVICE_PORT:-9340}"
@@ -32,7 +42,23 @@ BASE="http://127.0.0.1:$PORT"
 DATA="$OUT/data"
 KEYFILE="$OUT/master.key"
 head -c 32 /dev/urandom | base64 > "$KEYFILE"
-ADMIN=("$BIN" admin --data-dir "$DATA" --master-key-file "$KEYFILE")
+# A SoftHSM token of our own for token-held keys.
+export SOFTHSM2_CONF="$OUT/softhsm2.conf" SHOMEI_PKCS11_PIN=3141
+mkdir -p "$OUT/tokens"
+printf 'directories.tokendir = %s\nobjectstore.backend = file\nlog.level = ERROR\n' "$OUT/tokens" > "$SOFTHSM2_CONF"
+softhsm2-util --init-token --free --label service --pin "$SHOMEI_PKCS11_PIN" --so-pin 2718 >/dev/null
+cat > service.toml <<TOML
+data_dir = "$DATA"
+master_key_file = "$KEYFILE"
+tsa = "$TSA_URL"
+log_format = "json"
+
+[pkcs11]
+module = "$MODULE"
+token_label = "service"
+pin_env = "SHOMEI_PKCS11_PIN"
+TOML
+ADMIN=("$BIN" admin --config service.toml)
 INTERM_CERT="$(dirname "$TRUST_ROOT")/interm.cert.pem"
 INTERM_KEY="$KIT/pki/keys/interm.key.pem"
 SERVER_PID=""
@@ -43,12 +69,19 @@ audit_count() { "$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); pr
 echo "--- setup with shomei admin"
 export ALICE_PASSWORD="correct horse battery staple" PIN2="482913" PIN1="771204"
 "${ADMIN[@]}" user create alice --password-env ALICE_PASSWORD >/dev/null || { bad "admin user create"; exit 1; }
-SECRET="$("${ADMIN[@]}" totp alice | sed -n 's/^  secret: //p')"
-[ -n "$SECRET" ] && ok "user alice created, TOTP enrolled" || bad "TOTP enrolment printed no secret"
+"${ADMIN[@]}" totp alice > totp.txt
+SECRET="$(sed -n 's/^  secret: //p' totp.txt)"
+[ -n "$SECRET" ] && grep -q '^  uri:    otpauth://totp/shomei:alice?secret=' totp.txt && [ "$(grep -c '▄' totp.txt)" -gt 10 ] \
+  && ok "user alice created, TOTP enrolled: secret, otpauth URI and a terminal QR code ($(grep -c '█' totp.txt) lines)" || bad "TOTP enrolment: $(head -3 totp.txt)"
 CRED2="$("${ADMIN[@]}" credential create --user alice --key ec-p256 --scal 2 --multisign 10 --pin-env PIN2)"
 CRED1="$("${ADMIN[@]}" credential create --user alice --key rsa-2048 --scal 1 --multisign 10 --pin-env PIN1)"
+CREDT="$("${ADMIN[@]}" credential create --user alice --key ec-p256 --scal 2 --multisign 10 --pin-env PIN2 --on-token)"
+objects="$(pkcs11-tool --module "$MODULE" --token-label service --login --pin "$SHOMEI_PKCS11_PIN" --list-objects --type privkey 2>/dev/null)"
+if echo "$objects" | grep -q "label:.*$CREDT" && echo "$objects" | grep -q "never extractable" && echo "$objects" | grep -q "sensitive"; then
+  ok "credential $CREDT: key generated on the token, sensitive and never extractable ($(echo "$objects" | grep -m1 'Access:' | tr -s ' '))"
+else bad "token key for $CREDT: $(echo "$objects" | tr -s ' \n' ' ')"; fi
 printf '[v3]\nkeyUsage = critical, digitalSignature, nonRepudiation\ncrlDistributionPoints = URI:%s\nauthorityKeyIdentifier = keyid\nsubjectKeyIdentifier = hash\n' "$CRL_INTERM_URL" > ext.cnf
-for cred in "$CRED2" "$CRED1"; do
+for cred in "$CRED2" "$CRED1" "$CREDT"; do
   "${ADMIN[@]}" credential csr "$cred" --subject "alice $cred" -o "$cred.csr" >/dev/null
   openssl x509 -req -in "$cred.csr" -CA "$INTERM_CERT" -CAkey "$INTERM_KEY" -set_serial "0x$(openssl rand -hex 12)" \
     -days 365 -extfile ext.cnf -extensions v3 -out "$cred.cert.pem" 2>/dev/null
@@ -59,9 +92,14 @@ done
 # a certificate for another key is refused
 if "${ADMIN[@]}" credential import "$CRED2" "$CRED1.chain.pem" >/dev/null 2>&1; then bad "a certificate of another key was imported"
 else ok "a certificate of another key is refused"; fi
+if "${ADMIN[@]}" credential import "$CREDT" "$CRED2.chain.pem" >/dev/null 2>&1; then bad "a certificate of another key was imported for the token key"
+else ok "a certificate of another key is refused for the token key too"; fi
+"${ADMIN[@]}" credential list > list.txt
+if [ "$(grep -c "alice .* ec-p256 .* active .*CN=alice" list.txt)" = 2 ] && grep -q "$CRED1 .*rsa-2048 .*1 .*active" list.txt; then ok "admin credential list: $(($(wc -l < list.txt) - 1)) credentials with owner, key, SCAL, state and subject"
+else bad "admin credential list: $(cat list.txt)"; fi
 
 echo "--- serve"
-"$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" --master-key-file "$KEYFILE" --tsa "$TSA_URL" > serve.log 2>&1 &
+"$BIN" serve --config service.toml --listen "127.0.0.1:$PORT" > serve.out 2> serve.log &
 SERVER_PID=$!
 for _ in $(seq 1 50); do curl -sf "$BASE/healthz" >/dev/null && break; sleep 0.2; done
 curl -sf "$BASE/readyz" >/dev/null && ok "service ready on $BASE" || { bad "service did not start: $(cat serve.log)"; exit 1; }
@@ -80,16 +118,24 @@ for cred in "$CRED2" "$CRED1"; do
   else bad "pyHanko CSCSigner ($cred): $msg"; fi
 done
 
-echo "--- shomei's CSC client"
-export OTP; OTP="$(otp)"
-if msg="$("$BIN" sign pdf in.pdf -o ours-v2.pdf --level B-LTA --tsa "$TSA_URL" --csc-url "$BASE/csc/v2" --csc-version 2 --credential-id "$CRED2" --csc-token-env TOKEN --pin-env PIN2 --otp-env OTP 2>&1)" \
-   && why="$("$KIT/validate-pdf" ours-v2.pdf --trust "$TRUST_ROOT" --level B-LTA 2>&1)"; then ok "shomei sign pdf via /csc/v2 at B-LTA: validate-pdf B-LTA"
-else bad "shomei sign pdf via /csc/v2: $msg $(echo "${why:-}" | grep -E '"(level_reached|problems)"' | head -3 | tr -s ' \n' ' ')"; fi
+echo "--- shomei's CSC client, CSC v2 and v1"
 printf '<invoice xmlns="urn:example:invoice"><id>42</id></invoice>' > in.xml
+for v in 2 1; do
+  # v2 with the bearer token from the environment, v1 signing in with auth/login.
+  auth=(--csc-token-env TOKEN); [ "$v" = 1 ] && auth=(--csc-user alice --csc-password-env ALICE_PASSWORD)
+  export OTP; OTP="$(otp)"
+  if msg="$("$BIN" sign pdf in.pdf -o "ours-v$v.pdf" --level B-LTA --tsa "$TSA_URL" --csc-url "$BASE/csc/v$v" --csc-version "$v" --credential-id "$CRED2" "${auth[@]}" --pin-env PIN2 --otp-env OTP 2>&1)" \
+     && why="$("$KIT/validate-pdf" "ours-v$v.pdf" --trust "$TRUST_ROOT" --level B-LTA 2>&1)"; then ok "shomei sign pdf via /csc/v$v at B-LTA: validate-pdf B-LTA"
+  else bad "shomei sign pdf via /csc/v$v: $msg $(echo "${why:-}" | grep -E '"(level_reached|problems)"' | head -3 | tr -s ' \n' ' ')"; fi
+  OTP="$(otp)"
+  if msg="$("$BIN" sign xml in.xml -o "ours-v$v.xml" --level B-LT --tsa "$TSA_URL" --csc-url "$BASE/csc/v$v" --csc-version "$v" --credential-id "$CRED2" "${auth[@]}" --pin-env PIN2 --otp-env OTP 2>&1)" \
+     && why="$("$KIT/validate-xml" "ours-v$v.xml" --trust "$TRUST_ROOT" --level B-LT 2>&1)"; then ok "shomei sign xml via /csc/v$v at B-LT: validate-xml B-LT"
+  else bad "shomei sign xml via /csc/v$v: $msg $(echo "${why:-}" | grep -E '"(level_reached|problems|error)"' | head -3 | tr -s ' \n' ' ')"; fi
+done
 OTP="$(otp)"
-if msg="$("$BIN" sign xml in.xml -o ours-v1.xml --level B-LT --tsa "$TSA_URL" --csc-url "$BASE/csc/v1" --csc-version 1 --credential-id "$CRED2" --csc-user alice --csc-password-env ALICE_PASSWORD --pin-env PIN2 --otp-env OTP 2>&1)" \
-   && why="$("$KIT/validate-xml" ours-v1.xml --trust "$TRUST_ROOT" --level B-LT 2>&1)"; then ok "shomei sign xml via /csc/v1 (signed in with auth/login) at B-LT: validate-xml B-LT"
-else bad "shomei sign xml via /csc/v1: $msg $(echo "${why:-}" | grep -E '"(level_reached|problems|error)"' | head -3 | tr -s ' \n' ' ')"; fi
+if msg="$("$BIN" sign pdf in.pdf -o ours-token.pdf --level B-LTA --tsa "$TSA_URL" --csc-url "$BASE/csc/v2" --csc-version 2 --credential-id "$CREDT" --csc-token-env TOKEN --pin-env PIN2 --otp-env OTP 2>&1)" \
+   && why="$("$KIT/validate-pdf" ours-token.pdf --trust "$TRUST_ROOT" --level B-LTA 2>&1)"; then ok "the token-held key ($CREDT) signs through the service: validate-pdf B-LTA"
+else bad "token-held key: $msg $(echo "${why:-}" | grep -E '"(level_reached|problems)"' | head -3 | tr -s ' \n' ' ')"; fi
 mkdir -p batch-in batch-out
 for i in $(seq 1 10); do cp in.pdf "batch-in/doc$i.pdf"; done
 sads_before="$(audit_count sad.issue)"; signs_before="$(audit_count signature)"
@@ -118,7 +164,34 @@ if grep -q '^shomei_signatures_total [1-9]' metrics.txt && grep -q 'shomei_refus
   ok "/metrics: $(grep '^shomei_signatures_total' metrics.txt), refusals by reason, latency histogram by method"
 else bad "/metrics: $(grep -c . metrics.txt) lines, missing signatures, refusals or latency"; fi
 
+if "$PY" - serve.log <<'PY'
+import json, sys
+lines = [l for l in open(sys.argv[1]) if l.strip()]
+records = [json.loads(l) for l in lines]  # every line is one JSON object
+access = [r for r in records if r.get("target") == "shomei::http"]
+assert access and all({"route", "status", "ms"} <= r.keys() for r in access), "access lines lack fields"
+assert any(r["refusal"] == "wrong_pin" for r in access), "no refusal reason logged"
+
+PY
+then ok "every log line is JSON; access lines carry route, status, time and refusal reason"
+else bad "log lines: $(head -2 serve.log)"; fi
+
 echo "--- audit, master key, shutdown"
+stop_server
+"${ADMIN[@]}" credential destroy "$CREDT" >/dev/null
+if pkcs11-tool --module "$MODULE" --token-label service --login --pin "$SHOMEI_PKCS11_PIN" --list-objects 2>/dev/null | grep -q "$CREDT"; then bad "destroying $CREDT left its key on the token"
+else ok "admin credential destroy removes the token key ($CREDT) from the token"; fi
+echo "--- HTTPS"
+openssl req -x509 -newkey ec -pkeyopt ec_paramgen_curve:P-256 -nodes -keyout tls.key -out tls.pem -subj "/CN=localhost" \
+  -addext "subjectAltName=IP:127.0.0.1" -days 2 2>/dev/null
+{ cat service.toml; printf '\n[tls]\ncertificate = "%s"\nkey = "%s"\n' "$OUT/tls.pem" "$OUT/tls.key"; } | grep -v '^\[pkcs11\]\|^module\|^token_label\|^pin_env' > tls.toml
+SHOMEI_LISTEN="127.0.0.1:$PORT" "$BIN" serve --config tls.toml > tls.out 2> tls.log &
+SERVER_PID=$!
+for _ in $(seq 1 50); do curl -sf --cacert tls.pem "https://127.0.0.1:$PORT/healthz" >/dev/null && break; sleep 0.2; done
+if tok="$(curl -sf --cacert tls.pem -X POST -u "alice:$ALICE_PASSWORD" "https://127.0.0.1:$PORT/csc/v2/auth/login")" && echo "$tok" | grep -q access_token \
+   && ! curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null 2>&1 && grep -q "at https://127.0.0.1:$PORT" tls.out; then
+  ok "[tls] in the configuration: HTTPS (rustls) serves auth/login, plain HTTP gets nothing"
+else bad "HTTPS: $(cat tls.out tls.log | tail -3)"; fi
 stop_server
 "$BIN" audit verify --data-dir "$DATA" > verify.txt 2>&1 && ok "audit verify: $(cat verify.txt)" || bad "audit verify: $(cat verify.txt)"
 cp -r "$DATA" tampered
@@ -127,7 +200,7 @@ if "$BIN" audit verify --data-dir tampered > verify.txt 2>&1; then bad "a change
 elif grep -q "record 5 was changed" verify.txt; then ok "audit verify exit 1 on a changed copy: $(tail -1 verify.txt)"
 else bad "audit verify on a changed copy: $(cat verify.txt)"; fi
 head -c 32 /dev/urandom | base64 > wrong.key
-"$BIN" serve --listen "127.0.0.1:$PORT" --data-dir "$DATA" --master-key-file wrong.key > wrong.log 2>&1 & pid=$!
+"$BIN" serve --config service.toml --listen "127.0.0.1:$PORT" --master-key-file wrong.key > wrong.log 2>&1 & pid=$!
 sleep 3; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 grep -q "master key does not match" wrong.log && ok "a wrong master key is refused at start" || bad "wrong master key: $(cat wrong.log)"
 if grep -qa "PRIVATE KEY" "$DATA"/* "$OUT"/serve.log; then bad "a PEM private key is in the data directory or the log"; else ok "no PEM private key in the data directory or the log"; fi
