@@ -1,0 +1,1196 @@
+//! The SAD misuse matrix over HTTP. Every way of signing without a valid SAD that fits
+//! the request is refused by the CSC routes, under v2 and v1 field names. Each refusal
+//! must have the spec's status and a body that is only the CSC error JSON. It must be
+//! audited as one `refusal` record that names the reason and the actor. It must spend
+//! nothing and grant nothing.
+//!
+//! Correct rounds in the same scenario (authorize, then signHash) return signatures
+//! that aws-lc-rs verifies against the certificate `credentials/info` serves. So a
+//! refusal comes from the misuse, not from a service that refuses everything.
+//!
+//! The scenario runs on SQLite in a temporary directory, and on a new PostgreSQL
+//! database when `SHOMEI_TEST_DATABASE_URL` names a server. The PostgreSQL test is
+//! ignored unless asked for; `.ci/run` runs it. `openssl x509 -new -force_pubkey`
+//! issues the certificates for the generated keys with the repo's test CA
+//! (`fixtures/pki`). The TOTP codes are computed here from the enrolled secret
+//! (RFC 6238), independently of the service.
+
+#![allow(
+    clippy::unwrap_used,
+    clippy::expect_used,
+    clippy::indexing_slicing,
+    clippy::as_conversions
+)]
+
+use aws_lc_rs::signature::{UnparsedPublicKey, ECDSA_P256_SHA256_ASN1};
+use axum::body::Body;
+use axum::http::{header, Request, StatusCode};
+use axum::Router;
+use base64ct::{Base64, Encoding};
+use serde_json::{json, Value};
+use shomei_server::{app, AppState, Metrics};
+use shomei_service::{KeyKind, MasterKey, Policy, Role, Service, Store};
+use sqlx::{AnyPool, Row};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+use tower::ServiceExt;
+
+const PASSWORD: &str = "correct horse battery";
+const PIN: &str = "482913";
+const WRONG_PIN: &str = "000000";
+/// The lifetime of the SADs of the second node.
+const SHORT_SAD_SECONDS: i64 = 2;
+
+// The OIDs a CSC client sends: NIST's for the hashes, RFC 5758's for ECDSA.
+const SHA256: &str = "2.16.840.1.101.3.4.2.1";
+const SHA384: &str = "2.16.840.1.101.3.4.2.2";
+const ECDSA_SHA256: &str = "1.2.840.10045.4.3.2";
+const ECDSA_SHA384: &str = "1.2.840.10045.4.3.3";
+
+mod sad_misuse_over_http {
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    async fn sqlite() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = shomei_service::Store::open_data_dir(&dir.path().join("db"))
+            .await
+            .unwrap();
+        super::sad_misuse_over_http(store, dir.path()).await;
+    }
+
+    #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+    #[ignore = "needs PostgreSQL: SHOMEI_TEST_DATABASE_URL (.ci/run starts a private cluster)"]
+    async fn postgres() {
+        let dir = tempfile::tempdir().unwrap();
+        super::sad_misuse_over_http(super::fresh_postgres().await, dir.path()).await;
+    }
+}
+
+/// The helper that makes the codes follows RFC 6238 Appendix B. That appendix gives
+/// 8 digits; the 6-digit code is the last six.
+#[test]
+fn totp_helper_matches_rfc_6238() {
+    let secret = b"12345678901234567890";
+    assert_eq!(totp_code(secret, 59 / 30), "287082");
+    assert_eq!(totp_code(secret, 1_111_111_109 / 30), "081804");
+    assert_eq!(totp_code(secret, 20_000_000_000 / 30), "353130");
+    assert_eq!(base32_decode("GEZDGNBVGY3TQOJQ"), b"1234567890");
+}
+
+/// A new database on the PostgreSQL server that `SHOMEI_TEST_DATABASE_URL` names, so
+/// that no other test's rows are seen.
+async fn fresh_postgres() -> Store {
+    let base = std::env::var("SHOMEI_TEST_DATABASE_URL").expect(
+        "SHOMEI_TEST_DATABASE_URL must name a PostgreSQL server for this test \
+         (tests/pg-cluster.sh start PORT prints one)",
+    );
+    sqlx::any::install_default_drivers();
+    let nanos = SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_nanos();
+    let name = format!("misuse_{nanos:x}{:x}", std::process::id());
+    let mut conn = <sqlx::AnyConnection as sqlx::Connection>::connect(&base)
+        .await
+        .unwrap();
+    sqlx::query(&format!("CREATE DATABASE {name}"))
+        .execute(&mut conn)
+        .await
+        .unwrap();
+    let (prefix, _) = base.rsplit_once('/').unwrap();
+    Store::connect(&format!("{prefix}/{name}")).await.unwrap()
+}
+
+// ----- the matrix ----------------------------------------------------------------
+
+async fn sad_misuse_over_http(store: Store, dir: &Path) {
+    use Version::{V1, V2};
+    let master = MasterKey::generate().unwrap();
+    let master_text = master.to_base64().to_string();
+    let service = Arc::new(Service::open(store.clone(), master).await.unwrap());
+    for (name, role) in [
+        ("alice", Role::Signer),
+        ("bob", Role::Signer),
+        ("carol", Role::Signer),
+        ("admin", Role::Admin),
+    ] {
+        service
+            .create_user("root", name, PASSWORD, role)
+            .await
+            .unwrap();
+    }
+    let enrolled = service
+        .enroll_totp("root", "alice", "shomei")
+        .await
+        .unwrap();
+    let mut otp = Authenticator::new(&enrolled.secret_base32);
+    // Alice has credentials X and Y; Bob has B. All are SCAL 2.
+    let x = credential(&service, dir, "alice", "alice-x").await;
+    let y = credential(&service, dir, "alice", "alice-y").await;
+    let b = credential(&service, dir, "bob", "bob-b").await;
+    // A second node on the same database. Its SADs live two seconds: one second
+    // would leave too little time to sign before expiry, because the service starts
+    // the SAD's life before it checks the PIN with argon2 (about 0.4 s in a debug
+    // build).
+    let mut short = Policy::default();
+    short.sad_ttl = SHORT_SAD_SECONDS;
+    let node = Service::open(store.clone(), MasterKey::from_base64(&master_text).unwrap())
+        .await
+        .unwrap()
+        .with_policy(short);
+    let w = World {
+        app: router(service.clone()),
+        short: router(Arc::new(node)),
+        pool: store.pool().clone(),
+    };
+
+    let alice = w.login("alice").await;
+    let bob = w.login("bob").await;
+    let alice_x = Signer {
+        name: "alice",
+        token: &alice,
+        credential: &x,
+        point: &w.public_key(&alice, &x, &service).await,
+    };
+    let docs: Vec<Vec<u8>> = (0..10u8)
+        .map(|i| format!("document {i}").into_bytes())
+        .collect();
+    let h: Vec<Vec<u8>> = docs.iter().map(|d| sha256(d)).collect();
+    let authorize = |v: Version| v.path("credentials/authorize");
+    let sign = |v: Version| v.path("signatures/signHash");
+    let sha384_hash = vec![vec![7u8; 48]];
+
+    // ----- v2 -------------------------------------------------------------------
+    let code = otp.next_code().await;
+    w.refused(
+        "8 (v2): wrong PIN at authorize",
+        &authorize(V2),
+        Auth::Bearer(&alice),
+        authorize_body(V2, &x, WRONG_PIN, &code, &h[0..3]),
+        "wrong_pin",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "9 (v2): wrong OTP at authorize",
+        &authorize(V2),
+        Auth::Bearer(&alice),
+        authorize_body(V2, &x, PIN, &otp.wrong(), &h[0..3]),
+        "wrong_otp",
+        "alice",
+    )
+    .await;
+    // The same code with the right PIN, as a signer who retyped the PIN does: a wrong
+    // PIN did not use up the code.
+    let sad_a = w
+        .authorized(
+            &w.app,
+            "v2 authorize",
+            &authorize(V2),
+            &alice,
+            authorize_body(V2, &x, PIN, &code, &h[0..3]),
+            300,
+        )
+        .await;
+    w.refused(
+        "10 (v2): the OTP used again",
+        &authorize(V2),
+        Auth::Bearer(&alice),
+        authorize_body(V2, &x, PIN, &code, &h[0..3]),
+        "otp_replayed",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "3 (v2): a hash the SAD does not name",
+        &sign(V2),
+        Auth::Bearer(&alice),
+        sign_body(V2, &x, &sad_a, &h[9..10], SHA256, ECDSA_SHA256),
+        "hash_not_authorized",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "3 (v2): an unnamed hash beside a named one (all or nothing)",
+        &sign(V2),
+        Auth::Bearer(&alice),
+        sign_body(
+            V2,
+            &x,
+            &sad_a,
+            &[h[0].clone(), h[9].clone()],
+            SHA256,
+            ECDSA_SHA256,
+        ),
+        "hash_not_authorized",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "4 (v2): four hashes under numSignatures 3",
+        &sign(V2),
+        Auth::Bearer(&alice),
+        sign_body(V2, &x, &sad_a, &h[0..4], SHA256, ECDSA_SHA256),
+        "too_many_signatures",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "5 (v2): alice's SAD and credential with bob's token",
+        &sign(V2),
+        Auth::Bearer(&bob),
+        sign_body(V2, &x, &sad_a, &h[0..1], SHA256, ECDSA_SHA256),
+        "unknown_credential",
+        "bob",
+    )
+    .await;
+    w.refused(
+        "5 (v2): alice's SAD for bob's own credential",
+        &sign(V2),
+        Auth::Bearer(&bob),
+        sign_body(V2, &b, &sad_a, &h[0..1], SHA256, ECDSA_SHA256),
+        "bad_sad",
+        "bob",
+    )
+    .await;
+    w.refused(
+        "6 (v2): credential X's SAD for credential Y",
+        &sign(V2),
+        Auth::Bearer(&alice),
+        sign_body(V2, &y, &sad_a, &h[0..1], SHA256, ECDSA_SHA256),
+        "bad_sad",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "7 (v2): SHA-384 under a SHA-256 SAD",
+        &sign(V2),
+        Auth::Bearer(&alice),
+        sign_body(V2, &x, &sad_a, &sha384_hash, SHA384, ECDSA_SHA384),
+        "hash_algorithm",
+        "alice",
+    )
+    .await;
+    // Positive control: after all of the above, the SAD still signs what it names.
+    w.signed("positive (v2)", V2, &alice_x, &sad_a, &docs[0..2])
+        .await;
+    w.refused(
+        "1 (v2): a hash signed under this SAD, again",
+        &sign(V2),
+        Auth::Bearer(&alice),
+        sign_body(V2, &x, &sad_a, &h[0..1], SHA256, ECDSA_SHA256),
+        "hash_not_authorized",
+        "alice",
+    )
+    .await;
+    w.signed(
+        "positive (v2), the last hash",
+        V2,
+        &alice_x,
+        &sad_a,
+        &docs[2..3],
+    )
+    .await;
+    w.refused(
+        "1 (v2): the SAD replayed after it is spent",
+        &sign(V2),
+        Auth::Bearer(&alice),
+        sign_body(V2, &x, &sad_a, &h[2..3], SHA256, ECDSA_SHA256),
+        "bad_sad",
+        "alice",
+    )
+    .await;
+
+    // ----- v1 field names ---------------------------------------------------------
+    let code = otp.next_code().await;
+    w.refused(
+        "8 (v1): wrong PIN at authorize",
+        &authorize(V1),
+        Auth::Bearer(&alice),
+        authorize_body(V1, &x, WRONG_PIN, &code, &h[5..8]),
+        "wrong_pin",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "9 (v1): wrong OTP at authorize",
+        &authorize(V1),
+        Auth::Bearer(&alice),
+        authorize_body(V1, &x, PIN, &otp.wrong(), &h[5..8]),
+        "wrong_otp",
+        "alice",
+    )
+    .await;
+    let sad_b = w
+        .authorized(
+            &w.app,
+            "v1 authorize",
+            &authorize(V1),
+            &alice,
+            authorize_body(V1, &x, PIN, &code, &h[5..8]),
+            300,
+        )
+        .await;
+    w.refused(
+        "10 (v1): the OTP used again",
+        &authorize(V1),
+        Auth::Bearer(&alice),
+        authorize_body(V1, &x, PIN, &code, &h[5..8]),
+        "otp_replayed",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "3 (v1): a hash the SAD does not name",
+        &sign(V1),
+        Auth::Bearer(&alice),
+        sign_body(V1, &x, &sad_b, &h[9..10], SHA256, ECDSA_SHA256),
+        "hash_not_authorized",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "4 (v1): four hashes under numSignatures 3",
+        &sign(V1),
+        Auth::Bearer(&alice),
+        sign_body(V1, &x, &sad_b, &h[5..9], SHA256, ECDSA_SHA256),
+        "too_many_signatures",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "5 (v1): alice's SAD and credential with bob's token",
+        &sign(V1),
+        Auth::Bearer(&bob),
+        sign_body(V1, &x, &sad_b, &h[5..6], SHA256, ECDSA_SHA256),
+        "unknown_credential",
+        "bob",
+    )
+    .await;
+    w.refused(
+        "6 (v1): credential X's SAD for credential Y",
+        &sign(V1),
+        Auth::Bearer(&alice),
+        sign_body(V1, &y, &sad_b, &h[5..6], SHA256, ECDSA_SHA256),
+        "bad_sad",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "7 (v1): SHA-384 under a SHA-256 SAD",
+        &sign(V1),
+        Auth::Bearer(&alice),
+        sign_body(V1, &x, &sad_b, &sha384_hash, SHA384, ECDSA_SHA384),
+        "hash_algorithm",
+        "alice",
+    )
+    .await;
+    w.signed("positive (v1)", V1, &alice_x, &sad_b, &docs[5..7])
+        .await;
+    w.refused(
+        "1 (v1): a hash signed under this SAD, again",
+        &sign(V1),
+        Auth::Bearer(&alice),
+        sign_body(V1, &x, &sad_b, &h[5..6], SHA256, ECDSA_SHA256),
+        "hash_not_authorized",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "1 (v1): the v2 SAD replayed after it is spent",
+        &sign(V1),
+        Auth::Bearer(&alice),
+        sign_body(V1, &x, &sad_a, &h[2..3], SHA256, ECDSA_SHA256),
+        "bad_sad",
+        "alice",
+    )
+    .await;
+    // h[7] stays authorized under SAD B and unsigned. The cases below try to spend it.
+
+    // ----- 2: expiry --------------------------------------------------------------
+    // Granted by the short-lived node. One hash is signed at once, which shows the
+    // SAD works. The other hash is tried after the SAD has expired.
+    let code = otp.next_code().await;
+    let sad_e = w
+        .authorized(
+            &w.short,
+            "v2 authorize, short-lived SAD",
+            &authorize(V2),
+            &alice,
+            authorize_body(V2, &x, PIN, &code, &[h[4].clone(), h[8].clone()]),
+            SHORT_SAD_SECONDS,
+        )
+        .await;
+    let granted = std::time::Instant::now();
+    w.signed(
+        "positive (v2), before expiry",
+        V2,
+        &alice_x,
+        &sad_e,
+        &docs[4..5],
+    )
+    .await;
+    // The service set the expiry before it answered, so it has passed by this time.
+    let lifetime = Duration::from_secs(SHORT_SAD_SECONDS.unsigned_abs());
+    let expired = lifetime + Duration::from_millis(50);
+    tokio::time::sleep(expired.saturating_sub(granted.elapsed())).await;
+    w.refused(
+        "2 (v2): expired SAD",
+        &sign(V2),
+        Auth::Bearer(&alice),
+        sign_body(V2, &x, &sad_e, &h[8..9], SHA256, ECDSA_SHA256),
+        "bad_sad",
+        "alice",
+    )
+    .await;
+    w.refused(
+        "2 (v1): expired SAD",
+        &sign(V1),
+        Auth::Bearer(&alice),
+        sign_body(V1, &x, &sad_e, &h[8..9], SHA256, ECDSA_SHA256),
+        "bad_sad",
+        "alice",
+    )
+    .await;
+
+    // ----- 14: an administrator ---------------------------------------------------
+    // The role is checked before the credential and the factors, so no code is
+    // spent on it.
+    let admin = w.login("admin").await;
+    for v in [V2, V1] {
+        w.refused(
+            &format!("14 ({v}): an administrator at authorize"),
+            &authorize(v),
+            Auth::Bearer(&admin),
+            authorize_body(v, &x, PIN, &otp.wrong(), &h[7..8]),
+            "not_a_signer",
+            "admin",
+        )
+        .await;
+        w.refused(
+            &format!("14 ({v}): an administrator at signHash with alice's SAD"),
+            &sign(v),
+            Auth::Bearer(&admin),
+            sign_body(v, &x, &sad_b, &h[7..8], SHA256, ECDSA_SHA256),
+            "not_a_signer",
+            "admin",
+        )
+        .await;
+    }
+
+    // ----- 15: a revoked token ----------------------------------------------------
+    let revoked = w.login("alice").await;
+    let (status, body) = call(
+        &w.app,
+        &V2.path("auth/revoke"),
+        &Auth::Bearer(&revoked),
+        &json!({}),
+    )
+    .await;
+    assert_eq!((status, &body), (StatusCode::OK, &json!({})), "auth/revoke");
+    for v in [V2, V1] {
+        w.refused(
+            &format!("15 ({v}): a revoked token at authorize"),
+            &authorize(v),
+            Auth::Bearer(&revoked),
+            authorize_body(v, &x, PIN, &otp.wrong(), &h[7..8]),
+            "bad_token",
+            "-",
+        )
+        .await;
+        w.refused(
+            &format!("15 ({v}): a revoked token at signHash"),
+            &sign(v),
+            Auth::Bearer(&revoked),
+            sign_body(v, &x, &sad_b, &h[7..8], SHA256, ECDSA_SHA256),
+            "bad_token",
+            "-",
+        )
+        .await;
+    }
+    // Revoking one session leaves alice's other session working.
+    let (status, body) = call(
+        &w.app,
+        &V2.path("credentials/list"),
+        &Auth::Bearer(&alice),
+        &json!({}),
+    )
+    .await;
+    assert_eq!(status, StatusCode::OK, "{body}");
+    assert_eq!(body["credentialIDs"].as_array().map(Vec::len), Some(2));
+
+    // ----- 11: locked user, locked credential -------------------------------------
+    // Policy::default() allows three failures. The fourth failure locks for 2 s.
+    for attempt in 1..=4 {
+        w.refused(
+            &format!("11: carol's wrong password, attempt {attempt}"),
+            &V2.path("auth/login"),
+            Auth::Basic("carol", "wrong password!!"),
+            json!({}),
+            "bad_login",
+            "carol",
+        )
+        .await;
+    }
+    for v in [V2, V1] {
+        w.refused(
+            &format!("11 ({v}): locked user, right password"),
+            &v.path("auth/login"),
+            Auth::Basic("carol", PASSWORD),
+            json!({}),
+            "locked",
+            "carol",
+        )
+        .await;
+    }
+    for attempt in 1..=4 {
+        w.refused(
+            &format!("11: wrong PIN for credential Y, attempt {attempt}"),
+            &authorize(V2),
+            Auth::Bearer(&alice),
+            authorize_body(V2, &y, WRONG_PIN, &otp.wrong(), &h[7..8]),
+            "wrong_pin",
+            "alice",
+        )
+        .await;
+    }
+    for v in [V2, V1] {
+        // The lock is checked before the factors: the right PIN is refused too.
+        w.refused(
+            &format!("11 ({v}): locked credential, right PIN"),
+            &authorize(v),
+            Auth::Bearer(&alice),
+            authorize_body(v, &y, PIN, &otp.wrong(), &h[7..8]),
+            "locked",
+            "alice",
+        )
+        .await;
+    }
+
+    // ----- 12, 13: disabled, then destroyed credential ----------------------------
+    // SAD B was granted while X was active. It still names h[7].
+    for (state, reason, case) in [
+        ("disabled", "credential_disabled", "12"),
+        ("destroyed", "credential_destroyed", "13"),
+    ] {
+        service
+            .set_credential_state("root", &x, state)
+            .await
+            .unwrap();
+        for v in [V2, V1] {
+            w.refused(
+                &format!("{case} ({v}): {state} credential at authorize"),
+                &authorize(v),
+                Auth::Bearer(&alice),
+                authorize_body(v, &x, PIN, &otp.wrong(), &h[7..8]),
+                reason,
+                "alice",
+            )
+            .await;
+            w.refused(
+                &format!("{case} ({v}): {state} credential at signHash, SAD granted before"),
+                &sign(v),
+                Auth::Bearer(&alice),
+                sign_body(v, &x, &sad_b, &h[7..8], SHA256, ECDSA_SHA256),
+                reason,
+                "alice",
+            )
+            .await;
+        }
+    }
+
+    // ----- what the store holds at the end ----------------------------------------
+    assert_eq!(w.sad_used(&sad_a).await, 3, "SAD A: all three hashes");
+    assert_eq!(w.sad_used(&sad_b).await, 2, "SAD B: h[7] never signed");
+    assert_eq!(w.sad_used(&sad_e).await, 1, "SAD E: only before expiry");
+    let signatures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM audit WHERE kind = 'signature'")
+        .fetch_one(&w.pool)
+        .await
+        .unwrap();
+    assert_eq!(
+        signatures, 4,
+        "the four positive signHash calls, nothing else"
+    );
+    assert_eq!(service.verify_audit().await.unwrap().problem, None);
+}
+
+// ----- the client side -------------------------------------------------------------
+
+/// The CSC version of a route: v2.0.0.2 or v1.0.4 field names.
+#[derive(Debug, Clone, Copy)]
+enum Version {
+    V1,
+    V2,
+}
+
+impl Version {
+    fn path(self, method: &str) -> String {
+        format!("/csc/{self}/{method}")
+    }
+}
+
+impl std::fmt::Display for Version {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::V1 => "v1",
+            Self::V2 => "v2",
+        })
+    }
+}
+
+/// A signer's credential as her client knows it: her name and token, the credential,
+/// and the public key in its certificate.
+struct Signer<'a> {
+    name: &'a str,
+    token: &'a str,
+    credential: &'a str,
+    point: &'a [u8],
+}
+
+/// The `Authorization` header of a request.
+enum Auth<'a> {
+    Bearer(&'a str),
+    Basic(&'a str, &'a str),
+}
+
+fn base64_all(hashes: &[Vec<u8>]) -> Vec<String> {
+    hashes.iter().map(|h| Base64::encode_string(h)).collect()
+}
+
+/// `credentials/authorize` for `hashes` (SHA-256), with `numSignatures` their count.
+fn authorize_body(v: Version, credential: &str, pin: &str, otp: &str, hashes: &[Vec<u8>]) -> Value {
+    let n = hashes.len();
+    match v {
+        Version::V2 => json!({
+            "credentialID": credential,
+            "numSignatures": n,
+            "hashes": base64_all(hashes),
+            "hashAlgorithmOID": SHA256,
+            "authData": [{ "id": "PIN", "value": pin }, { "id": "OTP", "value": otp }],
+        }),
+        // 1.0.4 names no hash algorithm at authorize: it follows from the hash length.
+        Version::V1 => json!({
+            "credentialID": credential,
+            "numSignatures": n,
+            "hash": base64_all(hashes),
+            "PIN": pin,
+            "OTP": otp,
+        }),
+    }
+}
+
+/// `signatures/signHash` for `hashes` under `sad`.
+fn sign_body(
+    v: Version,
+    credential: &str,
+    sad: &str,
+    hashes: &[Vec<u8>],
+    hash_oid: &str,
+    sign_algo: &str,
+) -> Value {
+    let (hash_field, algorithm_field) = match v {
+        Version::V1 => ("hash", "hashAlgo"),
+        Version::V2 => ("hashes", "hashAlgorithmOID"),
+    };
+    let mut body = json!({ "credentialID": credential, "SAD": sad, "signAlgo": sign_algo });
+    body[hash_field] = json!(base64_all(hashes));
+    body[algorithm_field] = json!(hash_oid);
+    body
+}
+
+/// One request to `router`; the status and the JSON body.
+async fn call(router: &Router, path: &str, auth: &Auth<'_>, body: &Value) -> (StatusCode, Value) {
+    let authorization = match auth {
+        Auth::Bearer(token) => format!("Bearer {token}"),
+        Auth::Basic(user, password) => format!(
+            "Basic {}",
+            Base64::encode_string(format!("{user}:{password}").as_bytes())
+        ),
+    };
+    let request = Request::builder()
+        .method("POST")
+        .uri(path)
+        .header(header::CONTENT_TYPE, "application/json")
+        .header(header::AUTHORIZATION, authorization)
+        .body(Body::from(body.to_string()))
+        .unwrap();
+    let response = router.clone().oneshot(request).await.unwrap();
+    let status = response.status();
+    let bytes = axum::body::to_bytes(response.into_body(), 1 << 20)
+        .await
+        .unwrap();
+    let json = serde_json::from_slice(&bytes).unwrap_or_else(|_| {
+        panic!(
+            "{path}: {status}, not JSON: {}",
+            String::from_utf8_lossy(&bytes)
+        )
+    });
+    (status, json)
+}
+
+/// The CSC status, `error` and `error_description` the server gives for a refusal
+/// reason. This is the table of `src/error.rs`, written out so a change shows up here.
+/// `locked` has a description that varies; it is checked apart.
+fn csc_error(reason: &str) -> (StatusCode, &'static str, &'static str) {
+    let bad = StatusCode::BAD_REQUEST;
+    match reason {
+        "bad_login" => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_grant",
+            "Invalid user name or password",
+        ),
+        "locked" => (StatusCode::FORBIDDEN, "access_denied", ""),
+        "not_a_signer" => (
+            StatusCode::FORBIDDEN,
+            "access_denied",
+            "An administrator account cannot sign",
+        ),
+        "bad_token" => (
+            StatusCode::UNAUTHORIZED,
+            "invalid_token",
+            "The access token is invalid, expired or revoked",
+        ),
+        "unknown_credential" => (bad, "invalid_request", "Invalid parameter credentialID"),
+        "credential_disabled" => (bad, "invalid_request", "The credential is disabled"),
+        "credential_destroyed" => (bad, "invalid_request", "The credential was destroyed"),
+        "wrong_pin" => (bad, "invalid_request", "Invalid PIN"),
+        "wrong_otp" => (bad, "invalid_request", "Invalid OTP"),
+        "otp_replayed" => (bad, "invalid_request", "Invalid OTP: already used"),
+        "bad_sad" => (bad, "invalid_request", "Invalid parameter SAD"),
+        "hash_not_authorized" => (
+            bad,
+            "invalid_request",
+            "Invalid parameter hashes: not authorized by the SAD, or already signed",
+        ),
+        "too_many_signatures" => (
+            bad,
+            "invalid_request",
+            "Invalid parameter hashes: more than numSignatures",
+        ),
+        "hash_algorithm" => (bad, "invalid_request", "Invalid parameter hashAlgorithmOID"),
+        other => panic!("no expectation written for reason {other}"),
+    }
+}
+
+// ----- the server side, and what it records -----------------------------------------
+
+fn router(service: Arc<Service>) -> Router {
+    app(AppState {
+        service,
+        tsa: None,
+        name: "misuse".into(),
+        metrics: Arc::new(Metrics::new().unwrap()),
+    })
+}
+
+/// The two nodes and their shared database.
+struct World {
+    /// The node with the default policy.
+    app: Router,
+    /// The node whose SADs live `SHORT_SAD_SECONDS`.
+    short: Router,
+    pool: AnyPool,
+}
+
+/// What signing spends and authorizing grants, summed over the whole database.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+struct Ledger {
+    /// SADs granted.
+    sads: usize,
+    /// Signatures spent, summed over all SADs.
+    used: i64,
+    /// Bound hashes spent, summed over all SADs.
+    spent: i64,
+}
+
+/// One audit record.
+#[derive(Debug)]
+struct Record {
+    kind: String,
+    actor: String,
+    detail: Value,
+}
+
+impl World {
+    async fn ledger(&self) -> Ledger {
+        let used: Vec<i64> = sqlx::query_scalar("SELECT used FROM sads")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap();
+        let spent: Vec<i64> = sqlx::query_scalar("SELECT spent FROM sad_hashes")
+            .fetch_all(&self.pool)
+            .await
+            .unwrap();
+        Ledger {
+            sads: used.len(),
+            used: used.iter().sum(),
+            spent: spent.iter().sum(),
+        }
+    }
+
+    async fn audit_head(&self) -> i64 {
+        sqlx::query_scalar("SELECT seq FROM audit_head WHERE id = 1")
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn audit_since(&self, seq: i64) -> Vec<Record> {
+        sqlx::query("SELECT kind, actor, detail FROM audit WHERE seq > $1 ORDER BY seq")
+            .bind(seq)
+            .fetch_all(&self.pool)
+            .await
+            .unwrap()
+            .iter()
+            .map(|row| Record {
+                kind: row.get("kind"),
+                actor: row.get("actor"),
+                detail: serde_json::from_str(&row.get::<String, _>("detail")).unwrap(),
+            })
+            .collect()
+    }
+
+    /// Signatures spent under `sad`. The store keeps only the SAD's SHA-256, hex
+    /// (see the migration).
+    async fn sad_used(&self, sad: &str) -> i64 {
+        sqlx::query_scalar("SELECT used FROM sads WHERE id = $1")
+            .bind(hex::encode(sha256(sad.as_bytes())))
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    /// A bearer token for `user`.
+    async fn login(&self, user: &str) -> String {
+        let (status, body) = call(
+            &self.app,
+            &Version::V2.path("auth/login"),
+            &Auth::Basic(user, PASSWORD),
+            &json!({}),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "login {user}: {body}");
+        body["access_token"].as_str().unwrap().to_owned()
+    }
+
+    /// The raw public key in the signing certificate that `credentials/info` serves.
+    /// It must be the credential's key.
+    async fn public_key(&self, token: &str, credential: &str, service: &Service) -> Vec<u8> {
+        use der::{Decode, Encode};
+        let (status, info) = call(
+            &self.app,
+            &Version::V2.path("credentials/info"),
+            &Auth::Bearer(token),
+            &json!({ "credentialID": credential, "certificates": "single" }),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{info}");
+        assert_eq!(info["SCAL"], "2", "{info}");
+        let der = Base64::decode_vec(info["cert"]["certificates"][0].as_str().unwrap()).unwrap();
+        let cert = x509_cert::Certificate::from_der(&der).unwrap();
+        let spki = cert.tbs_certificate().subject_public_key_info();
+        assert_eq!(
+            spki.to_der().unwrap(),
+            service.public_key(credential).await.unwrap(),
+            "the certificate served is for the credential's key"
+        );
+        spki.subject_public_key.raw_bytes().to_vec()
+    }
+
+    /// A granted `credentials/authorize`. One SAD is granted and one `sad.issue` is
+    /// audited; nothing is spent. Returns the SAD.
+    async fn authorized(
+        &self,
+        node: &Router,
+        case: &str,
+        path: &str,
+        token: &str,
+        body: Value,
+        lifetime: i64,
+    ) -> String {
+        let before = self.ledger().await;
+        let seq = self.audit_head().await;
+        let (status, answer) = call(node, path, &Auth::Bearer(token), &body).await;
+        assert_eq!(status, StatusCode::OK, "{case}: {answer}");
+        assert_eq!(answer["expiresIn"], lifetime, "{case}: {answer}");
+        let kinds: Vec<String> = self
+            .audit_since(seq)
+            .await
+            .into_iter()
+            .map(|r| r.kind)
+            .collect();
+        assert_eq!(kinds, ["sad.issue"], "{case}");
+        let after = self.ledger().await;
+        assert_eq!(
+            after,
+            Ledger {
+                sads: before.sads + 1,
+                ..before
+            },
+            "{case}"
+        );
+        answer["SAD"].as_str().unwrap().to_owned()
+    }
+
+    /// A granted `signatures/signHash` for the SHA-256 hashes of `docs`. One signature
+    /// per document verifies with the key in the signer's certificate, and none verifies for
+    /// another document. One `signature` record names the hashes. The SAD spends
+    /// exactly these hashes.
+    async fn signed(&self, case: &str, v: Version, by: &Signer<'_>, sad: &str, docs: &[Vec<u8>]) {
+        let hashes: Vec<Vec<u8>> = docs.iter().map(|d| sha256(d)).collect();
+        let before = self.ledger().await;
+        let seq = self.audit_head().await;
+        let (status, answer) = call(
+            &self.app,
+            &v.path("signatures/signHash"),
+            &Auth::Bearer(by.token),
+            &sign_body(v, by.credential, sad, &hashes, SHA256, ECDSA_SHA256),
+        )
+        .await;
+        assert_eq!(status, StatusCode::OK, "{case}: {answer}");
+        let signatures: Vec<Vec<u8>> = answer["signatures"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|s| Base64::decode_vec(s.as_str().unwrap()).unwrap())
+            .collect();
+        assert_eq!(signatures.len(), docs.len(), "{case}");
+        let key = UnparsedPublicKey::new(&ECDSA_P256_SHA256_ASN1, by.point);
+        for (i, (doc, signature)) in docs.iter().zip(&signatures).enumerate() {
+            key.verify(doc, signature)
+                .unwrap_or_else(|_| panic!("{case}: signature {i} does not verify"));
+            assert!(
+                key.verify(b"another document", signature).is_err(),
+                "{case}: signature {i} verifies for another document"
+            );
+        }
+        let records = self.audit_since(seq).await;
+        assert_eq!(records.len(), 1, "{case}: {records:?}");
+        assert_eq!(records[0].kind, "signature", "{case}: {records:?}");
+        assert_eq!(records[0].actor, by.name, "{case}");
+        let named: Vec<String> = hashes.iter().map(hex::encode).collect();
+        assert_eq!(records[0].detail["hashes"], json!(named), "{case}");
+        let n = i64::try_from(docs.len()).unwrap();
+        assert_eq!(
+            self.ledger().await,
+            Ledger {
+                used: before.used + n,
+                spent: before.spent + n,
+                ..before
+            },
+            "{case}"
+        );
+    }
+
+    /// A refused request. The status and the CSC error body are those of `reason`,
+    /// and the body holds nothing else. Exactly one `refusal` record is appended; it
+    /// names `reason` and `actor`. Nothing is signed and no SAD is granted. No SAD
+    /// and no bound hash spends anything.
+    async fn refused(
+        &self,
+        case: &str,
+        path: &str,
+        auth: Auth<'_>,
+        body: Value,
+        reason: &str,
+        actor: &str,
+    ) {
+        let before = self.ledger().await;
+        let seq = self.audit_head().await;
+        let (status, answer) = call(&self.app, path, &auth, &body).await;
+        let (want_status, want_error, want_description) = csc_error(reason);
+        assert_eq!(status, want_status, "case {case}: {answer}");
+        assert_eq!(answer["error"], want_error, "case {case}: {answer}");
+        let description = answer["error_description"].as_str().unwrap_or_default();
+        if reason == "locked" {
+            // The lock after the fourth failure lasts 2 s.
+            let seconds: Option<i64> = description
+                .strip_prefix("Locked after failed attempts; retry in ")
+                .and_then(|rest| rest.strip_suffix(" s"))
+                .and_then(|n| n.parse().ok());
+            assert!(
+                seconds.is_some_and(|s| (1..=3).contains(&s)),
+                "case {case}: {answer}"
+            );
+        } else {
+            assert_eq!(description, want_description, "case {case}: {answer}");
+        }
+        assert_eq!(
+            answer.as_object().map(|o| o.len()),
+            Some(2),
+            "case {case}: only error and error_description: {answer}"
+        );
+        let records = self.audit_since(seq).await;
+        let refusals: Vec<&Record> = records.iter().filter(|r| r.kind == "refusal").collect();
+        assert_eq!(refusals.len(), 1, "case {case}: {records:?}");
+        assert_eq!(
+            refusals[0].detail["reason"], reason,
+            "case {case}: {records:?}"
+        );
+        assert_eq!(refusals[0].actor, actor, "case {case}: {records:?}");
+        assert!(
+            !records
+                .iter()
+                .any(|r| r.kind == "signature" || r.kind == "sad.issue"),
+            "case {case}: nothing granted: {records:?}"
+        );
+        assert_eq!(self.ledger().await, before, "case {case}: nothing spent");
+    }
+}
+
+// ----- keys, certificates, codes ----------------------------------------------------
+
+fn sha256(data: &[u8]) -> Vec<u8> {
+    aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA256, data)
+        .as_ref()
+        .to_vec()
+}
+
+fn pki(name: &str) -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("../../fixtures/pki")
+        .join(name)
+}
+
+/// A SCAL 2 P-256 credential for `user` with `multisign` 10 and a certificate from the
+/// test intermediate CA.
+async fn credential(service: &Service, dir: &Path, user: &str, name: &str) -> String {
+    let id = service
+        .create_credential("root", user, KeyKind::EcP256, 2, 10, PIN)
+        .await
+        .unwrap();
+    let spki = service.public_key(&id).await.unwrap();
+    service
+        .import_chain("root", &id, &issue(dir, &spki, name))
+        .await
+        .unwrap();
+    id
+}
+
+/// A certificate for `spki` (DER) issued by the test intermediate CA, followed by the
+/// CA chain (PEM).
+fn issue(dir: &Path, spki: &[u8], name: &str) -> String {
+    let run = |command: &mut Command| {
+        let out = command.output().expect("openssl is required for this test");
+        assert!(
+            out.status.success(),
+            "{}",
+            String::from_utf8_lossy(&out.stderr)
+        );
+    };
+    let der = dir.join(format!("{name}.pub.der"));
+    std::fs::write(&der, spki).unwrap();
+    let pem = dir.join(format!("{name}.pub.pem"));
+    run(Command::new("openssl")
+        .args(["pkey", "-pubin", "-inform", "DER", "-in"])
+        .arg(&der)
+        .arg("-out")
+        .arg(&pem));
+    let cert = dir.join(format!("{name}.cert.pem"));
+    run(Command::new("openssl")
+        .args(["x509", "-new", "-subj"])
+        .arg(format!("/C=JP/O=shomei test/CN={name}"))
+        .arg("-force_pubkey")
+        .arg(&pem)
+        .arg("-CA")
+        .arg(pki("intermediate.cert.pem"))
+        .arg("-CAkey")
+        .arg(pki("intermediate.key.pem"))
+        .args(["-days", "30", "-out"])
+        .arg(&cert));
+    let mut chain = std::fs::read_to_string(&cert).unwrap();
+    chain.push_str(&std::fs::read_to_string(pki("chain.pem")).unwrap());
+    chain
+}
+
+/// RFC 4648 base32, the alphabet of authenticator apps; padding optional.
+fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = Vec::new();
+    let (mut buffer, mut bits) = (0u32, 0u32);
+    for c in text.trim_end_matches('=').bytes() {
+        let value = ALPHABET
+            .iter()
+            .position(|&a| a == c.to_ascii_uppercase())
+            .expect("base32 character");
+        buffer = (buffer << 5) | value as u32;
+        bits += 5;
+        if bits >= 8 {
+            bits -= 8;
+            out.push((buffer >> bits) as u8);
+            buffer &= (1 << bits) - 1;
+        }
+    }
+    out
+}
+
+/// The RFC 6238 code for time step `step`: HMAC-SHA-1, then the dynamic truncation of
+/// RFC 4226 §5.3, then 6 digits.
+fn totp_code(secret: &[u8], step: u64) -> String {
+    use aws_lc_rs::hmac;
+    let key = hmac::Key::new(hmac::HMAC_SHA1_FOR_LEGACY_USE_ONLY, secret);
+    let mac = hmac::sign(&key, &step.to_be_bytes());
+    let mac = mac.as_ref();
+    let offset = usize::from(mac[19] & 0x0f);
+    let word = u32::from_be_bytes(mac[offset..offset + 4].try_into().unwrap()) & 0x7fff_ffff;
+    format!("{:06}", word % 1_000_000)
+}
+
+fn unix_seconds() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
+}
+
+/// The signer's authenticator app. The service accepts a code for the step of its
+/// clock or one step either side, and a step only when it is later than every step
+/// used before (`check_otp`). So each new code is for a later step than the previous
+/// one. Three codes fit in any 30 s.
+struct Authenticator {
+    secret: Vec<u8>,
+    last_step: u64,
+}
+
+/// How long a code must stay acceptable after it is made: until the service checks
+/// it. The PIN is checked first, with argon2, which is slow in a debug build.
+const CODE_MARGIN_SECONDS: u64 = 10;
+
+impl Authenticator {
+    fn new(secret_base32: &str) -> Self {
+        Self {
+            secret: base32_decode(secret_base32),
+            last_step: 0,
+        }
+    }
+
+    /// A code the service has not seen, for the earliest step that is still
+    /// acceptable `CODE_MARGIN_SECONDS` from now. When every acceptable step is used,
+    /// this waits for the next step.
+    async fn next_code(&mut self) -> String {
+        loop {
+            let now = unix_seconds();
+            let lowest = ((now + CODE_MARGIN_SECONDS) / 30).saturating_sub(1);
+            let highest = now / 30 + 1;
+            let step = lowest.max(self.last_step + 1);
+            if step <= highest {
+                self.last_step = step;
+                return totp_code(&self.secret, step);
+            }
+            tokio::time::sleep(Duration::from_secs(30 - now % 30)).await;
+        }
+    }
+
+    /// A well-formed code for no step near now.
+    fn wrong(&self) -> String {
+        let now = unix_seconds() / 30;
+        let near: Vec<String> = (now - 2..=now + 2)
+            .map(|s| totp_code(&self.secret, s))
+            .collect();
+        (0..)
+            .map(|n: u32| format!("{n:06}"))
+            .find(|c| !near.contains(c))
+            .unwrap()
+    }
+}
