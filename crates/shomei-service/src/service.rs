@@ -1509,7 +1509,9 @@ impl Service {
             return Err(self.refuse(&user.name, Refusal::WrongOtp, detail).await);
         }
         let sad = random_token(32)?;
-        let expires_at = now + self.policy.sad_ttl * 1000;
+        // The lifetime starts now, after the PIN and OTP checks, so the client gets the
+        // whole of what `expiresIn` announces.
+        let expires_at = now_millis() + self.policy.sad_ttl * 1000;
         let mut list_hash = aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256);
         for h in req.hashes {
             list_hash.update(h);
