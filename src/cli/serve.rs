@@ -238,6 +238,28 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
             }
             None => None,
         };
+        if let Some(anchor) = &config.audit_anchor {
+            let Some(tsa) = &tsa else {
+                return Err(Failure::Input(
+                    "[audit_anchor] time-stamps the audit head by the TSA: configure tsa (or --tsa)"
+                        .into(),
+                ));
+            };
+            let policy = shomei_service::audit::AnchorPolicy {
+                every_records: anchor.every_records.unwrap_or(0),
+                every_seconds: anchor.every_seconds.unwrap_or(0),
+            };
+            if policy.every_records == 0 && policy.every_seconds == 0 {
+                return Err(Failure::Input(
+                    "[audit_anchor]: give every_records or every_seconds".into(),
+                ));
+            }
+            tokio::spawn(shomei_service::audit::run_anchoring(
+                service.store().clone(),
+                Arc::clone(tsa),
+                policy,
+            ));
+        }
         let state = shomei_server::AppState {
             service: Arc::new(service),
             tsa,
@@ -269,8 +291,19 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<String, Failure> {
         let verdict = shomei_service::audit::verify(&mut conn)
             .await
             .map_err(|e| Failure::Signing(e.to_string()))?;
+        let anchors = match verdict.last_anchor {
+            Some((seq, at)) => format!(
+                ", {} time-stamped anchors checked (the last: record {seq} at {})",
+                verdict.anchors,
+                shomei_service::audit::utc(at)
+            ),
+            None => ", no time-stamped anchor".into(),
+        };
         match verdict.problem {
-            None => Ok(format!("audit trail intact: {} records", verdict.records)),
+            None => Ok(format!(
+                "audit trail intact: {} records{anchors}",
+                verdict.records
+            )),
             Some(p) => Err(Failure::Signing(format!(
                 "audit trail BROKEN after {} records: {p}",
                 verdict.records.saturating_sub(1)

@@ -15,6 +15,9 @@
 #    pass validate-pdf / validate-xml; the token-held key signs PAdES B-LTA; a batch of
 #    10 PDFs makes exactly one SAD and one signHash, counted in the audit trail.
 #  * HTTPS (rustls) when [tls] is configured; every log line is JSON.
+#  * The audit head is time-stamped by the kit TSA every 5 records / 2 s: a history
+#    rewritten with every hash recomputed passes without the anchors and is caught
+#    with them.
 #  * `shomei audit verify` passes, and fails naming the record on a changed copy; a
 #    wrong master key is refused at start; SIGTERM stops the service cleanly.
 #
@@ -52,6 +55,10 @@ data_dir = "$DATA"
 master_key_file = "$KEYFILE"
 tsa = "$TSA_URL"
 log_format = "json"
+
+[audit_anchor]
+every_records = 5
+every_seconds = 2
 
 [pkcs11]
 module = "$MODULE"
@@ -193,12 +200,40 @@ if tok="$(curl -sf --cacert tls.pem -X POST -u "alice:$ALICE_PASSWORD" "https://
   ok "[tls] in the configuration: HTTPS (rustls) serves auth/login, plain HTTP gets nothing"
 else bad "HTTPS: $(cat tls.out tls.log | tail -3)"; fi
 stop_server
-"$BIN" audit verify --data-dir "$DATA" > verify.txt 2>&1 && ok "audit verify: $(cat verify.txt)" || bad "audit verify: $(cat verify.txt)"
+"$BIN" audit verify --data-dir "$DATA" > verify.txt 2>&1 && grep -q "time-stamped anchors checked" verify.txt && ok "audit verify: $(cat verify.txt)" || bad "audit verify: $(cat verify.txt)"
 cp -r "$DATA" tampered
 "$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("update audit set actor=? where seq=5", ("mallory",)); c.commit()' tampered/shomei.db
 if "$BIN" audit verify --data-dir tampered > verify.txt 2>&1; then bad "a changed record was not detected"
 elif grep -q "record 5 was changed" verify.txt; then ok "audit verify exit 1 on a changed copy: $(tail -1 verify.txt)"
 else bad "audit verify on a changed copy: $(cat verify.txt)"; fi
+# The operator's rewrite: change record 5 and recompute every hash after it, so the
+# chain alone is consistent again; only the time-stamped anchors can tell.
+rewrite() { "$PY" - "$1" <<'PY'
+import hashlib, sqlite3, sys
+c = sqlite3.connect(sys.argv[1])
+def record_hash(*parts):
+    h = hashlib.sha256()
+    for p in parts:
+        b = str(p).encode()
+        h.update(len(b).to_bytes(8, "big")); h.update(b)
+    return h.hexdigest()
+c.execute("update audit set actor = 'mallory' where seq = 5")
+prev = c.execute("select hash from audit where seq = 4").fetchone()[0]
+for seq, at, kind, actor, detail in c.execute("select seq, at, kind, actor, detail from audit where seq >= 5 order by seq").fetchall():
+    h = record_hash(prev, seq, at, kind, actor, detail)
+    c.execute("update audit set prev_hash = ?, hash = ? where seq = ?", (prev, h, seq)); prev = h
+c.execute("update audit_head set hash = ? where id = 1", (prev,))
+c.commit()
+PY
+}
+rm -rf rewritten; cp -r "$DATA" rewritten; rewrite rewritten/shomei.db
+anchors="$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit_anchors").fetchone()[0])' "$DATA/shomei.db")"
+cp -r rewritten unanchored; "$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("delete from audit_anchors"); c.commit()' unanchored/shomei.db
+if ! "$BIN" audit verify --data-dir unanchored >/dev/null 2>&1; then bad "the rewrite itself is not consistent (the test's own check)"
+elif "$BIN" audit verify --data-dir rewritten > verify.txt 2>&1; then bad "a rewritten history passed despite $anchors anchors"
+elif [ "$anchors" -ge 2 ] && grep -q "does not have the hash the TSA time-stamped" verify.txt; then
+  ok "history rewritten with every hash recomputed: passes without anchors, caught by the $anchors TSA anchors: $(tail -1 verify.txt)"
+else bad "rewritten history: $anchors anchors; $(cat verify.txt)"; fi
 head -c 32 /dev/urandom | base64 > wrong.key
 "$BIN" serve --config service.toml --listen "127.0.0.1:$PORT" --master-key-file wrong.key > wrong.log 2>&1 & pid=$!
 sleep 3; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
