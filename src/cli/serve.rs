@@ -305,8 +305,8 @@ pub(crate) fn audit(args: &AuditArgs) -> Result<String, Failure> {
                 verdict.records
             )),
             Some(p) => Err(Failure::Signing(format!(
-                "audit trail BROKEN after {} records: {p}",
-                verdict.records.saturating_sub(1)
+                "audit trail BROKEN ({} records read): {p}",
+                verdict.records
             ))),
         }
     })

@@ -21,7 +21,10 @@
 #  * `shomei audit verify` passes, and fails naming the record on a changed copy; a
 #    wrong master key is refused at start; SIGTERM stops the service cleanly.
 #
-#   tests/conformance/service.sh SHOMEI_BINARY
+# SERVICE_BACKEND=postgres runs the same on a database of the private PostgreSQL cluster
+# (SHOMEI_PG_PORT) instead of SQLite in the data directory.
+#
+#   [SERVICE_BACKEND=sqlite|postgres] tests/conformance/service.sh SHOMEI_BINARY
 set -uo pipefail
 BIN="${1:?usage: service.sh SHOMEI_BINARY}"
 HERE="$(cd "$(dirname "$0")" && pwd)"
@@ -38,11 +41,21 @@ for m in /usr/lib/softhsm/libsofthsm2.so /usr/lib/x86_64-linux-gnu/softhsm/libso
   [ -z "$MODULE" ] && [ -f "$m" ] && MODULE="$m"
 done
 [ -n "$MODULE" ] || { echo "missing: the SoftHSM2 module (apt-get install softhsm2)" >&2; exit 2; }
-OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/service"
+BACKEND="${SERVICE_BACKEND:-sqlite}"
+case "$BACKEND" in sqlite|postgres) ;; *) echo "SERVICE_BACKEND: sqlite or postgres" >&2; exit 2 ;; esac
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
+if [ "$BACKEND" = postgres ]; then
+  : "${SHOMEI_PG_PORT:?SERVICE_BACKEND=postgres needs the private cluster (tests/pg-cluster.sh start PORT)}"
+  [ -x "$PGBIN/psql" ] && [ -x "$PGBIN/pg_dump" ] || { echo "missing tool: psql / pg_dump (apt-get install postgresql)" >&2; exit 2; }
+fi
+OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/service-$BACKEND"
 rm -rf "$OUT"; mkdir -p "$OUT"; cd "$OUT" || exit 2
 PORT="${SERVICE_PORT:-9340}"
 BASE="http://127.0.0.1:$PORT"
 DATA="$OUT/data"
+DBNAME="svc_$$_$RANDOM"
+DBURL=""
+if [ "$BACKEND" = postgres ]; then DBURL="$("$HERE/../pg-cluster.sh" createdb "$SHOMEI_PG_PORT" "$DBNAME")"; fi
 KEYFILE="$OUT/master.key"
 head -c 32 /dev/urandom | base64 > "$KEYFILE"
 # A SoftHSM token of our own for token-held keys.
@@ -55,6 +68,7 @@ data_dir = "$DATA"
 master_key_file = "$KEYFILE"
 tsa = "$TSA_URL"
 log_format = "json"
+$([ -n "$DBURL" ] && echo "database_url = \"$DBURL\"")
 
 [audit_anchor]
 every_records = 5
@@ -71,7 +85,25 @@ INTERM_KEY="$KIT/pki/keys/interm.key.pem"
 SERVER_PID=""
 stop_server() { [ -n "$SERVER_PID" ] && kill "$SERVER_PID" 2>/dev/null; wait "$SERVER_PID" 2>/dev/null; SERVER_PID=""; }
 trap stop_server EXIT
-audit_count() { "$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); print(c.execute("select count(*) from audit where kind=?", (sys.argv[2],)).fetchone()[0])' "$DATA/shomei.db" "$1"; }
+# The database by hand: SQL on the service's database (or on a copy: db_copy NAME
+# prints the audit-verify options of a copy, db_sql NAME SQL changes it).
+sql_on() { # sqlite DB file or postgres URL, SQL
+  if [ "$BACKEND" = sqlite ]; then "$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); r=c.execute(sys.argv[2]).fetchall(); c.commit(); print("\n".join("|".join(map(str,x)) for x in r))' "$1" "$2"
+  else "$PGBIN/psql" -q -tA -v ON_ERROR_STOP=1 "$1" -c "$2"; fi
+}
+main_db() { if [ "$BACKEND" = sqlite ]; then echo "$DATA/shomei.db"; else echo "$DBURL"; fi; }
+copy_db() { if [ "$BACKEND" = sqlite ]; then echo "$OUT/$1/shomei.db"; else echo "${DBURL%/*}/${DBNAME}_$1"; fi; }
+db_copy() { # NAME [FROM]: prints the `audit verify` options for the copy
+  if [ "$BACKEND" = sqlite ]; then
+    local src="$DATA"; [ -n "${2:-}" ] && src="$OUT/$2"
+    rm -rf "${OUT:?}/$1"; cp -r "$src" "$OUT/$1"; echo "--data-dir $OUT/$1"
+  else
+    local template="$DBNAME"; [ -n "${2:-}" ] && template="${DBNAME}_$2"
+    sql_on "${DBURL%/*}/shomei" "CREATE DATABASE ${DBNAME}_$1 TEMPLATE $template" >/dev/null
+    echo "--database-url $(copy_db "$1")"
+  fi
+}
+audit_count() { sql_on "$(main_db)" "select count(*) from audit where kind='$1'"; }
 
 echo "--- setup with shomei admin"
 export ALICE_PASSWORD="correct horse battery staple" PIN2="482913" PIN1="771204"
@@ -184,7 +216,28 @@ then ok "every log line is JSON; access lines carry route, status, time and refu
 else bad "log lines: $(head -2 serve.log)"; fi
 
 echo "--- audit, master key, shutdown"
-stop_server
+# SIGTERM with signHash calls in flight: each call answered is one signature record,
+# none is cut off, and the service exits 0.
+OTP="$(otp)"
+SAD1="$(curl -s -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+  -d "{\"credentialID\":\"$CRED1\",\"numSignatures\":10,\"authData\":[{\"id\":\"PIN\",\"value\":\"$PIN1\"},{\"id\":\"OTP\",\"value\":\"$OTP\"}]}" \
+  "$BASE/csc/v2/credentials/authorize" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["SAD"])')"
+signs_before="$(audit_count signature)"
+rm -f inflight.txt; CURLS=()
+for i in $(seq 1 10); do
+  hash="$(printf 'in flight %s' "$i" | openssl dgst -sha256 -binary | base64)"
+  curl -s -o /dev/null -w '%{http_code}\n' -X POST -H "Authorization: Bearer $TOKEN" -H 'Content-Type: application/json' \
+    -d "{\"credentialID\":\"$CRED1\",\"SAD\":\"$SAD1\",\"hashes\":[\"$hash\"],\"hashAlgorithmOID\":\"2.16.840.1.101.3.4.2.1\",\"signAlgo\":\"1.2.840.113549.1.1.11\"}" \
+    "$BASE/csc/v2/signatures/signHash" >> inflight.txt &
+  CURLS+=($!)
+done
+kill -TERM "$SERVER_PID"; wait "$SERVER_PID"; served=$?; SERVER_PID=""
+wait "${CURLS[@]}" 2>/dev/null
+answered="$(grep -c '^200$' inflight.txt)"; cut="$(grep -vc -e '^200$' -e '^000$' inflight.txt)"
+signed=$(( $(audit_count signature) - signs_before ))
+if [ "$served" = 0 ] && [ "$cut" = 0 ] && [ "$answered" = "$signed" ] && "$BIN" audit verify --config service.toml >/dev/null 2>&1; then
+  ok "SIGTERM with 10 signHash calls in flight: exit 0, $answered answered = $signed signature records, the rest never accepted, audit intact"
+else bad "SIGTERM in flight: exit $served, codes $(sort inflight.txt | uniq -c | tr -s ' \n' ' '), $signed signature records"; fi
 "${ADMIN[@]}" credential destroy "$CREDT" >/dev/null
 if pkcs11-tool --module "$MODULE" --token-label service --login --pin "$SHOMEI_PKCS11_PIN" --list-objects 2>/dev/null | grep -q "$CREDT"; then bad "destroying $CREDT left its key on the token"
 else ok "admin credential destroy removes the token key ($CREDT) from the token"; fi
@@ -200,15 +253,34 @@ if tok="$(curl -sf --cacert tls.pem -X POST -u "alice:$ALICE_PASSWORD" "https://
   ok "[tls] in the configuration: HTTPS (rustls) serves auth/login, plain HTTP gets nothing"
 else bad "HTTPS: $(cat tls.out tls.log | tail -3)"; fi
 stop_server
-"$BIN" audit verify --data-dir "$DATA" > verify.txt 2>&1 && grep -q "time-stamped anchors checked" verify.txt && ok "audit verify: $(cat verify.txt)" || bad "audit verify: $(cat verify.txt)"
-cp -r "$DATA" tampered
-"$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("update audit set actor=? where seq=5", ("mallory",)); c.commit()' tampered/shomei.db
-if "$BIN" audit verify --data-dir tampered > verify.txt 2>&1; then bad "a changed record was not detected"
+"$BIN" audit verify --config service.toml > verify.txt 2>&1 && grep -q "time-stamped anchors checked" verify.txt && ok "audit verify: $(cat verify.txt)" || bad "audit verify: $(cat verify.txt)"
+tampered="$(db_copy tampered)"
+sql_on "$(copy_db tampered)" "update audit set actor='mallory' where seq=5" >/dev/null
+# shellcheck disable=SC2086
+if "$BIN" audit verify $tampered > verify.txt 2>&1; then bad "a changed record was not detected"
 elif grep -q "record 5 was changed" verify.txt; then ok "audit verify exit 1 on a changed copy: $(tail -1 verify.txt)"
 else bad "audit verify on a changed copy: $(cat verify.txt)"; fi
 # The operator's rewrite: change record 5 and recompute every hash after it, so the
 # chain alone is consistent again; only the time-stamped anchors can tell.
-rewrite() { "$PY" - "$1" <<'PY'
+rewrite() {
+  if [ "$BACKEND" = postgres ]; then
+    # The same in PL/pgSQL: length-prefixed (8 bytes, big-endian) UTF-8 parts.
+    sql_on "$1" "DO \$\$ DECLARE r record; prev text; h text;
+      BEGIN UPDATE audit SET actor = 'mallory' WHERE seq = 5;
+      SELECT hash INTO prev FROM audit WHERE seq = 4;
+      FOR r IN SELECT seq, at, kind, actor, detail FROM audit WHERE seq >= 5 ORDER BY seq LOOP
+        h := encode(sha256(int8send(octet_length(prev)::bigint) || convert_to(prev, 'UTF8')
+          || int8send(octet_length(r.seq::text)::bigint) || convert_to(r.seq::text, 'UTF8')
+          || int8send(octet_length(r.at::text)::bigint) || convert_to(r.at::text, 'UTF8')
+          || int8send(octet_length(r.kind)::bigint) || convert_to(r.kind, 'UTF8')
+          || int8send(octet_length(r.actor)::bigint) || convert_to(r.actor, 'UTF8')
+          || int8send(octet_length(r.detail)::bigint) || convert_to(r.detail, 'UTF8')), 'hex');
+        UPDATE audit SET prev_hash = prev, hash = h WHERE seq = r.seq; prev := h;
+      END LOOP;
+      UPDATE audit_head SET hash = prev WHERE id = 1; END \$\$" >/dev/null
+    return
+  fi
+  "$PY" - "$1" <<'PY'
 import hashlib, sqlite3, sys
 c = sqlite3.connect(sys.argv[1])
 def record_hash(*parts):
@@ -226,11 +298,12 @@ c.execute("update audit_head set hash = ? where id = 1", (prev,))
 c.commit()
 PY
 }
-rm -rf rewritten; cp -r "$DATA" rewritten; rewrite rewritten/shomei.db
-anchors="$("$PY" -c 'import sqlite3,sys; print(sqlite3.connect(sys.argv[1]).execute("select count(*) from audit_anchors").fetchone()[0])' "$DATA/shomei.db")"
-cp -r rewritten unanchored; "$PY" -c 'import sqlite3,sys; c=sqlite3.connect(sys.argv[1]); c.execute("delete from audit_anchors"); c.commit()' unanchored/shomei.db
-if ! "$BIN" audit verify --data-dir unanchored >/dev/null 2>&1; then bad "the rewrite itself is not consistent (the test's own check)"
-elif "$BIN" audit verify --data-dir rewritten > verify.txt 2>&1; then bad "a rewritten history passed despite $anchors anchors"
+rewritten="$(db_copy rewritten)"; rewrite "$(copy_db rewritten)"
+anchors="$(sql_on "$(main_db)" "select count(*) from audit_anchors")"
+unanchored="$(db_copy unanchored rewritten)"; sql_on "$(copy_db unanchored)" "delete from audit_anchors" >/dev/null
+# shellcheck disable=SC2086
+if ! "$BIN" audit verify $unanchored >/dev/null 2>&1; then bad "the rewrite itself is not consistent (the test's own check)"
+elif "$BIN" audit verify $rewritten > verify.txt 2>&1; then bad "a rewritten history passed despite $anchors anchors"
 elif [ "$anchors" -ge 2 ] && grep -q "does not have the hash the TSA time-stamped" verify.txt; then
   ok "history rewritten with every hash recomputed: passes without anchors, caught by the $anchors TSA anchors: $(tail -1 verify.txt)"
 else bad "rewritten history: $anchors anchors; $(cat verify.txt)"; fi
@@ -238,8 +311,10 @@ head -c 32 /dev/urandom | base64 > wrong.key
 "$BIN" serve --config service.toml --listen "127.0.0.1:$PORT" --master-key-file wrong.key > wrong.log 2>&1 & pid=$!
 sleep 3; kill "$pid" 2>/dev/null; wait "$pid" 2>/dev/null
 grep -q "master key does not match" wrong.log && ok "a wrong master key is refused at start" || bad "wrong master key: $(cat wrong.log)"
-if grep -qa "PRIVATE KEY" "$DATA"/* "$OUT"/serve.log; then bad "a PEM private key is in the data directory or the log"; else ok "no PEM private key in the data directory or the log"; fi
-if grep -qaF "$ALICE_PASSWORD" "$DATA"/* "$OUT"/serve.log || grep -qaF "$SECRET" "$DATA"/* "$OUT"/serve.log; then bad "the password or TOTP secret is stored or logged in clear"
+stored=("$DATA"/*)
+if [ "$BACKEND" = postgres ]; then "$PGBIN/pg_dump" "$DBURL" > dump.sql; stored=(dump.sql); fi
+if grep -qa "PRIVATE KEY" "${stored[@]}" "$OUT"/serve.log; then bad "a PEM private key is in the data directory or the log"; else ok "no PEM private key in the data directory or the log"; fi
+if grep -qaF "$ALICE_PASSWORD" "${stored[@]}" "$OUT"/serve.log || grep -qaF "$SECRET" "${stored[@]}" "$OUT"/serve.log; then bad "the password or TOTP secret is stored or logged in clear"
 else ok "neither the password nor the TOTP secret is in the data directory or the log"; fi
 echo "--- two nodes on one PostgreSQL: one SAD is never over-spent"
 if [ -n "${SHOMEI_PG_PORT:-}" ]; then
