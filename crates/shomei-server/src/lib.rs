@@ -4,7 +4,11 @@
 //! `shomei-service`; this crate only parses requests, maps refusals to the CSC error
 //! JSON with the spec's HTTP status, and never shows a stack trace or a secret.
 //!
-//! `app(state)` returns the router, so tests call it without a socket.
+//! `app(state)` returns the router, so tests call it without a socket; [`serve`] and
+//! [`serve_tls`] (rustls, [`tls_setup`]) run it with graceful shutdown. [`config`]
+//! reads the service's TOML configuration with its environment overrides, and
+//! [`init_logging`] starts the JSON (or text) log: one access line per request with
+//! the route, status, time and refusal reason — never a header or a body.
 
 #![forbid(unsafe_code)]
 
