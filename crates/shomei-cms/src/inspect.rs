@@ -22,6 +22,9 @@ pub struct SignatureSummary {
     pub signature_value: Vec<u8>,
     /// The signature time-stamp token (`id-aa-signatureTimeStampToken`), DER.
     pub signature_timestamp: Option<Vec<u8>>,
+    /// Whether the ESS signing-certificate(-v2) signed attribute names `signer`;
+    /// `None` without signer certificate or signed attributes.
+    pub ess: Option<Result<crate::ess_check::EssVersion, crate::ess_check::EssFailure>>,
 }
 
 /// The DER value at the start of `bytes` (a PDF `/Contents` is zero padded).
@@ -61,7 +64,12 @@ pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
             }
         }
     }
+    let ess = match (&signer, &signer_info.signed_attrs) {
+        (Some(cert), Some(attrs)) => Some(crate::ess_check::check_signing_certificate(attrs, cert)),
+        _ => None,
+    };
     Ok(SignatureSummary {
+        ess,
         certificates,
         signer,
         signature_value: signer_info.signature.as_bytes().to_vec(),

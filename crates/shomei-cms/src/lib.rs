@@ -3,6 +3,7 @@
 
 pub mod attributes;
 pub mod check;
+pub mod ess_check;
 pub use shomei_core::ber;
 mod error;
 pub use shomei_core::ess;

@@ -12,7 +12,6 @@
 //! ```
 
 use crate::error::TspError;
-use crate::ess::{IssuerSerial, SigningCertificate, SigningCertificateV2};
 use crate::rfc3161::{oid, Accuracy, TstInfo};
 use async_trait::async_trait;
 use cms::cert::CertificateChoices;
@@ -26,7 +25,6 @@ use shomei_core::cms_raw::{RawCmsError, RawSignedData};
 use shomei_core::{Digest, DigestAlgorithm, SignatureAlgorithm, UtcTime};
 use std::time::SystemTime;
 use x509_cert::attr::Attributes;
-use x509_cert::ext::pkix::name::GeneralName;
 use x509_cert::ext::pkix::{BasicConstraints, ExtendedKeyUsage, SubjectKeyIdentifier};
 
 pub use crate::http::{HttpTsa, HttpTsaConfig, TsaAuth, DEFAULT_TOKEN_ESTIMATE};
@@ -437,59 +435,20 @@ fn identifies(sid: &SignerIdentifier, cert: &ChainCert) -> bool {
     }
 }
 
-/// Whether `issuer_serial` (if present) names `cert`.
-fn issuer_serial_matches(issuer_serial: Option<&IssuerSerial>, cert: &ChainCert) -> bool {
-    let Some(is) = issuer_serial else { return true };
-    let tbs = cert.cert().tbs_certificate();
-    &is.serial_number == tbs.serial_number()
-        && is
-            .issuer
-            .iter()
-            .any(|n| matches!(n, GeneralName::DirectoryName(name) if name == tbs.issuer()))
-}
-
 /// ESS signing-certificate(-v2): the first ESSCertID must be the TSA certificate.
 fn check_ess(attrs: &Attributes, cert: &ChainCert) -> Result<(), TspError> {
-    let other = || {
-        TspError::BadToken(format!(
+    use shomei_cms::ess_check::{check_signing_certificate, EssFailure};
+    match check_signing_certificate(attrs, cert) {
+        Ok(_) => Ok(()),
+        Err(EssFailure::Absent) => Err(TspError::BadToken(
+            "no ESS signing-certificate(-v2) attribute (RFC 3161 2.4.1, RFC 5816)".into(),
+        )),
+        Err(EssFailure::OtherCertificate(_)) => Err(TspError::BadToken(format!(
             "the ESS signing-certificate attribute does not name the TSA certificate {}",
             cert.subject()
-        ))
-    };
-    if let Some(v2) = single_attr::<SigningCertificateV2>(attrs, oid::ID_AA_SIGNING_CERTIFICATE_V2)?
-    {
-        let id = v2.certs.first().ok_or_else(other)?;
-        let alg = match &id.hash_algorithm {
-            None => DigestAlgorithm::Sha256,
-            Some(a) => digest_algorithm(a).ok_or_else(|| {
-                TspError::BadToken(format!(
-                    "ESSCertIDv2 hash algorithm {} is not supported",
-                    a.oid
-                ))
-            })?,
-        };
-        let hash = Digest::compute(alg, cert.der());
-        if hash.as_bytes() != id.cert_hash.as_bytes()
-            || !issuer_serial_matches(id.issuer_serial.as_ref(), cert)
-        {
-            return Err(other());
-        }
-        return Ok(());
+        ))),
+        Err(other) => Err(TspError::BadToken(other.to_string())),
     }
-    if let Some(v1) = single_attr::<SigningCertificate>(attrs, oid::ID_AA_SIGNING_CERTIFICATE)? {
-        let id = v1.certs.first().ok_or_else(other)?;
-        let hash =
-            aws_lc_rs::digest::digest(&aws_lc_rs::digest::SHA1_FOR_LEGACY_USE_ONLY, cert.der());
-        if hash.as_ref() != id.cert_hash.as_bytes()
-            || !issuer_serial_matches(id.issuer_serial.as_ref(), cert)
-        {
-            return Err(other());
-        }
-        return Ok(());
-    }
-    Err(TspError::BadToken(
-        "no ESS signing-certificate(-v2) attribute (RFC 3161 2.4.1, RFC 5816)".into(),
-    ))
 }
 
 /// RFC 3161 2.3: the TSA certificate has exactly one extended key usage,
