@@ -118,3 +118,39 @@ pub fn prepare_dss_update<R: Read + Seek>(
     };
     w.finish(&ctx)
 }
+
+impl<R: Read + Seek> PdfReader<R> {
+    /// What the document's `/DSS` holds (the newest revision's): certificates, OCSP
+    /// responses and CRLs, decoded from their streams (FlateDecode included). Items that
+    /// cannot be read are skipped; at most [`MAX_EXISTING_ITEMS`] of each are read.
+    pub fn dss_data(&mut self) -> Result<DssData, PdfError> {
+        let (_, catalog) = self.catalog()?;
+        let Some(dss) = catalog.get(b"DSS").cloned() else {
+            return Ok(DssData::default());
+        };
+        let Some(dss) = self.resolve_dict(&dss)? else {
+            return Ok(DssData::default());
+        };
+        let mut data = DssData::default();
+        for (key, out) in [
+            (&b"Certs"[..], &mut data.certs),
+            (&b"OCSPs"[..], &mut data.ocsps),
+            (&b"CRLs"[..], &mut data.crls),
+        ] {
+            let Some(obj) = dss.get(key).cloned() else {
+                continue;
+            };
+            let Object::Array(items) = self.resolve(&obj)? else {
+                continue;
+            };
+            for entry in items.iter().take(MAX_EXISTING_ITEMS) {
+                if let Object::Stream(s) = self.resolve(entry)? {
+                    if let Ok(bytes) = crate::filter::decode(&s.dict, &s.data, 0) {
+                        out.push(bytes);
+                    }
+                }
+            }
+        }
+        Ok(data)
+    }
+}

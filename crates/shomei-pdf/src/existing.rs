@@ -7,7 +7,7 @@ use crate::reader::PdfReader;
 use std::io::{Read, Seek};
 
 /// One filled signature field.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
 #[non_exhaustive]
 pub struct ExistingSignature {
     /// Fully qualified field name.
