@@ -1,0 +1,176 @@
+//! Certificate paths (RFC 5280 6, the parts a signature validator needs): from a
+//! signing or time-stamping certificate through the certificates at hand to a trust
+//! anchor. Each link's issuer name matches and its signature verifies; every issuer is
+//! a CA (basic constraints, path length) allowed to sign certificates (key usage).
+//! Validity is checked separately, at the time the caller has a proof for
+//! ([`check_validity`]). Not handled yet: name constraints and certificate policies.
+
+use shomei_core::chain::ChainCert;
+use shomei_revocation::{check_issued_by, validity};
+use std::time::SystemTime;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+
+/// Longest path followed (leaf and anchor included).
+pub const MAX_DEPTH: usize = 8;
+
+/// Why no path was accepted.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+#[non_exhaustive]
+pub enum PathFailure {
+    /// No issuer leads to a trust anchor.
+    #[error("no certificate path to a trust anchor: {0}")]
+    NoChain(String),
+    /// A path exists, but a certificate on it may not act as it does.
+    #[error("{0}")]
+    Constraints(String),
+}
+
+/// Why a certificate of a path is not valid at the time asked.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OutOfValidity {
+    /// The certificate at this position (0 = the leaf) expired before the time.
+    Expired(usize, SystemTime),
+    /// The certificate at this position was not yet valid at the time.
+    NotYetValid(usize, SystemTime),
+}
+
+fn basic_constraints(cert: &ChainCert) -> Option<BasicConstraints> {
+    cert.cert()
+        .tbs_certificate()
+        .get_extension::<BasicConstraints>()
+        .ok()
+        .flatten()
+        .map(|(_, bc)| bc)
+}
+
+fn key_usage(cert: &ChainCert) -> Option<KeyUsage> {
+    cert.cert()
+        .tbs_certificate()
+        .get_extension::<KeyUsage>()
+        .ok()
+        .flatten()
+        .map(|(_, ku)| ku)
+}
+
+/// May `cert` issue certificates, with `below` CA certificates under it on the path?
+fn may_issue(cert: &ChainCert, below: usize) -> Result<(), String> {
+    let Some(bc) = basic_constraints(cert).filter(|bc| bc.ca) else {
+        return Err(format!(
+            "{} is not a CA (basic constraints)",
+            cert.subject()
+        ));
+    };
+    if let Some(limit) = bc.path_len_constraint {
+        if below > usize::from(limit) {
+            return Err(format!(
+                "{} allows {limit} CA certificates below it, the path has {below}",
+                cert.subject()
+            ));
+        }
+    }
+    if key_usage(cert).is_some_and(|ku| !ku.key_cert_sign()) {
+        return Err(format!(
+            "{} may not sign certificates (key usage)",
+            cert.subject()
+        ));
+    }
+    Ok(())
+}
+
+/// May the leaf make signatures (key usage digitalSignature or nonRepudiation, when
+/// the certificate restricts it)?
+pub fn may_sign(leaf: &ChainCert) -> Result<(), PathFailure> {
+    match key_usage(leaf) {
+        Some(ku) if !ku.digital_signature() && !ku.non_repudiation() => {
+            Err(PathFailure::Constraints(format!(
+                "{} may not make signatures (key usage has neither digitalSignature nor \
+                 nonRepudiation)",
+                leaf.subject()
+            )))
+        }
+        _ => Ok(()),
+    }
+}
+
+/// A path from `leaf` to one of `anchors` through `pool`: leaf first, anchor last (a
+/// leaf that is itself an anchor is a path of one).
+///
+/// # Errors
+/// [`PathFailure::NoChain`] when no issuer leads to an anchor within [`MAX_DEPTH`];
+/// [`PathFailure::Constraints`] when the only paths found break a CA constraint.
+pub fn build(
+    leaf: &ChainCert,
+    anchors: &[ChainCert],
+    pool: &[ChainCert],
+) -> Result<Vec<ChainCert>, PathFailure> {
+    let mut path = vec![leaf.clone()];
+    let mut constraint = None;
+    if extend(&mut path, anchors, pool, &mut constraint) {
+        return Ok(path);
+    }
+    Err(match constraint {
+        Some(c) => PathFailure::Constraints(c),
+        None => PathFailure::NoChain(format!(
+            "no issuer of {} among {} trust anchors and {} certificates at hand",
+            leaf.subject(),
+            anchors.len(),
+            pool.len()
+        )),
+    })
+}
+
+/// Depth-first: tries every issuer of the path's last certificate, anchors first.
+fn extend(
+    path: &mut Vec<ChainCert>,
+    anchors: &[ChainCert],
+    pool: &[ChainCert],
+    constraint: &mut Option<String>,
+) -> bool {
+    let Some(current) = path.last().cloned() else {
+        return false;
+    };
+    if anchors.iter().any(|a| a.der() == current.der()) {
+        return true;
+    }
+    if path.len() >= MAX_DEPTH {
+        return false;
+    }
+    // CA certificates already below the next issuer (the leaf is not one).
+    let below = path.len().saturating_sub(1);
+    for (is_anchor, candidate) in anchors
+        .iter()
+        .map(|a| (true, a))
+        .chain(pool.iter().map(|c| (false, c)))
+    {
+        if path.iter().any(|p| p.der() == candidate.der()) {
+            continue;
+        }
+        if check_issued_by(&current, candidate).is_err() {
+            continue;
+        }
+        if let Err(why) = may_issue(candidate, below) {
+            *constraint = Some(why);
+            continue;
+        }
+        path.push(candidate.clone());
+        if is_anchor || extend(path, anchors, pool, constraint) {
+            return true;
+        }
+        path.pop();
+    }
+    false
+}
+
+/// The first certificate of `path` not valid at `at`.
+pub fn check_validity(path: &[ChainCert], at: SystemTime) -> Result<(), OutOfValidity> {
+    for (i, cert) in path.iter().enumerate() {
+        let (not_before, not_after) = validity(cert);
+        if at < not_before {
+            return Err(OutOfValidity::NotYetValid(i, not_before));
+        }
+        if at > not_after {
+            return Err(OutOfValidity::Expired(i, not_after));
+        }
+    }
+    Ok(())
+}
