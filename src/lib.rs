@@ -33,6 +33,7 @@ pub use shomei_pades as pades;
 pub use shomei_pdf as pdf;
 pub use shomei_revocation as revocation;
 pub use shomei_tsp as tsp;
+pub use shomei_validate as validate;
 pub use shomei_xades as xades;
 pub use shomei_xml as xml;
 

@@ -13,6 +13,7 @@ mod services;
 mod sign_pdf;
 mod sign_xml;
 mod signer;
+mod validate;
 
 pub(crate) use failure::Failure;
 
@@ -54,6 +55,30 @@ enum Command {
     /// Manage the service's users and credentials (on the database and master key of
     /// `shomei serve`). No command exports a private key.
     Admin(Box<AdminArgs>),
+    /// Validate the signatures of a PDF (ETSI EN 319 102-1): where each sits, integrity,
+    /// signature value, signing certificate, a path to the trust anchors, revocation
+    /// from the data the document embeds, time-stamps. Exit 0 when every signature is
+    /// TOTAL-PASSED, 1 when one is TOTAL-FAILED, 3 otherwise (INDETERMINATE), 2 for bad
+    /// input.
+    ///
+    /// Example: shomei validate signed.pdf --trust root.pem
+    Validate(Box<ValidateArgs>),
+}
+
+/// Options of `shomei validate`.
+#[derive(Debug, Args)]
+pub(crate) struct ValidateArgs {
+    /// The signed PDF.
+    pub(crate) input: PathBuf,
+    /// A trust anchor (PEM or DER certificates); may be repeated.
+    #[arg(long, value_name = "PEM")]
+    pub(crate) trust: Vec<PathBuf>,
+    /// Validate as of this time (RFC 3339, e.g. 2035-01-01T00:00:00Z) instead of now.
+    #[arg(long, value_name = "RFC3339")]
+    pub(crate) at: Option<String>,
+    /// Report format.
+    #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
+    pub(crate) format: String,
 }
 
 /// Options of `shomei admin`.
@@ -515,6 +540,7 @@ pub(crate) fn run() -> ExitCode {
         Command::Serve(args) => serve::run(&args),
         Command::Audit(AuditCommand::Verify(args)) => serve::audit(&args),
         Command::Admin(args) => admin::run(&args),
+        Command::Validate(args) => return validate::run(&args),
     };
     match result {
         Ok(message) => {

@@ -1,0 +1,58 @@
+//! `shomei validate`: the library's validation of a PDF, its report printed as text or
+//! JSON, and the verdict as the exit code.
+
+use super::ValidateArgs;
+use shomei_validate::{validate_pdf, Indication, Options};
+use std::process::ExitCode;
+
+fn bad_input(message: &str) -> ExitCode {
+    eprintln!("shomei: {message}");
+    ExitCode::from(2)
+}
+
+pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
+    let file = match std::fs::read(&args.input) {
+        Ok(f) => f,
+        Err(e) => return bad_input(&format!("{}: cannot read: {e}", args.input.display())),
+    };
+    let mut anchors = Vec::new();
+    for path in &args.trust {
+        match std::fs::read(path)
+            .map_err(|e| e.to_string())
+            .and_then(|b| shomei_core::chain::parse_certificates(&b).map_err(|e| e.to_string()))
+        {
+            Ok(certs) => anchors.extend(certs),
+            Err(e) => return bad_input(&format!("--trust {}: {e}", path.display())),
+        }
+    }
+    let mut options = Options::new(anchors);
+    if let Some(at) = &args.at {
+        match time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339) {
+            Ok(t) => options.at = Some(t.into()),
+            Err(e) => return bad_input(&format!("--at {at}: not an RFC 3339 time ({e})")),
+        }
+    }
+    if !file.starts_with(b"%PDF") && file.windows(5).take(1024).all(|w| w != b"%PDF-") {
+        return bad_input(&format!(
+            "{}: not a PDF (XAdES validation is not available yet)",
+            args.input.display()
+        ));
+    }
+    let report = match validate_pdf(&file, &options) {
+        Ok(r) => r,
+        Err(e) => return bad_input(&format!("{}: {e}", args.input.display())),
+    };
+    if args.format == "json" {
+        match serde_json::to_string_pretty(&report) {
+            Ok(json) => println!("{json}"),
+            Err(e) => return bad_input(&format!("report: {e}")),
+        }
+    } else {
+        print!("{}", report.to_text());
+    }
+    match report.indication() {
+        Indication::TotalPassed => ExitCode::SUCCESS,
+        Indication::TotalFailed => ExitCode::from(1),
+        Indication::Indeterminate => ExitCode::from(3),
+    }
+}
