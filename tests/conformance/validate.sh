@@ -1,0 +1,135 @@
+#!/usr/bin/env bash
+# `shomei validate` (issue 11, first part: PAdES) on files the kit's validator judges
+# too. Needs the kit PKI running (its env sourced).
+#
+#  * shomei signs examples/sample.pdf with the kit's RSA and EC signers at B-LT and
+#    B-LTA, and extends a pyHanko B-T file to B-LTA: validate-pdf passes each at its
+#    level, and `shomei validate --trust ROOT` says TOTAL-PASSED at that level (exit 0)
+#    — now, and at 2049-06-01, after the signer certificates' notAfter (2049-01-01) but
+#    before the TSA's (2050-01-01), from the proofs of existence; at 2051 exit 3
+#    OUT_OF_BOUNDS_NO_POE (the archive time-stamp was not renewed in time).
+#  * B-B and B-T files carry no revocation data, and shomei does not fetch it yet:
+#    INDETERMINATE / TRY_LATER (exit 3), said plainly.
+#  * Attacks on a B-LT file, each judged by shomei and by validate-pdf: a changed
+#    signed byte (HASH_FAILURE), a zeroed /Contents (FORMAT_FAILURE), a /ByteRange
+#    that starts after 0, leaves a gap, overlaps or stops before the end of the
+#    revision (FORMAT_FAILURE) — shomei TOTAL-FAILED (exit 1), validate-pdf fails too;
+#    an untrusted root: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND.
+#  * `--format json` is one JSON document with the indication of every signature.
+#
+#   tests/conformance/validate.sh SHOMEI_BINARY
+set -uo pipefail
+BIN="${1:?usage: validate.sh SHOMEI_BINARY}"
+HERE="$(cd "$(dirname "$0")" && pwd)"
+SHARED="${SHOMEI_SHARED_DIR:-$(cd "$HERE/../../.." && pwd)/shared}"
+KIT="$SHARED/conformance"
+FIX="$SHARED/fixtures"
+: "${TRUST_ROOT:?source the kit env (pki-serve) first}" "${CHAIN:?}" "${TSA_URL:?}"
+source "$HERE/common.sh"
+PY="$VENV_PY"
+PH="$(dirname "$VENV_PY")/pyhanko"
+for tool in "$KIT/validate-pdf" "$BIN" "$PY" "$PH"; do
+  command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
+done
+OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/validate"
+rm -rf "$OUT"; mkdir -p "$OUT"; cd "$OUT" || exit 2
+SAMPLE="$HERE/../../examples/sample.pdf"
+
+# shomei validate FILE [args]: sets RC, IND and SUB (per signature, comma separated), LEVEL.
+judge() {
+  local f="$1"; shift
+  "$BIN" validate "$f" --trust "$TRUST_ROOT" --format json "$@" > judge.json 2> judge.err; RC=$?
+  read -r IND SUB LEVEL < <("$PY" - judge.json <<'PY' 2>/dev/null || echo "unreadable - -"
+import json, sys
+r = json.load(open(sys.argv[1]))
+sigs = [s for s in r["signatures"] if s["kind"] == "signature"] or r["signatures"]
+print(",".join(s["indication"] for s in r["signatures"]) or "none",
+      ",".join(s["sub_indication"] or "-" for s in r["signatures"]) or "-",
+      sigs[0]["level"] if sigs and sigs[0]["level"] else "-")
+PY
+)
+}
+kit() { "$KIT/validate-pdf" "$1" --trust "$TRUST_ROOT" --level "$2" >/dev/null 2>&1; }
+
+echo "--- shomei's own files, judged by both"
+GOOD=()
+for who in RSA EC; do
+  for lvl in B-B B-T B-LT B-LTA; do
+    f="sample.$who.$lvl.pdf"
+    if ! err="$("$BIN" sign pdf "$SAMPLE" -o "$f" --key "$(key_of $who)" --cert "$(cert_of $who)" --chain "$CHAIN" \
+          --level "$lvl" --tsa "$TSA_URL" 2>&1)"; then bad "$who $lvl: sign: $err"; continue; fi
+    kit "$f" "$lvl" || { bad "$who $lvl: validate-pdf does not pass it"; continue; }
+    judge "$f"
+    case "$lvl" in
+      B-B|B-T)
+        if [ "$RC" = 3 ] && [ "$SUB" = TRY_LATER ]; then ok "$who $lvl: validate-pdf passes; shomei INDETERMINATE/TRY_LATER (no revocation data in the file, no online checks yet)"
+        else bad "$who $lvl: shomei exit $RC $IND $SUB"; fi ;;
+      *)
+        if [ "$RC" = 0 ] && [ "$LEVEL" = "$lvl" ]; then ok "$who $lvl: validate-pdf and shomei pass ($IND at $LEVEL)"; GOOD+=("$f")
+        else bad "$who $lvl: shomei exit $RC $IND $SUB level $LEVEL"; fi ;;
+    esac
+  done
+done
+bt="pyhanko-bt.pdf"
+if "$PH" sign addsig --field Sig1 --use-pades --timestamp-url "$TSA_URL" pemder --key "$SIGNER_EC_KEY" \
+     --cert "$SIGNER_EC_CERT" --chain "$CHAIN" --no-pass "$FIX/pdf-unsigned/pyhanko_minimal.pdf" "$bt" >/dev/null 2>&1 \
+   && "$BIN" extend "$bt" -o pyhanko-lta.pdf --level B-LTA --tsa "$TSA_URL" >/dev/null 2>&1 && kit pyhanko-lta.pdf B-LTA; then
+  judge pyhanko-lta.pdf
+  if [ "$RC" = 0 ] && [ "$LEVEL" = B-LTA ]; then ok "pyHanko B-T extended to B-LTA by shomei: both pass at B-LTA"; GOOD+=(pyhanko-lta.pdf)
+  else bad "pyHanko B-T extended: shomei exit $RC $IND $SUB level $LEVEL"; fi
+else bad "could not make the pyHanko B-T file and extend it"; fi
+
+echo "--- validation in the past and in the future"
+for f in "${GOOD[@]}"; do
+  judge "$f" --at 2049-06-01T00:00:00Z
+  if [ "$RC" = 0 ]; then ok "$f at 2049-06-01 (signer expired, proven earlier): $IND"
+  else bad "$f at 2049-06-01: exit $RC $IND $SUB"; fi
+done
+judge "${GOOD[-1]}" --at 2051-01-01T00:00:00Z
+if [ "$RC" = 3 ] && [[ "$SUB" == *OUT_OF_BOUNDS_NO_POE* ]]; then ok "at 2051 (the TSA certificate expired, no later archive time-stamp): INDETERMINATE/OUT_OF_BOUNDS_NO_POE"
+else bad "at 2051: exit $RC $IND $SUB"; fi
+
+echo "--- attacks on a B-LT file"
+base="sample.EC.B-LT.pdf"
+"$PY" - "$base" <<'PY'
+import re, sys
+src = open(sys.argv[1], "rb").read()
+m = re.search(rb"/ByteRange\s*\[\s*0\s+(\d+)\s+(\d+)\s+(\d+)\s*\]", src)
+a, b, c = (int(x) for x in m.groups())
+width = m.end() - m.start()
+def byterange(nums):
+    text = b"/ByteRange [" + b" ".join(str(n).encode() for n in nums) + b"]"
+    assert len(text) <= width, (text, width)
+    return text[:-1] + b" " * (width - len(text)) + b"]"
+def put(name, data):
+    open(name, "wb").write(data)
+def with_range(nums):
+    return src[:m.start()] + byterange(nums) + src[m.end():]
+# a signed byte changed (in the page content, before the signature dictionary)
+i = src.index(b"stream", 0, m.start()) + 12
+put("attack-byte.pdf", src[:i] + bytes([src[i] ^ 1]) + src[i + 1:])
+# /Contents zeroed
+start = src.index(b"<", a) + 1; end = src.index(b">", start)
+put("attack-zeroed.pdf", src[:start] + b"0" * (end - start) + src[end:])
+put("attack-start.pdf", with_range([1, a - 1, b, c]))
+put("attack-gap.pdf", with_range([0, a - 2, b, c]))
+put("attack-overlap.pdf", with_range([0, a + 4, b, c]))
+put("attack-short.pdf", with_range([0, a, b, c - 10]))
+PY
+for attack in byte zeroed start gap overlap short; do
+  f="attack-$attack.pdf"
+  judge "$f"
+  if kit "$f" B-B; then kitv="validate-pdf PASSES it (!)"; else kitv="validate-pdf fails it"; fi
+  case "$attack" in byte) want=HASH_FAILURE ;; *) want=FORMAT_FAILURE ;; esac
+  if [ "$RC" = 1 ] && [[ "$SUB" == *"$want"* ]] && [[ "$kitv" == *fails* ]]; then ok "$attack: shomei TOTAL-FAILED/$want, $kitv"
+  else bad "$attack: shomei exit $RC $IND $SUB; $kitv"; fi
+done
+"$BIN" validate "$base" --trust "$SHARED/conformance/pki/certs/does-not-exist.pem" >/dev/null 2>&1; rc=$?
+[ "$rc" = 2 ] && ok "a missing trust file is bad input (exit 2)" || bad "missing trust file: exit $rc"
+"$BIN" validate "$base" --format json > other.json 2>/dev/null; rc=$?
+sub="$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["signatures"][0]["sub_indication"])' other.json 2>/dev/null)"
+[ "$rc" = 3 ] && [ "$sub" = NO_CERTIFICATE_CHAIN_FOUND ] && ok "no trust anchor: INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND" || bad "no trust anchor: exit $rc $sub"
+
+echo
+echo "validate: $pass passed, $fail failed"
+[ "$fail" = 0 ]
