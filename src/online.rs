@@ -78,6 +78,11 @@ impl OnlineServices {
         ))
     }
 
+    /// The revocation source (OCSP first, CRL as fallback), e.g. for validation.
+    pub fn revocation(&self) -> &dyn RevocationSource {
+        self.revocation.as_ref()
+    }
+
     /// The shared transport (for a CSC client, say).
     pub fn transport(&self) -> Arc<dyn HttpTransport> {
         self.transport.clone()

@@ -57,7 +57,7 @@ enum Command {
     Admin(Box<AdminArgs>),
     /// Validate the signatures of a PDF (ETSI EN 319 102-1): where each sits, integrity,
     /// signature value, signing certificate, a path to the trust anchors, revocation
-    /// from the data the document embeds, time-stamps. Exit 0 when every signature is
+    /// (the data the document embeds, else fetched unless --offline), time-stamps. Exit 0 when every signature is
     /// TOTAL-PASSED, 1 when one is TOTAL-FAILED, 3 otherwise (INDETERMINATE), 2 for bad
     /// input.
     ///
@@ -79,6 +79,9 @@ pub(crate) struct ValidateArgs {
     /// Report format.
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub(crate) format: String,
+    /// Use only the data the document embeds: never fetch revocation data (OCSP, CRL).
+    #[arg(long)]
+    pub(crate) offline: bool,
 }
 
 /// Options of `shomei admin`.

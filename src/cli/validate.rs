@@ -2,7 +2,7 @@
 //! JSON, and the verdict as the exit code.
 
 use super::ValidateArgs;
-use shomei_validate::{validate_pdf, Indication, Options};
+use shomei_validate::{validate_pdf, validate_pdf_online, Indication, Options};
 use std::process::ExitCode;
 
 fn bad_input(message: &str) -> ExitCode {
@@ -38,7 +38,27 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             args.input.display()
         ));
     }
-    let report = match validate_pdf(&file, &options) {
+    let validated = if args.offline {
+        validate_pdf(&file, &options)
+    } else {
+        let services = match shomei::online::OnlineServices::new(
+            None,
+            Default::default(),
+            std::time::Duration::from_secs(30),
+        ) {
+            Ok(s) => s,
+            Err(e) => return bad_input(&format!("network: {e}")),
+        };
+        let rt = match tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+        {
+            Ok(rt) => rt,
+            Err(e) => return bad_input(&format!("cannot start the async runtime: {e}")),
+        };
+        rt.block_on(validate_pdf_online(&file, &options, services.revocation()))
+    };
+    let report = match validated {
         Ok(r) => r,
         Err(e) => return bad_input(&format!("{}: {e}", args.input.display())),
     };

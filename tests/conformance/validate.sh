@@ -2,14 +2,15 @@
 # `shomei validate` (issue 11, first part: PAdES) on files the kit's validator judges
 # too. Needs the kit PKI running (its env sourced).
 #
-#  * shomei signs examples/sample.pdf with the kit's RSA and EC signers at B-LT and
-#    B-LTA, and extends a pyHanko B-T file to B-LTA: validate-pdf passes each at its
-#    level, and `shomei validate --trust ROOT` says TOTAL-PASSED at that level (exit 0)
-#    — now, and at 2049-06-01, after the signer certificates' notAfter (2049-01-01) but
-#    before the TSA's (2050-01-01), from the proofs of existence; at 2051 exit 3
-#    OUT_OF_BOUNDS_NO_POE (the archive time-stamp was not renewed in time).
-#  * B-B and B-T files carry no revocation data, and shomei does not fetch it yet:
-#    INDETERMINATE / TRY_LATER (exit 3), said plainly.
+#  * shomei signs examples/sample.pdf with the kit's RSA and EC signers at B-B, B-T,
+#    B-LT and B-LTA, and extends a pyHanko B-T file to B-LTA: validate-pdf passes each
+#    at its level, and `shomei validate --trust ROOT` says TOTAL-PASSED at that level
+#    (exit 0), fetching the revocation data B-B and B-T files do not carry; B-LT and
+#    B-LTA pass --offline too, B-B and B-T --offline are INDETERMINATE / TRY_LATER
+#    (exit 3). The B-LT and B-LTA files pass at 2049-06-01, after the signer
+#    certificates' notAfter (2049-01-01) but before the TSA's (2050-01-01), from the
+#    proofs of existence; at 2051 exit 3 OUT_OF_BOUNDS_NO_POE (the archive time-stamp
+#    was not renewed in time).
 #  * Attacks on a B-LT file, each judged by shomei and by validate-pdf: a changed
 #    signed byte (HASH_FAILURE), a zeroed /Contents (FORMAT_FAILURE), a /ByteRange
 #    that starts after 0, leaves a gap, overlaps or stops before the end of the
@@ -60,13 +61,16 @@ for who in RSA EC; do
           --level "$lvl" --tsa "$TSA_URL" 2>&1)"; then bad "$who $lvl: sign: $err"; continue; fi
     kit "$f" "$lvl" || { bad "$who $lvl: validate-pdf does not pass it"; continue; }
     judge "$f"
+    if [ "$RC" = 0 ] && [ "$LEVEL" = "$lvl" ]; then ok "$who $lvl: validate-pdf and shomei pass ($IND at $LEVEL)"
+    else bad "$who $lvl: shomei exit $RC $IND $SUB level $LEVEL"; fi
+    judge "$f" --offline
     case "$lvl" in
       B-B|B-T)
-        if [ "$RC" = 3 ] && [ "$SUB" = TRY_LATER ]; then ok "$who $lvl: validate-pdf passes; shomei INDETERMINATE/TRY_LATER (no revocation data in the file, no online checks yet)"
-        else bad "$who $lvl: shomei exit $RC $IND $SUB"; fi ;;
+        if [ "$RC" = 3 ] && [ "$SUB" = TRY_LATER ]; then ok "$who $lvl --offline: INDETERMINATE/TRY_LATER (the file carries no revocation data)"
+        else bad "$who $lvl --offline: shomei exit $RC $IND $SUB"; fi ;;
       *)
-        if [ "$RC" = 0 ] && [ "$LEVEL" = "$lvl" ]; then ok "$who $lvl: validate-pdf and shomei pass ($IND at $LEVEL)"; GOOD+=("$f")
-        else bad "$who $lvl: shomei exit $RC $IND $SUB level $LEVEL"; fi ;;
+        if [ "$RC" = 0 ] && [ "$LEVEL" = "$lvl" ]; then ok "$who $lvl --offline: $IND at $LEVEL"; GOOD+=("$f")
+        else bad "$who $lvl --offline: shomei exit $RC $IND $SUB level $LEVEL"; fi ;;
     esac
   done
 done
@@ -74,18 +78,18 @@ bt="pyhanko-bt.pdf"
 if "$PH" sign addsig --field Sig1 --use-pades --timestamp-url "$TSA_URL" pemder --key "$SIGNER_EC_KEY" \
      --cert "$SIGNER_EC_CERT" --chain "$CHAIN" --no-pass "$FIX/pdf-unsigned/pyhanko_minimal.pdf" "$bt" >/dev/null 2>&1 \
    && "$BIN" extend "$bt" -o pyhanko-lta.pdf --level B-LTA --tsa "$TSA_URL" >/dev/null 2>&1 && kit pyhanko-lta.pdf B-LTA; then
-  judge pyhanko-lta.pdf
+  judge pyhanko-lta.pdf --offline
   if [ "$RC" = 0 ] && [ "$LEVEL" = B-LTA ]; then ok "pyHanko B-T extended to B-LTA by shomei: both pass at B-LTA"; GOOD+=(pyhanko-lta.pdf)
   else bad "pyHanko B-T extended: shomei exit $RC $IND $SUB level $LEVEL"; fi
 else bad "could not make the pyHanko B-T file and extend it"; fi
 
 echo "--- validation in the past and in the future"
 for f in "${GOOD[@]}"; do
-  judge "$f" --at 2049-06-01T00:00:00Z
+  judge "$f" --at 2049-06-01T00:00:00Z --offline
   if [ "$RC" = 0 ]; then ok "$f at 2049-06-01 (signer expired, proven earlier): $IND"
   else bad "$f at 2049-06-01: exit $RC $IND $SUB"; fi
 done
-judge "${GOOD[-1]}" --at 2051-01-01T00:00:00Z
+judge "${GOOD[-1]}" --at 2051-01-01T00:00:00Z --offline
 if [ "$RC" = 3 ] && [[ "$SUB" == *OUT_OF_BOUNDS_NO_POE* ]]; then ok "at 2051 (the TSA certificate expired, no later archive time-stamp): INDETERMINATE/OUT_OF_BOUNDS_NO_POE"
 else bad "at 2051: exit $RC $IND $SUB"; fi
 
@@ -126,7 +130,7 @@ for attack in byte zeroed start gap overlap short; do
 done
 "$BIN" validate "$base" --trust "$SHARED/conformance/pki/certs/does-not-exist.pem" >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] && ok "a missing trust file is bad input (exit 2)" || bad "missing trust file: exit $rc"
-"$BIN" validate "$base" --format json > other.json 2>/dev/null; rc=$?
+"$BIN" validate "$base" --format json --offline > other.json 2>/dev/null; rc=$?
 sub="$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["signatures"][0]["sub_indication"])' other.json 2>/dev/null)"
 [ "$rc" = 3 ] && [ "$sub" = NO_CERTIFICATE_CHAIN_FOUND ] && ok "no trust anchor: INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND" || bad "no trust anchor: exit $rc $sub"
 

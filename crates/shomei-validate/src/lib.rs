@@ -11,5 +11,5 @@ pub mod path;
 pub mod placement;
 pub mod report;
 
-pub use pades::{validate_pdf, Options, ValidateError};
+pub use pades::{validate_pdf, validate_pdf_online, Options, ValidateError};
 pub use report::{Check, Indication, Level, Report, SignatureKind, SignatureReport, SubIndication};

@@ -1,7 +1,8 @@
 //! PAdES validation (ETSI EN 319 102-1 basic and long-term validation, for the checks
 //! listed in the crate docs): every signature and document time-stamp of a PDF, in
-//! document order, from the bytes alone and the trust anchors given. Revocation data
-//! comes from the document's `/DSS`; fetching it online is not done here yet.
+//! document order, from the bytes and the trust anchors given. Revocation data comes
+//! from the document's `/DSS` first; [`validate_pdf_online`] fetches what is missing
+//! through a [`RevocationSource`] (never needed for B-LT and B-LTA files).
 
 use crate::path::{self, OutOfValidity, PathFailure};
 use crate::placement::{self, Coverage};
@@ -15,8 +16,9 @@ use shomei_core::chain::ChainCert;
 use shomei_core::Digest;
 use shomei_pdf::{ExistingSignature, PdfError, PdfReader};
 use shomei_revocation::ocsp::{verify_response, VerifyOptions};
-use shomei_revocation::{CertStatus, Crl};
+use shomei_revocation::{CertStatus, Crl, RevocationSource};
 use shomei_tsp::TimestampToken;
+use std::cell::RefCell;
 use std::io::Cursor;
 use std::time::{Duration, SystemTime};
 
@@ -50,7 +52,8 @@ pub enum ValidateError {
     Pdf(#[from] PdfError),
 }
 
-/// The validation data the document embeds in `/DSS`.
+/// Validation data: what the document embeds in `/DSS`, or what was fetched.
+#[derive(Default)]
 struct Embedded {
     certs: Vec<ChainCert>,
     ocsps: Vec<Vec<u8>>,
@@ -70,6 +73,47 @@ struct Anchor {
 /// [`ValidateError::Pdf`] when the file is not a PDF that can be read; problems of a
 /// signature are in its report, never an error.
 pub fn validate_pdf(file: &[u8], options: &Options) -> Result<Report, ValidateError> {
+    Ok(validate_with(file, options, &Embedded::default())?.0)
+}
+
+/// [`validate_pdf`], fetching the revocation status of every certificate the document
+/// has no data for through `source` (OCSP, CRL), then validating again with it. Data
+/// fetched now vouches for now: it makes a signature pass, not reach B-LT.
+///
+/// # Errors
+/// As [`validate_pdf`]. A fetch that fails leaves that status unknown (TRY_LATER).
+pub async fn validate_pdf_online(
+    file: &[u8],
+    options: &Options,
+    source: &dyn RevocationSource,
+) -> Result<Report, ValidateError> {
+    let (report, missing) = validate_with(file, options, &Embedded::default())?;
+    if missing.is_empty() {
+        return Ok(report);
+    }
+    let mut fetched = Embedded::default();
+    for (cert, issuer) in &missing {
+        if let Ok(evidence) = source.check(cert, issuer).await {
+            fetched.ocsps.extend(evidence.ocsp_responses);
+            fetched.crls.extend(
+                evidence
+                    .crls
+                    .iter()
+                    .filter_map(|d| Crl::from_der_or_pem(d).ok()),
+            );
+            fetched.certs.extend(evidence.extra_certs);
+        }
+    }
+    Ok(validate_with(file, options, &fetched)?.0)
+}
+
+/// One pass: the report, and the (certificate, issuer) pairs whose status no data
+/// gave.
+fn validate_with(
+    file: &[u8],
+    options: &Options,
+    fetched: &Embedded,
+) -> Result<(Report, Vec<(ChainCert, ChainCert)>), ValidateError> {
     let now = options.at.unwrap_or_else(SystemTime::now);
     let mut reader = PdfReader::open(Cursor::new(file))?;
     let signatures = reader.signatures()?;
@@ -92,6 +136,8 @@ pub fn validate_pdf(file: &[u8], options: &Options) -> Result<Report, ValidateEr
         options,
         now,
         embedded: &embedded,
+        fetched,
+        missing: RefCell::new(Vec::new()),
     };
     // Document time-stamps first: each valid one is a proof of existence for what it
     // covers.
@@ -115,11 +161,12 @@ pub fn validate_pdf(file: &[u8], options: &Options) -> Result<Report, ValidateEr
             reports.push(ctx.signature(sig, &anchors));
         }
     }
-    Ok(Report {
+    let report = Report {
         format: "PDF".into(),
         validation_time: rfc3339(now),
         signatures: reports,
-    })
+    };
+    Ok((report, ctx.missing.into_inner()))
 }
 
 struct Context<'a> {
@@ -127,6 +174,9 @@ struct Context<'a> {
     options: &'a Options,
     now: SystemTime,
     embedded: &'a Embedded,
+    fetched: &'a Embedded,
+    /// The (certificate, issuer) pairs no data was found for.
+    missing: RefCell<Vec<(ChainCert, ChainCert)>>,
 }
 
 /// A report under construction.
@@ -201,9 +251,10 @@ fn integrity_verdict(e: &CheckFailure) -> (Indication, SubIndication) {
     }
 }
 
-/// How a certificate's revocation status was established.
+/// How a certificate's revocation status was established (`true`: from the data the
+/// document embeds).
 enum Status {
-    Good(String),
+    Good(String, bool),
     Revoked(SystemTime, String),
     Unknown(String),
 }
@@ -363,7 +414,7 @@ impl Context<'_> {
         // time-stamp's own status is not required here yet.
         for (cert, issuer) in chain.iter().zip(chain.iter().skip(1)) {
             match self.status(cert, issuer, time) {
-                Status::Good(how) => draft.check("time-stamp revocation", true, how),
+                Status::Good(how, _) => draft.check("time-stamp revocation", true, how),
                 Status::Revoked(at, how) if at <= time => {
                     return Err((
                         Indication::TotalFailed,
@@ -406,72 +457,30 @@ impl Context<'_> {
     /// embedded OCSP responses and CRLs that speak for that time: issued after it, or
     /// current then (`thisUpdate` ≤ `needed_at` ≤ `nextUpdate`), within [`GRACE`].
     fn status(&self, cert: &ChainCert, issuer: &ChainCert, needed_at: SystemTime) -> Status {
-        let speaks_for = |this_update: SystemTime, next_update: Option<SystemTime>| {
-            this_update + GRACE >= needed_at
-                || (this_update <= needed_at + GRACE
-                    && next_update.is_some_and(|n| needed_at <= n + GRACE))
-        };
         let mut stale = false;
-        let century = Duration::from_secs(100 * 365 * 86_400);
-        for der in &self.embedded.ocsps {
-            let opts = VerifyOptions::new(needed_at).with_max_skew(century);
-            let Ok(result) = verify_response(der, cert, issuer, &opts) else {
-                continue;
-            };
-            if !speaks_for(result.this_update, result.next_update) {
-                stale = true;
-                continue;
+        for (data, embedded) in [(self.embedded, true), (self.fetched, false)] {
+            match status_in(data, cert, issuer, needed_at, embedded) {
+                Ok(status) => return status,
+                Err(was_stale) => stale |= was_stale,
             }
-            let when = rfc3339(result.this_update);
-            return match result.status {
-                CertStatus::Good => Status::Good(format!(
-                    "{}: good (embedded OCSP response of {when})",
-                    cert.subject()
-                )),
-                CertStatus::Revoked { time, .. } => Status::Revoked(
-                    time,
-                    format!(
-                        "{}: revoked at {} (embedded OCSP response of {when})",
-                        cert.subject(),
-                        rfc3339(time)
-                    ),
-                ),
-                _ => continue,
-            };
         }
-        for crl in &self.embedded.crls {
-            if crl.verify_issuer(issuer).is_err() {
-                continue;
-            }
-            if !speaks_for(crl.this_update(), crl.next_update()) {
-                stale = true;
-                continue;
-            }
-            let when = rfc3339(crl.this_update());
-            match crl.status_of(cert) {
-                Ok(CertStatus::Good) => {
-                    return Status::Good(format!(
-                        "{}: not on the embedded CRL of {when}",
-                        cert.subject()
-                    ))
-                }
-                Ok(CertStatus::Revoked { time, .. }) => {
-                    return Status::Revoked(
-                        time,
-                        format!(
-                            "{}: revoked at {} (embedded CRL of {when})",
-                            cert.subject(),
-                            rfc3339(time)
-                        ),
-                    )
-                }
-                _ => continue,
+        if let Ok(mut missing) = self.missing.try_borrow_mut() {
+            if !missing
+                .iter()
+                .any(|(c, i)| c.der() == cert.der() && i.der() == issuer.der())
+            {
+                missing.push((cert.clone(), issuer.clone()));
             }
         }
         Status::Unknown(format!(
-            "{}: no {}revocation data in the document (online checking: not done)",
+            "{}: no {}revocation data in the document{}",
             cert.subject(),
-            if stale { "fresh enough " } else { "" }
+            if stale { "fresh enough " } else { "" },
+            if self.fetched.ocsps.is_empty() && self.fetched.crls.is_empty() {
+                ""
+            } else {
+                " nor fetched"
+            }
         ))
     }
 
@@ -618,9 +627,13 @@ impl Context<'_> {
             },
         }
         let needed_at = proven.unwrap_or(self.now);
+        let mut all_embedded = true;
         for (cert, issuer) in chain.iter().zip(chain.iter().skip(1)) {
             match self.status(cert, issuer, needed_at) {
-                Status::Good(how) => draft.check("revocation", true, how),
+                Status::Good(how, embedded) => {
+                    all_embedded &= embedded;
+                    draft.check("revocation", true, how);
+                }
                 Status::Revoked(at, how) => match proven {
                     Some(p) if p < at => draft.check(
                         "revocation",
@@ -648,6 +661,11 @@ impl Context<'_> {
                     }
                 },
                 Status::Unknown(how) => {
+                    // The rest of the chain is looked at too, so that everything
+                    // missing is known (and can be fetched) at once.
+                    for (c, i) in chain.iter().zip(chain.iter().skip(1)) {
+                        let _ = self.status(c, i, needed_at);
+                    }
                     return draft.stop(
                         Indication::Indeterminate,
                         SubIndication::TryLater,
@@ -661,6 +679,8 @@ impl Context<'_> {
             None
         } else if proven.is_none() {
             Some(Level::BB)
+        } else if !all_embedded {
+            Some(Level::BT)
         } else if archived.is_some() && (by_signature_timestamp || anchors.len() > 1) {
             Some(Level::BLTA)
         } else {
@@ -691,4 +711,87 @@ fn validity_failure(chain: &[ChainCert], e: &OutOfValidity) -> (Indication, SubI
         SubIndication::ChainConstraintsFailure
     };
     (Indication::Indeterminate, sub, format!("{subject} {why}"))
+}
+
+/// The status of `cert` at `needed_at` from `data`'s OCSP responses and CRLs that
+/// speak for that time: issued after it, or current then (`thisUpdate` ≤ `needed_at`
+/// ≤ `nextUpdate`), within [`GRACE`]. `Err(true)` when only older data was there.
+fn status_in(
+    data: &Embedded,
+    cert: &ChainCert,
+    issuer: &ChainCert,
+    needed_at: SystemTime,
+    embedded: bool,
+) -> Result<Status, bool> {
+    let speaks_for = |this_update: SystemTime, next_update: Option<SystemTime>| {
+        this_update + GRACE >= needed_at
+            || (this_update <= needed_at + GRACE
+                && next_update.is_some_and(|n| needed_at <= n + GRACE))
+    };
+    let origin = if embedded { "embedded" } else { "fetched" };
+    let mut stale = false;
+    let century = Duration::from_secs(100 * 365 * 86_400);
+    for der in &data.ocsps {
+        let opts = VerifyOptions::new(needed_at).with_max_skew(century);
+        let Ok(result) = verify_response(der, cert, issuer, &opts) else {
+            continue;
+        };
+        if !speaks_for(result.this_update, result.next_update) {
+            stale = true;
+            continue;
+        }
+        let when = rfc3339(result.this_update);
+        match result.status {
+            CertStatus::Good => {
+                return Ok(Status::Good(
+                    format!(
+                        "{}: good ({origin} OCSP response of {when})",
+                        cert.subject()
+                    ),
+                    embedded,
+                ))
+            }
+            CertStatus::Revoked { time, .. } => {
+                return Ok(Status::Revoked(
+                    time,
+                    format!(
+                        "{}: revoked at {} ({origin} OCSP response of {when})",
+                        cert.subject(),
+                        rfc3339(time)
+                    ),
+                ))
+            }
+            _ => continue,
+        }
+    }
+    for crl in &data.crls {
+        if crl.verify_issuer(issuer).is_err() {
+            continue;
+        }
+        if !speaks_for(crl.this_update(), crl.next_update()) {
+            stale = true;
+            continue;
+        }
+        let when = rfc3339(crl.this_update());
+        match crl.status_of(cert) {
+            Ok(CertStatus::Good) => {
+                return Ok(Status::Good(
+                    format!("{}: not on the {origin} CRL of {when}", cert.subject()),
+                    embedded,
+                ))
+            }
+            Ok(CertStatus::Revoked { time, .. }) => {
+                return Ok(Status::Revoked(
+                    time,
+                    format!(
+                        "{}: revoked at {} ({origin} CRL of {when})",
+                        cert.subject(),
+                        rfc3339(time)
+                    ),
+                ))
+            }
+            _ => continue,
+        }
+    }
+    Err(stale)
 }
