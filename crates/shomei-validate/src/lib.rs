@@ -6,6 +6,7 @@
 
 #![forbid(unsafe_code)]
 
+pub mod changes;
 pub mod pades;
 pub mod path;
 pub mod placement;

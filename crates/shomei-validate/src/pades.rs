@@ -131,9 +131,11 @@ fn validate_with(
             .filter_map(|d| Crl::from_der_or_pem(d).ok())
             .collect(),
     };
+    let permission = crate::changes::docmdp_permission(file).unwrap_or(None);
     let ctx = Context {
         file,
         options,
+        permission,
         now,
         embedded: &embedded,
         fetched,
@@ -173,6 +175,8 @@ struct Context<'a> {
     file: &'a [u8],
     options: &'a Options,
     now: SystemTime,
+    /// The DocMDP permission of the certification signature, if there is one.
+    permission: Option<i64>,
     embedded: &'a Embedded,
     fetched: &'a Embedded,
     /// The (certificate, issuer) pairs no data was found for.
@@ -292,6 +296,31 @@ impl Context<'_> {
             true,
             "verifies with the key of the certificate the signature names",
         );
+        if !coverage.is_whole_file() {
+            match crate::changes::disallowed_changes(self.file, coverage.end, self.permission) {
+                Ok(found) if found.is_empty() => draft.check(
+                    "changes after signing",
+                    true,
+                    "only validation data, time-stamps, signatures or form filling were added after it",
+                ),
+                Ok(found) => {
+                    return Err((
+                        Indication::TotalFailed,
+                        SubIndication::SigConstraintsFailure,
+                        "changes after signing",
+                        found.join("; "),
+                    ))
+                }
+                Err(e) => {
+                    return Err((
+                        Indication::Indeterminate,
+                        SubIndication::FormatFailure,
+                        "changes after signing",
+                        format!("the revisions after the signature cannot be compared: {e}"),
+                    ))
+                }
+            }
+        }
         Ok(coverage)
     }
 

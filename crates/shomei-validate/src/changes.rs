@@ -1,0 +1,392 @@
+//! What changed in a PDF after a signature: the revision the signature covers (the
+//! file up to its `/ByteRange` end) is compared with the whole file. Allowed after a
+//! signature (ISO 32000-2 12.8.2.2, EN 319 142-1): validation data (`/DSS`), document
+//! time-stamps and new signature fields with their widgets, and — unless a DocMDP
+//! certification says P=1 — filling in existing form fields; annotations only where
+//! DocMDP says P=3. Anything else is reported: a page's content, resources or
+//! attributes, the page tree, catalog entries, annotations added, changed or removed.
+//! This is what catches incremental-saving and shadow attacks, whose bytes are all
+//! outside the signed range.
+
+use shomei_pdf::{Dictionary, Object, ObjectId, PdfError, PdfReader};
+use std::collections::HashSet;
+use std::io::Cursor;
+
+/// Most objects visited while fingerprinting one revision (a hostile file ends with an
+/// error, never a hang).
+const BUDGET: usize = 200_000;
+/// Deepest nesting followed through references.
+const MAX_DEPTH: usize = 32;
+/// Most pages walked.
+const MAX_PAGES: usize = 100_000;
+
+/// The DocMDP permission of a certification signature (`/P`, 1–3; 2 when absent).
+pub fn docmdp_permission(file: &[u8]) -> Result<Option<i64>, PdfError> {
+    let mut reader = PdfReader::open(Cursor::new(file))?;
+    let (_, catalog) = reader.catalog()?;
+    let Some(perms) = catalog.get(b"Perms").cloned() else {
+        return Ok(None);
+    };
+    let Some(perms) = reader.resolve_dict(&perms)? else {
+        return Ok(None);
+    };
+    let Some(sig) = perms.get(b"DocMDP").cloned() else {
+        return Ok(None);
+    };
+    let Some(sig) = reader.resolve_dict(&sig)? else {
+        return Ok(None);
+    };
+    let Some(Object::Array(refs)) = sig
+        .get(b"Reference")
+        .map(|r| reader.resolve(r))
+        .transpose()?
+    else {
+        return Ok(Some(2));
+    };
+    for r in &refs {
+        let Some(r) = reader.resolve_dict(r)? else {
+            continue;
+        };
+        if !r.name_is(b"TransformMethod", b"DocMDP") {
+            continue;
+        }
+        let params = match r.get(b"TransformParams") {
+            Some(p) => reader.resolve_dict(p)?,
+            None => None,
+        };
+        let p = params
+            .as_ref()
+            .and_then(|p| p.get(b"P"))
+            .and_then(Object::as_i64)
+            .unwrap_or(2);
+        return Ok(Some(p));
+    }
+    Ok(Some(2))
+}
+
+/// One revision opened for comparison.
+struct View<'a> {
+    reader: PdfReader<Cursor<&'a [u8]>>,
+    budget: usize,
+}
+
+impl<'a> View<'a> {
+    fn open(bytes: &'a [u8]) -> Result<Self, PdfError> {
+        Ok(Self {
+            reader: PdfReader::open(Cursor::new(bytes))?,
+            budget: BUDGET,
+        })
+    }
+
+    fn spend(&mut self) -> Result<(), PdfError> {
+        self.budget = self
+            .budget
+            .checked_sub(1)
+            .ok_or(PdfError::OutOfRange("objects to compare"))?;
+        Ok(())
+    }
+
+    /// A fingerprint of `obj` with references followed (each object once), leaving
+    /// out `skip` keys of the top dictionary.
+    fn fingerprint(&mut self, obj: &Object, skip: &[&[u8]]) -> Result<Vec<u8>, PdfError> {
+        let mut out = Vec::new();
+        let mut seen = HashSet::new();
+        self.fp(obj, skip, 0, &mut seen, &mut out)?;
+        Ok(out)
+    }
+
+    fn fp(
+        &mut self,
+        obj: &Object,
+        skip: &[&[u8]],
+        depth: usize,
+        seen: &mut HashSet<ObjectId>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PdfError> {
+        self.spend()?;
+        match obj {
+            Object::Reference(id) => {
+                out.extend_from_slice(format!("R{}:", id.number).as_bytes());
+                if depth >= MAX_DEPTH || !seen.insert(*id) {
+                    return Ok(());
+                }
+                let target = self.reader.get(*id)?;
+                self.fp(&target, &[], depth + 1, seen, out)?;
+            }
+            Object::Dictionary(d) => self.fp_dict(d, skip, depth, seen, out)?,
+            Object::Stream(s) => {
+                self.fp_dict(&s.dict, skip, depth, seen, out)?;
+                out.extend_from_slice(b"stream");
+                out.extend_from_slice(&u64::try_from(s.data.len()).unwrap_or(0).to_be_bytes());
+                out.extend_from_slice(&s.data);
+            }
+            Object::Array(items) => {
+                out.push(b'[');
+                for item in items {
+                    self.fp(item, &[], depth + 1, seen, out)?;
+                    out.push(b',');
+                }
+                out.push(b']');
+            }
+            other => out.extend_from_slice(format!("{other:?};").as_bytes()),
+        }
+        Ok(())
+    }
+
+    fn fp_dict(
+        &mut self,
+        d: &Dictionary,
+        skip: &[&[u8]],
+        depth: usize,
+        seen: &mut HashSet<ObjectId>,
+        out: &mut Vec<u8>,
+    ) -> Result<(), PdfError> {
+        let mut keys: Vec<(&[u8], &Object)> = d.iter().filter(|(k, _)| !skip.contains(k)).collect();
+        keys.sort_by(|a, b| a.0.cmp(b.0));
+        out.push(b'{');
+        for (k, v) in keys {
+            out.extend_from_slice(k);
+            out.push(b'=');
+            self.fp(v, &[], depth + 1, seen, out)?;
+            out.push(b';');
+        }
+        out.push(b'}');
+        Ok(())
+    }
+
+    /// The pages in order, each with its ancestors' dictionaries.
+    fn pages(&mut self) -> Result<Vec<(Object, Dictionary, Vec<Dictionary>)>, PdfError> {
+        let (_, catalog) = self.reader.catalog()?;
+        let mut pages = Vec::new();
+        let mut seen = HashSet::new();
+        if let Some(root) = catalog.get(b"Pages").cloned() {
+            self.walk(&root, Vec::new(), &mut seen, &mut pages, 0)?;
+        }
+        Ok(pages)
+    }
+
+    fn walk(
+        &mut self,
+        node: &Object,
+        ancestors: Vec<Dictionary>,
+        seen: &mut HashSet<ObjectId>,
+        pages: &mut Vec<(Object, Dictionary, Vec<Dictionary>)>,
+        depth: usize,
+    ) -> Result<(), PdfError> {
+        self.spend()?;
+        if depth > MAX_DEPTH || pages.len() >= MAX_PAGES {
+            return Err(PdfError::OutOfRange("page tree depth or size"));
+        }
+        if let Object::Reference(id) = node {
+            if !seen.insert(*id) {
+                return Err(PdfError::OutOfRange("page tree with a cycle"));
+            }
+        }
+        let Some(dict) = self.reader.resolve_dict(node)? else {
+            return Ok(());
+        };
+        if dict.name_is(b"Type", b"Pages") || dict.has(b"Kids") {
+            let kids = match dict.get(b"Kids") {
+                Some(k) => self.reader.resolve(k)?,
+                None => Object::Null,
+            };
+            let mut below = ancestors;
+            below.push(dict.clone());
+            for kid in kids.as_array().unwrap_or_default() {
+                self.walk(kid, below.clone(), seen, pages, depth + 1)?;
+            }
+        } else {
+            pages.push((node.clone(), dict, ancestors));
+        }
+        Ok(())
+    }
+
+    /// The annotations of a page: (identity, dictionary).
+    fn annots(&mut self, page: &Dictionary) -> Result<Vec<(String, Dictionary)>, PdfError> {
+        let list = match page.get(b"Annots") {
+            Some(a) => self.reader.resolve(a)?,
+            None => return Ok(Vec::new()),
+        };
+        let mut out = Vec::new();
+        for (i, a) in list.as_array().unwrap_or_default().iter().enumerate() {
+            let id = match a {
+                Object::Reference(id) => format!("{} {}", id.number, id.generation),
+                _ => format!("inline {i}"),
+            };
+            if let Some(d) = self.reader.resolve_dict(a)? {
+                out.push((id, d));
+            }
+        }
+        Ok(out)
+    }
+
+    /// Is this annotation the widget of a signature field, and does the field hold a
+    /// document time-stamp?
+    fn signature_widget(&mut self, annot: &Dictionary) -> Result<Option<bool>, PdfError> {
+        if !annot.name_is(b"Subtype", b"Widget") {
+            return Ok(None);
+        }
+        let field = if annot.has(b"FT") {
+            Some(annot.clone())
+        } else {
+            match annot.get(b"Parent") {
+                Some(p) => self.reader.resolve_dict(p)?,
+                None => None,
+            }
+        };
+        let Some(field) = field.filter(|f| f.name_is(b"FT", b"Sig")) else {
+            return Ok(None);
+        };
+        let timestamp = match field.get(b"V") {
+            Some(v) => self
+                .reader
+                .resolve_dict(v)?
+                .is_some_and(|v| v.name_is(b"Type", b"DocTimeStamp")),
+            None => false,
+        };
+        Ok(Some(timestamp))
+    }
+}
+
+/// The changes made after the revision ending at `signed_end` that a signature does not
+/// allow, in words (empty: none). `permission` is the DocMDP P of the document's
+/// certification signature, if any.
+///
+/// # Errors
+/// A revision cannot be read or compared within the limits.
+pub fn disallowed_changes(
+    file: &[u8],
+    signed_end: u64,
+    permission: Option<i64>,
+) -> Result<Vec<String>, PdfError> {
+    let end = usize::try_from(signed_end).unwrap_or(usize::MAX);
+    let Some(signed_bytes) = file.get(..end) else {
+        return Err(PdfError::OutOfRange("signed revision"));
+    };
+    if end >= file.len() {
+        return Ok(Vec::new());
+    }
+    let mut before = View::open(signed_bytes)?;
+    let mut after = View::open(file)?;
+    let p = permission.unwrap_or(2);
+    let mut found = Vec::new();
+
+    // The catalog: everything but what validation data, signatures and forms touch.
+    let (_, cat_before) = before.reader.catalog()?;
+    let (_, cat_after) = after.reader.catalog()?;
+    let allowed: &[&[u8]] = &[b"AcroForm", b"DSS", b"Extensions", b"Pages"];
+    let mut keys: Vec<Vec<u8>> = cat_before
+        .iter()
+        .chain(cat_after.iter())
+        .map(|(k, _)| k.to_vec())
+        .filter(|k| !allowed.contains(&k.as_slice()))
+        .collect();
+    keys.sort();
+    keys.dedup();
+    for key in keys {
+        let a = match cat_before.get(&key) {
+            Some(v) => before.fingerprint(v, &[])?,
+            None => Vec::new(),
+        };
+        let b = match cat_after.get(&key) {
+            Some(v) => after.fingerprint(v, &[])?,
+            None => Vec::new(),
+        };
+        if a != b {
+            found.push(format!(
+                "the document catalog's /{} was changed",
+                String::from_utf8_lossy(&key)
+            ));
+        }
+    }
+
+    // The pages: content, resources and attributes, the page tree.
+    let pages_before = before.pages()?;
+    let pages_after = after.pages()?;
+    if pages_before.len() != pages_after.len() {
+        found.push(format!(
+            "the document had {} pages when signed and has {} now",
+            pages_before.len(),
+            pages_after.len()
+        ));
+    }
+    for (i, ((obj_a, page_a, anc_a), (obj_b, page_b, anc_b))) in
+        pages_before.iter().zip(pages_after.iter()).enumerate()
+    {
+        let n = i + 1;
+        let skip: &[&[u8]] = &[b"Annots", b"Parent"];
+        let fa = before.fingerprint(&Object::Dictionary(page_a.clone()), skip)?;
+        let fb = after.fingerprint(&Object::Dictionary(page_b.clone()), skip)?;
+        let same_object = obj_a.as_reference() == obj_b.as_reference();
+        if fa != fb || !same_object {
+            found.push(format!(
+                "page {n} was changed after signing (its content, resources or attributes)"
+            ));
+        }
+        let anc_skip: &[&[u8]] = &[b"Kids", b"Parent", b"Count"];
+        let mut fa = Vec::new();
+        for d in anc_a {
+            fa.extend(before.fingerprint(&Object::Dictionary(d.clone()), anc_skip)?);
+        }
+        let mut fb = Vec::new();
+        for d in anc_b {
+            fb.extend(after.fingerprint(&Object::Dictionary(d.clone()), anc_skip)?);
+        }
+        if fa != fb {
+            found.push(format!(
+                "the attributes page {n} inherits were changed after signing"
+            ));
+        }
+        // Annotations: new signature widgets are fine; form filling changes a
+        // widget's appearance and value; anything else needs DocMDP P=3.
+        let annots_a = before.annots(page_a)?;
+        let annots_b = after.annots(page_b)?;
+        for (id, dict) in &annots_b {
+            match annots_a.iter().find(|(x, _)| x == id) {
+                None => {
+                    if let Some(timestamp) = after.signature_widget(dict)? {
+                        // Document time-stamps are validation data: allowed even at P=1.
+                        if p == 1 && !timestamp {
+                            found.push(format!(
+                                "a signature was added on page {n}, which the certification (DocMDP P=1) forbids"
+                            ));
+                        }
+                    } else if p < 3 {
+                        let subtype = dict
+                            .get(b"Subtype")
+                            .and_then(Object::as_name)
+                            .map(|s| String::from_utf8_lossy(s).into_owned())
+                            .unwrap_or_default();
+                        found.push(format!(
+                            "an annotation ({subtype}) was added on page {n} after signing"
+                        ));
+                    }
+                }
+                Some((_, old)) => {
+                    let form: &[&[u8]] = &[b"AP", b"AS", b"V", b"M", b"P", b"Parent"];
+                    let fa = before.fingerprint(&Object::Dictionary(old.clone()), form)?;
+                    let fb = after.fingerprint(&Object::Dictionary(dict.clone()), form)?;
+                    let widget = dict.name_is(b"Subtype", b"Widget");
+                    let timestamp = after.signature_widget(dict)?.unwrap_or(false);
+                    if fa != fb
+                        || (!widget && p < 3 && old != dict)
+                        || (widget && p == 1 && !timestamp && old != dict)
+                    {
+                        found.push(format!(
+                            "annotation {id} on page {n} was changed after signing"
+                        ));
+                    }
+                }
+            }
+        }
+        for (id, _) in &annots_a {
+            if !annots_b.iter().any(|(x, _)| x == id) && p < 3 {
+                found.push(format!(
+                    "annotation {id} on page {n} was removed after signing"
+                ));
+            }
+        }
+    }
+    found.dedup();
+    Ok(found)
+}
