@@ -16,6 +16,10 @@
 #    that starts after 0, leaves a gap, overlaps or stops before the end of the
 #    revision (FORMAT_FAILURE) — shomei TOTAL-FAILED (exit 1), validate-pdf fails too;
 #    an untrusted root: INDETERMINATE / NO_CERTIFICATE_CHAIN_FOUND.
+#  * Incremental updates after signing (tests/conformance/pdf_attacks.py, pyHanko's
+#    incremental writer): the page content replaced, an annotation added (DocMDP P=2)
+#    — shomei TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE naming the change, validate-pdf
+#    fails them too; control: a second signature with its DSS update passes both.
 #  * `--format json` is one JSON document with the indication of every signature.
 #
 #   tests/conformance/validate.sh SHOMEI_BINARY
@@ -128,6 +132,23 @@ for attack in byte zeroed start gap overlap short; do
   if [ "$RC" = 1 ] && [[ "$SUB" == *"$want"* ]] && [[ "$kitv" == *fails* ]]; then ok "$attack: shomei TOTAL-FAILED/$want, $kitv"
   else bad "$attack: shomei exit $RC $IND $SUB; $kitv"; fi
 done
+echo "--- changes after signing"
+for attack in content annot; do
+  f="attack-$attack.pdf"
+  "$PY" "$HERE/pdf_attacks.py" "$base" "$attack" "$f" || { bad "$attack: could not make the file"; continue; }
+  judge "$f" --offline
+  if kit "$f" B-B; then kitv="validate-pdf PASSES it (!)"; else kitv="validate-pdf fails it"; fi
+  if [ "$RC" = 1 ] && [ "$SUB" = SIG_CONSTRAINTS_FAILURE ] && [[ "$kitv" == *fails* ]]; then
+    ok "incremental update after signing ($attack): shomei TOTAL-FAILED/SIG_CONSTRAINTS_FAILURE ($(grep -o '"detail": "[^"]*after signing[^"]*"' judge.json | head -1 | cut -c12-)), $kitv"
+  else bad "$attack after signing: shomei exit $RC $IND $SUB; $kitv"; fi
+done
+if "$BIN" sign pdf "$base" -o second.pdf --key "$SIGNER_RSA_KEY" --cert "$SIGNER_RSA_CERT" --chain "$CHAIN" \
+     --level B-LT --tsa "$TSA_URL" >/dev/null 2>&1 && kit second.pdf B-LT; then
+  judge second.pdf --offline
+  if [ "$RC" = 0 ] && [ "$IND" = TOTAL-PASSED,TOTAL-PASSED ]; then ok "control: a second signature (and its DSS update) after the first: both TOTAL-PASSED, as for validate-pdf"
+  else bad "second signature: shomei exit $RC $IND $SUB"; fi
+else bad "could not make the second signature"; fi
+
 "$BIN" validate "$base" --trust "$SHARED/conformance/pki/certs/does-not-exist.pem" >/dev/null 2>&1; rc=$?
 [ "$rc" = 2 ] && ok "a missing trust file is bad input (exit 2)" || bad "missing trust file: exit $rc"
 "$BIN" validate "$base" --format json --offline > other.json 2>/dev/null; rc=$?
