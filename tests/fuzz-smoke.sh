@@ -13,6 +13,7 @@ for target in $(cargo fuzz list --fuzz-dir fuzz); do
   corpus="fuzz/corpus/$target"
   mkdir -p "$corpus"
   case "$target" in
+    pdf_validate) cp -n "$SHARED"/fixtures/pdf-signed/*.pdf "$corpus"/ 2>/dev/null || true ;;
     pdf*) cp -n "$SHARED"/fixtures/pdf-unsigned/*.pdf "$corpus"/ 2>/dev/null || true
           cp -n examples/sample.pdf "$corpus"/ 2>/dev/null || true ;;
     cert*) cp -n fixtures/pki/*.cert.pem fixtures/pki/chain.pem "$corpus"/ 2>/dev/null || true ;;
