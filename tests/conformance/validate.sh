@@ -155,6 +155,9 @@ else bad "could not make the second signature"; fi
 sub="$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["signatures"][0]["sub_indication"])' other.json 2>/dev/null)"
 [ "$rc" = 3 ] && [ "$sub" = NO_CERTIFICATE_CHAIN_FOUND ] && ok "no trust anchor: INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND" || bad "no trust anchor: exit $rc $sub"
 
+echo "--- the signed PDFs of ../shared/fixtures against their MANIFEST verdicts (informative: issue 11 asks for 95 %)"
+"$PY" "$HERE/fixture_agreement.py" "$BIN" "$SHARED" | grep -E '^(DIFFER|agreement)' || bad "fixture agreement: the survey did not run"
+
 echo
 echo "validate: $pass passed, $fail failed"
 [ "$fail" = 0 ]

@@ -154,6 +154,28 @@ impl<'a> View<'a> {
         Ok(())
     }
 
+    /// The fingerprint of what a page (or page-tree node) draws with: its content,
+    /// resources and geometry.
+    fn rendering(&mut self, page: &Dictionary) -> Result<Vec<u8>, PdfError> {
+        let mut out = Vec::new();
+        for key in [
+            &b"Contents"[..],
+            b"Resources",
+            b"MediaBox",
+            b"CropBox",
+            b"Rotate",
+            b"UserUnit",
+            b"Group",
+        ] {
+            out.extend_from_slice(key);
+            if let Some(v) = page.get(key) {
+                out.extend(self.fingerprint(v, &[])?);
+            }
+            out.push(b';');
+        }
+        Ok(out)
+    }
+
     /// The pages in order, each with its ancestors' dictionaries.
     fn pages(&mut self) -> Result<Vec<(Object, Dictionary, Vec<Dictionary>)>, PdfError> {
         let (_, catalog) = self.reader.catalog()?;
@@ -274,7 +296,18 @@ pub fn disallowed_changes(
     // The catalog: everything but what validation data, signatures and forms touch.
     let (_, cat_before) = before.reader.catalog()?;
     let (_, cat_after) = after.reader.catalog()?;
-    let allowed: &[&[u8]] = &[b"AcroForm", b"DSS", b"Extensions", b"Pages"];
+    // Also allowed: the XMP metadata and the logical structure (not rendered), which
+    // signers update with the fields they add.
+    let allowed: &[&[u8]] = &[
+        b"AcroForm",
+        b"DSS",
+        b"Extensions",
+        b"Pages",
+        b"Metadata",
+        b"StructTreeRoot",
+        b"MarkInfo",
+        b"Version",
+    ];
     let mut keys: Vec<Vec<u8>> = cat_before
         .iter()
         .chain(cat_after.iter())
@@ -314,23 +347,23 @@ pub fn disallowed_changes(
         pages_before.iter().zip(pages_after.iter()).enumerate()
     {
         let n = i + 1;
-        let skip: &[&[u8]] = &[b"Annots", b"Parent"];
-        let fa = before.fingerprint(&Object::Dictionary(page_a.clone()), skip)?;
-        let fb = after.fingerprint(&Object::Dictionary(page_b.clone()), skip)?;
+        // What the page shows: its content, resources and geometry (other keys —
+        // /Annots, /Tabs, /StructParents, /Metadata — do not draw anything).
+        let fa = before.rendering(page_a)?;
+        let fb = after.rendering(page_b)?;
         let same_object = obj_a.as_reference() == obj_b.as_reference();
         if fa != fb || !same_object {
             found.push(format!(
                 "page {n} was changed after signing (its content, resources or attributes)"
             ));
         }
-        let anc_skip: &[&[u8]] = &[b"Kids", b"Parent", b"Count"];
         let mut fa = Vec::new();
         for d in anc_a {
-            fa.extend(before.fingerprint(&Object::Dictionary(d.clone()), anc_skip)?);
+            fa.extend(before.rendering(d)?);
         }
         let mut fb = Vec::new();
         for d in anc_b {
-            fb.extend(after.fingerprint(&Object::Dictionary(d.clone()), anc_skip)?);
+            fb.extend(after.rendering(d)?);
         }
         if fa != fb {
             found.push(format!(
@@ -367,8 +400,11 @@ pub fn disallowed_changes(
                     let fa = before.fingerprint(&Object::Dictionary(old.clone()), form)?;
                     let fb = after.fingerprint(&Object::Dictionary(dict.clone()), form)?;
                     let widget = dict.name_is(b"Subtype", b"Widget");
-                    let timestamp = after.signature_widget(dict)?.unwrap_or(false);
-                    if fa != fb
+                    let signature = after.signature_widget(dict)?;
+                    let timestamp = signature.unwrap_or(false);
+                    // Signing an existing (empty) signature field changes its widget.
+                    let signed_field = signature.is_some() && p >= 2;
+                    if (fa != fb && !signed_field)
                         || (!widget && p < 3 && old != dict)
                         || (widget && p == 1 && !timestamp && old != dict)
                     {

@@ -247,10 +247,16 @@ fn integrity_verdict(e: &CheckFailure) -> (Indication, SubIndication) {
             Indication::Indeterminate,
             SubIndication::NoSigningCertificateFound,
         ),
-        CheckFailure::Unchecked(m) if m.contains("not supported") => (
-            Indication::Indeterminate,
-            SubIndication::CryptoConstraintsFailureNoPoe,
-        ),
+        CheckFailure::Unchecked(m)
+            if m.contains("not supported")
+                || m.contains("unsupported")
+                || m.contains("certificate key") =>
+        {
+            (
+                Indication::Indeterminate,
+                SubIndication::CryptoConstraintsFailureNoPoe,
+            )
+        }
         _ => (Indication::TotalFailed, SubIndication::FormatFailure),
     }
 }
@@ -334,21 +340,24 @@ impl Context<'_> {
             Ok(c) => c,
             Err((i, sub, name, why)) => return (draft.stop(i, sub, name, why), None),
         };
+        // Many producers write the token in BER.
         let token = match der_prefix(&sig.contents)
             .map_err(|e| e.to_string())
-            .and_then(|der| TimestampToken::from_der(der).map_err(|e| e.to_string()))
+            .and_then(|der| TimestampToken::from_ber(der).map_err(|e| e.to_string()))
+            .or_else(|_| TimestampToken::from_ber(&sig.contents).map_err(|e| e.to_string()))
         {
             Ok(t) => t,
             Err(why) => {
-                return (
-                    draft.stop(
-                        Indication::TotalFailed,
-                        SubIndication::FormatFailure,
-                        "time-stamp token",
-                        why,
-                    ),
-                    None,
-                )
+                // A hash too weak to be a proof (SHA-1) is not a broken token.
+                let (indication, sub) = if why.contains("is not SHA-256/384/512") {
+                    (
+                        Indication::Indeterminate,
+                        SubIndication::CryptoConstraintsFailureNoPoe,
+                    )
+                } else {
+                    (Indication::TotalFailed, SubIndication::FormatFailure)
+                };
+                return (draft.stop(indication, sub, "time-stamp token", why), None);
             }
         };
         let covered = later
@@ -592,7 +601,7 @@ impl Context<'_> {
             .map(|a| a.time)
             .min();
         if let Some(der) = &summary.signature_timestamp {
-            match TimestampToken::from_der(der) {
+            match TimestampToken::from_ber(der) {
                 Ok(token) => {
                     let imprint =
                         Digest::compute(token.imprint().algorithm(), &summary.signature_value);
