@@ -20,7 +20,7 @@
 #    incremental writer): the page content replaced, an annotation added (DocMDP P=2)
 #    — shomei TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE naming the change, validate-pdf
 #    fails them too; control: a second signature with its DSS update passes both.
-#  * `--format json` is one JSON document with the indication of every signature.
+#  * Every `--format json` report conforms to docs/validation-report.schema.json.
 #
 #   tests/conformance/validate.sh SHOMEI_BINARY
 set -uo pipefail
@@ -44,6 +44,10 @@ SAMPLE="$HERE/../../examples/sample.pdf"
 judge() {
   local f="$1"; shift
   "$BIN" validate "$f" --trust "$TRUST_ROOT" --format json "$@" > judge.json 2> judge.err; RC=$?
+  if [ "$RC" != 2 ]; then
+    SCHEMA_CHECKED=$((SCHEMA_CHECKED + 1))
+    conforms judge.json 2> schema.err || { SCHEMA_BAD=$((SCHEMA_BAD + 1)); cp judge.json "bad-report-$SCHEMA_BAD.json"; }
+  fi
   read -r IND SUB LEVEL < <("$PY" - judge.json <<'PY' 2>/dev/null || echo "unreadable - -"
 import json, sys
 r = json.load(open(sys.argv[1]))
@@ -55,6 +59,18 @@ PY
 )
 }
 kit() { "$KIT/validate-pdf" "$1" --trust "$TRUST_ROOT" --level "$2" >/dev/null 2>&1; }
+# Every JSON report is checked against the documented schema (jsonschema, .ci/run
+# installs it): judge() counts the ones that do not conform.
+SCHEMA="$HERE/../../docs/validation-report.schema.json"
+TEST_PY="${SHOMEI_TEST_PY:-${XDG_CACHE_HOME:-$HOME/.cache}/shomei-tests/venv/bin/python}"
+"$TEST_PY" -c 'import jsonschema' 2>/dev/null || { echo "missing tool: jsonschema (see .ci/run)" >&2; exit 2; }
+SCHEMA_CHECKED=0; SCHEMA_BAD=0
+conforms() {
+  "$TEST_PY" - "$SCHEMA" "$1" <<'PY'
+import json, sys, jsonschema
+jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
+PY
+}
 
 echo "--- shomei's own files, judged by both"
 GOOD=()
@@ -154,6 +170,12 @@ else bad "could not make the second signature"; fi
 "$BIN" validate "$base" --format json --offline > other.json 2>/dev/null; rc=$?
 sub="$("$PY" -c 'import json,sys; print(json.load(open(sys.argv[1]))["signatures"][0]["sub_indication"])' other.json 2>/dev/null)"
 [ "$rc" = 3 ] && [ "$sub" = NO_CERTIFICATE_CHAIN_FOUND ] && ok "no trust anchor: INDETERMINATE/NO_CERTIFICATE_CHAIN_FOUND" || bad "no trust anchor: exit $rc $sub"
+
+echo "--- the report's JSON Schema"
+printf '{"format":"PDF","validation_time":"2026-01-01T00:00:00Z","signatures":[{"name":"s","kind":"signature","indication":"TOTAL-PASSED","sub_indication":"HASH_FAILURE","level":null,"jis_level":null,"signer":null,"claimed_time":null,"proven_time":null,"covers":"","checks":[]}]}' > wrong.json
+if conforms wrong.json 2>/dev/null; then bad "the schema accepts a TOTAL-PASSED with a sub-indication (the check cannot fail)"
+elif [ "$SCHEMA_CHECKED" -gt 20 ] && [ "$SCHEMA_BAD" = 0 ]; then ok "all $SCHEMA_CHECKED JSON reports conform to docs/validation-report.schema.json (and a wrong one does not)"
+else bad "$SCHEMA_BAD of $SCHEMA_CHECKED JSON reports do not conform: $(cat schema.err 2>/dev/null | tail -2)"; fi
 
 echo "--- the signed PDFs of ../shared/fixtures against their MANIFEST verdicts (informative: issue 11 asks for 95 %)"
 "$PY" "$HERE/fixture_agreement.py" "$BIN" "$SHARED" | grep -E '^(DIFFER|agreement)' || bad "fixture agreement: the survey did not run"
