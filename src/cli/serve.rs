@@ -260,9 +260,19 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
                 policy,
             ));
         }
+        let mut trust_anchors = Vec::new();
+        for path in &config.validation.trust {
+            let bytes = std::fs::read(path).map_err(|e| {
+                Failure::Input(format!("[validation] trust {}: {e}", path.display()))
+            })?;
+            trust_anchors.extend(shomei_core::chain::parse_certificates(&bytes).map_err(|e| {
+                Failure::Input(format!("[validation] trust {}: {e}", path.display()))
+            })?);
+        }
         let state = shomei_server::AppState {
             service: Arc::new(service),
             tsa,
+            trust_anchors: Arc::new(trust_anchors),
             name: "shomei".into(),
             metrics: Arc::new(
                 shomei_server::Metrics::new()

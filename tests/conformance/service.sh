@@ -70,6 +70,9 @@ tsa = "$TSA_URL"
 log_format = "json"
 $([ -n "$DBURL" ] && echo "database_url = \"$DBURL\"")
 
+[validation]
+trust = ["$TRUST_ROOT"]
+
 [audit_anchor]
 every_records = 5
 every_seconds = 2
@@ -185,6 +188,22 @@ if msg="$("$BIN" sign pdf batch-in/*.pdf -o batch-out --csc-url "$BASE/csc/v2" -
   if [ "$sads" = 1 ] && [ "$signs" = 1 ] && [ "$valid" = 10 ]; then ok "batch of 10 PDFs: 1 credentials/authorize and 1 signatures/signHash in the audit trail, 10 of 10 pass B-B"
   else bad "batch: $sads SADs, $signs signHash records, $valid of 10 valid"; fi
 else bad "batch: $msg"; fi
+
+echo "--- POST /api/v1/validate"
+if "$PY" - "$BASE" ours-v2.pdf <<'PY'
+import json, sys, urllib.request
+base, path = sys.argv[1], sys.argv[2]
+req = urllib.request.Request(base + "/api/v1/validate", data=open(path, "rb").read(),
+                             headers={"Content-Type": "application/pdf"}, method="POST")
+report = json.load(urllib.request.urlopen(req))
+sigs = [(s["kind"], s["indication"], s["level"]) for s in report["signatures"]]
+assert sigs and all(i == "TOTAL-PASSED" for _, i, _ in sigs), sigs
+assert ("signature", "TOTAL-PASSED", "B-LTA") in sigs, sigs
+PY
+then ok "POST /api/v1/validate: the B-LTA file signed through the service is TOTAL-PASSED at B-LTA"
+else bad "POST /api/v1/validate did not pass the B-LTA file"; fi
+code="$(curl -s -o body.json -w '%{http_code}' -X POST --data-binary 'not a pdf' "$BASE/api/v1/validate")"
+[ "$code" = 400 ] && grep -q '"error":"invalid_request"' body.json && ok "POST /api/v1/validate with no PDF: HTTP 400 with a JSON error" || bad "validate no PDF: HTTP $code $(cat body.json)"
 
 echo "--- refusals over HTTP"
 status() { curl -s -o body.json -w '%{http_code}' -X POST -H "Authorization: Bearer $1" -H 'Content-Type: application/json' -d "$3" "$BASE/csc/v2/$2"; }

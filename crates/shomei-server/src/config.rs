@@ -23,6 +23,9 @@
 //! every_records = 1000
 //! every_seconds = 600
 //!
+//! [validation]                                      # POST /api/v1/validate
+//! trust = ["/etc/shomei/trust/root.pem"]
+//!
 //! [pkcs11]                                          # keys generated on a token
 //! module = "/usr/lib/softhsm/libsofthsm2.so"
 //! token_label = "shomei"
@@ -78,6 +81,15 @@ pub struct AnchorConfig {
     pub every_seconds: Option<u64>,
 }
 
+/// `[validation]`: what `POST /api/v1/validate` trusts.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+pub struct ValidationConfig {
+    /// Trust anchor files (PEM or DER certificates).
+    #[serde(default)]
+    pub trust: Vec<PathBuf>,
+}
+
 /// `[pkcs11]`: the token new credentials' keys may be generated on.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -121,6 +133,9 @@ pub struct Config {
     pub audit_anchor: Option<AnchorConfig>,
     /// A PKCS#11 token for keys.
     pub pkcs11: Option<Pkcs11Section>,
+    /// Validation.
+    #[serde(default)]
+    pub validation: ValidationConfig,
 }
 
 /// A configuration that could not be read.

@@ -17,6 +17,16 @@ pub struct ApiError {
 }
 
 impl ApiError {
+    /// 413 `invalid_request`: the body is larger than `limit` bytes.
+    pub fn too_large(limit: usize) -> Self {
+        Self {
+            status: StatusCode::PAYLOAD_TOO_LARGE,
+            error: "invalid_request",
+            description: format!("The request body is larger than {limit} bytes"),
+            reason: "too_large",
+        }
+    }
+
     /// 400 `invalid_request` with `description`.
     pub fn invalid(description: impl Into<String>) -> Self {
         Self {

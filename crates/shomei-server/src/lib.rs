@@ -17,10 +17,12 @@ mod csc;
 mod error;
 mod metrics;
 mod openapi;
+mod validate;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
 pub use openapi::document;
+pub use validate::MAX_DOCUMENT;
 
 use axum::routing::{get, post};
 use axum::Router;
@@ -42,6 +44,8 @@ pub struct AppState {
     pub name: String,
     /// The Prometheus metrics.
     pub metrics: Arc<Metrics>,
+    /// The trust anchors of `POST /api/v1/validate`.
+    pub trust_anchors: Arc<Vec<shomei_core::chain::ChainCert>>,
 }
 
 impl std::fmt::Debug for AppState {
@@ -75,6 +79,11 @@ fn service_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)
         ("/readyz", get(csc::ready)),
         ("/metrics", get(metrics::expose)),
         ("/openapi.json", get(openapi::serve)),
+        (
+            "/api/v1/validate",
+            post(validate::validate)
+                .layer(axum::extract::DefaultBodyLimit::max(validate::MAX_DOCUMENT)),
+        ),
     ]
 }
 

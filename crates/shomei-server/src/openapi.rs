@@ -161,6 +161,14 @@ fn metrics() {}
     responses((status = 200, description = "This document")))]
 fn openapi_json() {}
 
+#[utoipa::path(post, path = "/api/v1/validate", tag = "validation",
+    request_body(content = Vec<u8>, content_type = "application/pdf",
+        description = "The signed PDF (at most 64 MiB)"),
+    responses(
+        (status = 200, description = "The validation report (docs/validation-report.schema.json)", body = serde_json::Value),
+        (status = 400, body = CscError), (status = 413, body = CscError)))]
+fn validate() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -187,7 +195,8 @@ fn openapi_json() {}
         healthz,
         readyz,
         metrics,
-        openapi_json
+        openapi_json,
+        validate
     ),
     components(schemas(
         CscError,

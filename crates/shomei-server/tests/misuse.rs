@@ -781,6 +781,7 @@ fn router(service: Arc<Service>) -> Router {
         tsa: None,
         name: "misuse".into(),
         metrics: Arc::new(Metrics::new().unwrap()),
+        trust_anchors: Arc::new(Vec::new()),
     })
 }
 
