@@ -205,3 +205,82 @@ fn an_unsigned_pdf_has_no_signature_and_is_indeterminate() {
     assert_eq!(report.indication(), Indication::Indeterminate);
     assert!(validate_pdf(b"not a pdf", &options(vec![])).is_err());
 }
+
+/// `pdf` with an incremental update that redefines the page tree root as `body`; with
+/// `loop_prev` its trailer's /Prev points at itself.
+fn redefine(pdf: &[u8], body: impl Fn(u32) -> String, loop_prev: bool) -> Vec<u8> {
+    let mut reader = PdfReader::open(Cursor::new(pdf)).unwrap();
+    let (root, catalog) = reader.catalog().unwrap();
+    let pages = catalog.get(b"Pages").unwrap().as_reference().unwrap();
+    let size = reader.next_object_number();
+    let prev = reader.startxref();
+    let mut out = pdf.to_vec();
+    if !out.ends_with(b"\n") {
+        out.push(b'\n');
+    }
+    let at = out.len();
+    out.extend_from_slice(
+        format!("{} 0 obj\n{}\nendobj\n", pages.number, body(pages.number)).as_bytes(),
+    );
+    let xref = out.len();
+    let prev = if loop_prev {
+        u64::try_from(xref).unwrap()
+    } else {
+        prev
+    };
+    out.extend_from_slice(
+        format!(
+            "xref\n0 1\n0000000000 65535 f \n{} 1\n{at:010} 00000 n \ntrailer\n<< /Size {size} /Root {} 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n",
+            pages.number, root.number
+        )
+        .as_bytes(),
+    );
+    out
+}
+
+#[test]
+fn hostile_later_revisions_end_in_an_error_not_a_hang() {
+    let signed = with_dss(&signed("signer-ec"), good_revocation("signer-ec"));
+    // A page tree that contains itself.
+    let cycle = redefine(
+        &signed,
+        |n| format!("<< /Type /Pages /Kids [{n} 0 R] /Count 1 >>"),
+        false,
+    );
+    // Arrays nested 100 000 deep where the page tree should be.
+    let deep = redefine(
+        &signed,
+        |_| {
+            format!(
+                "<< /Type /Pages /Kids {}{} /Count 1 >>",
+                "[".repeat(100_000),
+                "]".repeat(100_000)
+            )
+        },
+        false,
+    );
+    for (what, file) in [("cycle", cycle), ("deep", deep)] {
+        let report = validate_pdf(&file, &options(vec![fixture_cert("root")])).unwrap();
+        let sig = &report.signatures[0];
+        assert_eq!(
+            sig.indication,
+            Indication::Indeterminate,
+            "{what}: {sig:#?}"
+        );
+        assert_eq!(sig.sub_indication, Some(SubIndication::FormatFailure));
+        let last = sig.checks.last().unwrap();
+        assert!(
+            last.detail.contains("cannot be compared"),
+            "{what}: {last:?}"
+        );
+    }
+    // A cross-reference chain whose /Prev points at itself: an error, or no pass.
+    let prev_loop = redefine(
+        &signed,
+        |n| format!("<< /Type /Pages /Kids [] /Count 0 >> % {n}"),
+        true,
+    );
+    if let Ok(report) = validate_pdf(&prev_loop, &options(vec![fixture_cert("root")])) {
+        assert_ne!(report.indication(), Indication::TotalPassed, "{report:#?}");
+    }
+}
