@@ -140,6 +140,7 @@ fn validate_with(
         embedded: &embedded,
         fetched,
         missing: RefCell::new(Vec::new()),
+        statuses: RefCell::new(Vec::new()),
     };
     // Document time-stamps first: each valid one is a proof of existence for what it
     // covers.
@@ -181,6 +182,8 @@ struct Context<'a> {
     fetched: &'a Embedded,
     /// The (certificate, issuer) pairs no data was found for.
     missing: RefCell<Vec<(ChainCert, ChainCert)>>,
+    /// Statuses already established.
+    statuses: RefCell<Vec<Known>>,
 }
 
 /// A report under construction.
@@ -261,8 +264,12 @@ fn integrity_verdict(e: &CheckFailure) -> (Indication, SubIndication) {
     }
 }
 
+/// A status already established: (certificate DER, issuer DER, time needed, status).
+type Known = (Vec<u8>, Vec<u8>, SystemTime, Status);
+
 /// How a certificate's revocation status was established (`true`: from the data the
 /// document embeds).
+#[derive(Clone)]
 enum Status {
     Good(String, bool),
     Revoked(SystemTime, String),
@@ -495,6 +502,23 @@ impl Context<'_> {
     /// embedded OCSP responses and CRLs that speak for that time: issued after it, or
     /// current then (`thisUpdate` ≤ `needed_at` ≤ `nextUpdate`), within [`GRACE`].
     fn status(&self, cert: &ChainCert, issuer: &ChainCert, needed_at: SystemTime) -> Status {
+        let known = self.statuses.borrow().iter().find_map(|(c, i, t, s)| {
+            (c == cert.der() && i == issuer.der() && *t == needed_at).then(|| s.clone())
+        });
+        if let Some(status) = known {
+            return status;
+        }
+        let status = self.find_status(cert, issuer, needed_at);
+        self.statuses.borrow_mut().push((
+            cert.der().to_vec(),
+            issuer.der().to_vec(),
+            needed_at,
+            status.clone(),
+        ));
+        status
+    }
+
+    fn find_status(&self, cert: &ChainCert, issuer: &ChainCert, needed_at: SystemTime) -> Status {
         let mut stale = false;
         for (data, embedded) in [(self.embedded, true), (self.fetched, false)] {
             match status_in(data, cert, issuer, needed_at, embedded) {
@@ -803,6 +827,10 @@ fn status_in(
         }
     }
     for crl in &data.crls {
+        // Names first (cheap): only the CRL of the certificate's issuer is verified.
+        if crl.list().tbs_cert_list.issuer != *cert.cert().tbs_certificate().issuer() {
+            continue;
+        }
         if crl.verify_issuer(issuer).is_err() {
             continue;
         }

@@ -145,6 +145,11 @@ fn extend(
         if path.iter().any(|p| p.der() == candidate.der()) {
             continue;
         }
+        // Names first (cheap); the signature only for a candidate that names match.
+        if current.cert().tbs_certificate().issuer() != candidate.cert().tbs_certificate().subject()
+        {
+            continue;
+        }
         if check_issued_by(&current, candidate).is_err() {
             continue;
         }
