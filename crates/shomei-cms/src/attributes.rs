@@ -22,6 +22,33 @@ pub const ID_AA_SIGNING_CERTIFICATE_V2: ObjectIdentifier =
 pub const ID_AA_SIGNATURE_TIME_STAMP_TOKEN: ObjectIdentifier =
     ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.16.2.14");
 
+/// The value of the attribute `oid` in `attrs`, which must appear at most once with
+/// one value (`None` when absent). The error says what is wrong, naming the OID.
+pub fn single_attr<T>(
+    attrs: &x509_cert::attr::Attributes,
+    oid: ObjectIdentifier,
+) -> Result<Option<T>, String>
+where
+    T: for<'a> Decode<'a, Error = der::Error>,
+{
+    let mut found = attrs.iter().filter(|a| a.oid == oid);
+    let Some(attr) = found.next() else {
+        return Ok(None);
+    };
+    if found.next().is_some() || attr.values.len() != 1 {
+        return Err(format!("attribute {oid} must appear once with one value"));
+    }
+    let value = attr
+        .values
+        .iter()
+        .next()
+        .ok_or_else(|| format!("attribute {oid} has no value"))?;
+    let der = value.to_der().map_err(|e| format!("attribute: {e}"))?;
+    T::from_der(&der)
+        .map(Some)
+        .map_err(|e| format!("attribute {oid}: {e}"))
+}
+
 /// An attribute with a single value.
 pub fn single_valued<T: Encode>(oid: ObjectIdentifier, value: &T) -> Result<Attribute, der::Error> {
     let any = Any::from_der(&value.to_der()?)?;

@@ -34,6 +34,26 @@ pub enum CheckFailure {
     /// embedded, an algorithm not supported): nothing can be said of it.
     #[error("cannot be checked: {0}")]
     Unchecked(String),
+    /// The signer's certificate is not in the signature, so nothing can be checked
+    /// (NO_SIGNING_CERTIFICATE_FOUND).
+    #[error("cannot be checked: the signer's certificate is not in the signature")]
+    NoSignerCertificate,
+    /// An algorithm or key shomei cannot check (a digest, signature scheme or key type
+    /// it does not support, or a key it cannot decode).
+    #[error("cannot be checked: {0}")]
+    Unsupported(String),
+}
+
+impl CheckFailure {
+    /// Whether the signature is shown broken (its digest or value does not verify), as
+    /// opposed to not checkable.
+    pub fn is_broken(&self) -> bool {
+        matches!(self, Self::Digest(_) | Self::SignatureValue)
+    }
+}
+
+fn unsupported(e: impl std::fmt::Display) -> CheckFailure {
+    CheckFailure::Unsupported(e.to_string())
 }
 
 fn unchecked(e: impl std::fmt::Display) -> CheckFailure {
@@ -83,9 +103,9 @@ pub fn check_detached(
         .next()
         .ok_or_else(|| unchecked("the CMS has no SignerInfo"))?;
     let cert = signer_certificate(&certificates_of(&signed), &signer.sid)
-        .ok_or_else(|| unchecked("the signer's certificate is not in the signature"))?;
+        .ok_or(CheckFailure::NoSignerCertificate)?;
     let hash = CheckHash::from_oid(&signer.digest_alg.oid).ok_or_else(|| {
-        unchecked(format!(
+        unsupported(format!(
             "digest algorithm {} is not supported",
             signer.digest_alg.oid
         ))
@@ -103,7 +123,7 @@ pub fn check_detached(
             if signed.encap_content_info.econtent_type == ID_CT_TST_INFO {
                 let (alg, hashed) = tst_imprint(data).map_err(unchecked)?;
                 let imprint_hash = CheckHash::from_oid(&alg).ok_or_else(|| {
-                    unchecked(format!(
+                    unsupported(format!(
                         "time-stamp imprint algorithm {alg} is not supported"
                     ))
                 })?;
@@ -126,7 +146,7 @@ pub fn check_detached(
         }
     };
     let scheme = CheckScheme::from_cms(&signer.signature_algorithm, &signer.digest_alg.oid)
-        .map_err(unchecked)?;
+        .map_err(unsupported)?;
     let signature = signer.signature.as_bytes();
     match &signer.signed_attrs {
         Some(attrs) => {
@@ -155,6 +175,7 @@ pub fn check_detached(
     }
     .map_err(|e| match e {
         shomei_core::verify::VerifyError::Invalid => CheckFailure::SignatureValue,
+        key @ shomei_core::verify::VerifyError::Key(_) => unsupported(key),
         other => unchecked(other),
     })
 }

@@ -5,7 +5,7 @@
 
 use crate::attributes::ID_AA_SIGNING_CERTIFICATE_V2;
 use const_oid::ObjectIdentifier;
-use der::{Decode, Encode};
+use der::Decode;
 use shomei_core::chain::ChainCert;
 use shomei_core::ess::{IssuerSerial, SigningCertificate, SigningCertificateV2};
 use shomei_core::{Digest, DigestAlgorithm};
@@ -40,31 +40,11 @@ pub enum EssFailure {
     Malformed(String),
 }
 
-/// The value of the attribute `oid`, which must appear at most once with one value.
 fn single_attr<T>(attrs: &Attributes, oid: ObjectIdentifier) -> Result<Option<T>, EssFailure>
 where
     T: for<'a> Decode<'a, Error = der::Error>,
 {
-    let mut found = attrs.iter().filter(|a| a.oid == oid);
-    let Some(attr) = found.next() else {
-        return Ok(None);
-    };
-    if found.next().is_some() || attr.values.len() != 1 {
-        return Err(EssFailure::Malformed(format!(
-            "attribute {oid} must appear once with one value"
-        )));
-    }
-    let value = attr
-        .values
-        .iter()
-        .next()
-        .ok_or_else(|| EssFailure::Malformed(format!("attribute {oid} has no value")))?;
-    let der = value
-        .to_der()
-        .map_err(|e| EssFailure::Malformed(e.to_string()))?;
-    T::from_der(&der)
-        .map(Some)
-        .map_err(|e| EssFailure::Malformed(format!("attribute {oid}: {e}")))
+    crate::attributes::single_attr(attrs, oid).map_err(EssFailure::Malformed)
 }
 
 /// Whether `issuer_serial` (if present) names `cert`.

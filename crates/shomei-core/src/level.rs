@@ -9,15 +9,19 @@ use serde::{Deserialize, Serialize};
 pub enum Level {
     /// B-B: the basic signature.
     #[default]
+    #[serde(rename = "B-B", alias = "BB")]
     BB,
     /// B-T: plus a signature time-stamp (in PAdES, a document time-stamp covering the
     /// signature counts too).
+    #[serde(rename = "B-T", alias = "BT")]
     BT,
     /// B-LT: plus the certificates and revocation data (`/DSS` in PDF,
     /// `CertificateValues` / `RevocationValues` in XAdES).
+    #[serde(rename = "B-LT", alias = "BLT")]
     BLT,
     /// B-LTA: plus an archive time-stamp over all of it (a document time-stamp in PDF,
     /// `xades141:ArchiveTimeStamp` in XAdES).
+    #[serde(rename = "B-LTA", alias = "BLTA")]
     BLTA,
 }
 
@@ -29,6 +33,17 @@ impl Level {
             Self::BT => "B-T",
             Self::BLT => "B-LT",
             Self::BLTA => "B-LTA",
+        }
+    }
+
+    /// The JIS X 5092 (CAdES) / JIS X 5093 (XAdES) long-term profile that corresponds:
+    /// `BES`, `T`, `XL`, `A`.
+    pub fn jis_name(self) -> &'static str {
+        match self {
+            Self::BB => "BES",
+            Self::BT => "T",
+            Self::BLT => "XL",
+            Self::BLTA => "A",
         }
     }
 }

@@ -39,10 +39,7 @@ pub enum PadesError {
     /// extended (time-stamping it would make a broken signature look archived).
     #[error(
         "signature field `{field}` {}; nothing was written (--force extends it anyway)",
-        match failure {
-            shomei_cms::check::CheckFailure::Unchecked(_) => format!("{failure}"),
-            _ => format!("is broken: {failure}"),
-        }
+        if failure.is_broken() { format!("is broken: {failure}") } else { format!("{failure}") }
     )]
     BrokenSignature {
         /// The signature field's full name.

@@ -305,7 +305,8 @@ async fn check_anchors(
 
 /// `YYYY-MM-DDTHH:MM:SSZ`.
 pub fn utc(t: std::time::SystemTime) -> String {
-    der::DateTime::from_system_time(t).map_or_else(|_| "?".into(), |d| d.to_string())
+    shomei_core::time::UtcTime::from_system_time(t)
+        .map_or_else(|| "?".into(), shomei_core::time::UtcTime::to_xml_datetime)
 }
 
 /// When to time-stamp the head.

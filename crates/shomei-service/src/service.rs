@@ -467,14 +467,7 @@ impl SadState {
         if self.bound {
             // All or nothing: count this call's hashes (a multiset) against what is
             // left of each before spending any.
-            let mut wanted: Vec<(String, i64)> = Vec::new();
-            for h in &job.hashes {
-                let hex = hex::encode(h);
-                match wanted.iter_mut().find(|(x, _)| *x == hex) {
-                    Some((_, n)) => *n += 1,
-                    None => wanted.push((hex, 1)),
-                }
-            }
+            let wanted = count_hashes(&job.hashes);
             for (hex, n) in &wanted {
                 match self.hashes.iter().find(|(x, ..)| x == hex) {
                     Some((_, allowed, _, spent)) if spent + n <= *allowed => {}
@@ -533,6 +526,19 @@ impl SadState {
         }
         Ok(())
     }
+}
+
+/// A list of hashes as a multiset: each distinct hash (hex) with how often it occurs.
+fn count_hashes(hashes: &[Vec<u8>]) -> Vec<(String, i64)> {
+    let mut counted: Vec<(String, i64)> = Vec::new();
+    for h in hashes {
+        let hex = hex::encode(h);
+        match counted.iter_mut().find(|(x, _)| *x == hex) {
+            Some((_, n)) => *n += 1,
+            None => counted.push((hex, 1)),
+        }
+    }
+    counted
 }
 
 /// `$first, $first+1, …` for `n` values.
@@ -1536,14 +1542,7 @@ impl Service {
         .execute(&mut *tx)
         .await?;
         // The list is a multiset: identical documents give identical hashes.
-        let mut counted: Vec<(String, i64)> = Vec::new();
-        for h in req.hashes {
-            let hex = hex::encode(h);
-            match counted.iter_mut().find(|(x, _)| *x == hex) {
-                Some((_, n)) => *n += 1,
-                None => counted.push((hex, 1)),
-            }
-        }
+        let counted = count_hashes(req.hashes);
         for (hash, allowed) in &counted {
             sqlx::query("INSERT INTO sad_hashes (sad_id, hash, allowed) VALUES ($1, $2, $3)")
                 .bind(&sad_id)

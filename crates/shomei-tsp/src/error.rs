@@ -59,6 +59,10 @@ pub enum TspError {
     /// The token is malformed or its signature does not verify.
     #[error("invalid time-stamp token: {0}")]
     BadToken(String),
+    /// The token hashes with an algorithm shomei does not accept (SHA-1, say): it can be
+    /// read, but proves nothing.
+    #[error("invalid time-stamp token: {0}")]
+    UnsupportedAlgorithm(String),
     /// The TSA certificate does not chain to a trusted root.
     #[error("untrusted time-stamping authority: {0}")]
     UntrustedTsa(String),

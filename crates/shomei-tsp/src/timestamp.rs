@@ -120,7 +120,7 @@ impl TimestampToken {
         }
         let mi = &tst_info.message_imprint;
         let alg = digest_algorithm(&mi.hash_algorithm).ok_or_else(|| {
-            TspError::BadToken(format!(
+            TspError::UnsupportedAlgorithm(format!(
                 "message imprint hash algorithm {} is not SHA-256/384/512",
                 mi.hash_algorithm.oid
             ))
@@ -270,7 +270,7 @@ impl TimestampToken {
             )));
         }
         let digest_alg = digest_algorithm(&signer.digest_alg).ok_or_else(|| {
-            TspError::BadToken(format!(
+            TspError::UnsupportedAlgorithm(format!(
                 "signer digest algorithm {} is not SHA-256/384/512",
                 signer.digest_alg.oid
             ))
@@ -400,26 +400,7 @@ fn single_attr<T>(attrs: &Attributes, oid: ObjectIdentifier) -> Result<Option<T>
 where
     T: for<'a> Decode<'a, Error = der::Error>,
 {
-    let mut found = attrs.iter().filter(|a| a.oid == oid);
-    let Some(attr) = found.next() else {
-        return Ok(None);
-    };
-    if found.next().is_some() || attr.values.len() != 1 {
-        return Err(TspError::BadToken(format!(
-            "attribute {oid} must appear once with one value"
-        )));
-    }
-    let value = attr
-        .values
-        .iter()
-        .next()
-        .ok_or_else(|| TspError::BadToken(format!("attribute {oid} has no value")))?;
-    let der = value
-        .to_der()
-        .map_err(|e| TspError::bad_token("attribute", e))?;
-    T::from_der(&der)
-        .map(Some)
-        .map_err(|e| TspError::bad_token(&format!("attribute {oid}"), e))
+    shomei_cms::attributes::single_attr(attrs, oid).map_err(TspError::BadToken)
 }
 
 /// Whether `sid` names `cert`.

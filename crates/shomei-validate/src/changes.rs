@@ -20,9 +20,11 @@ const MAX_DEPTH: usize = 32;
 /// Most pages walked.
 const MAX_PAGES: usize = 100_000;
 
-/// The DocMDP permission of a certification signature (`/P`, 1–3; 2 when absent).
-pub fn docmdp_permission(file: &[u8]) -> Result<Option<i64>, PdfError> {
-    let mut reader = PdfReader::open(Cursor::new(file))?;
+/// The DocMDP permission of a certification signature (`/P`, 1–3; 2 when absent), read
+/// through the document's open reader.
+pub fn docmdp_permission<R: std::io::Read + std::io::Seek>(
+    reader: &mut PdfReader<R>,
+) -> Result<Option<i64>, PdfError> {
     let (_, catalog) = reader.catalog()?;
     let Some(perms) = catalog.get(b"Perms").cloned() else {
         return Ok(None);

@@ -131,7 +131,7 @@ fn validate_with(
             .filter_map(|d| Crl::from_der_or_pem(d).ok())
             .collect(),
     };
-    let permission = crate::changes::docmdp_permission(file).unwrap_or(None);
+    let permission = crate::changes::docmdp_permission(&mut reader).unwrap_or(None);
     let ctx = Context {
         file,
         options,
@@ -194,19 +194,7 @@ struct Draft {
 impl Draft {
     fn new(sig: &ExistingSignature, kind: SignatureKind) -> Self {
         Self {
-            report: SignatureReport {
-                name: sig.field_name.clone(),
-                kind,
-                indication: Indication::TotalPassed,
-                sub_indication: None,
-                level: None,
-                jis_level: None,
-                signer: None,
-                claimed_time: None,
-                proven_time: None,
-                covers: String::new(),
-                checks: Vec::new(),
-            },
+            report: SignatureReport::new(sig.field_name.clone(), kind),
         }
     }
 
@@ -246,20 +234,14 @@ fn integrity_verdict(e: &CheckFailure) -> (Indication, SubIndication) {
     match e {
         CheckFailure::Digest(_) => (Indication::TotalFailed, SubIndication::HashFailure),
         CheckFailure::SignatureValue => (Indication::TotalFailed, SubIndication::SigCryptoFailure),
-        CheckFailure::Unchecked(m) if m.contains("certificate is not in the signature") => (
+        CheckFailure::NoSignerCertificate => (
             Indication::Indeterminate,
             SubIndication::NoSigningCertificateFound,
         ),
-        CheckFailure::Unchecked(m)
-            if m.contains("not supported")
-                || m.contains("unsupported")
-                || m.contains("certificate key") =>
-        {
-            (
-                Indication::Indeterminate,
-                SubIndication::CryptoConstraintsFailureNoPoe,
-            )
-        }
+        CheckFailure::Unsupported(_) => (
+            Indication::Indeterminate,
+            SubIndication::CryptoConstraintsFailureNoPoe,
+        ),
         _ => (Indication::TotalFailed, SubIndication::FormatFailure),
     }
 }
@@ -348,23 +330,27 @@ impl Context<'_> {
             Err((i, sub, name, why)) => return (draft.stop(i, sub, name, why), None),
         };
         // Many producers write the token in BER.
-        let token = match der_prefix(&sig.contents)
-            .map_err(|e| e.to_string())
-            .and_then(|der| TimestampToken::from_ber(der).map_err(|e| e.to_string()))
-            .or_else(|_| TimestampToken::from_ber(&sig.contents).map_err(|e| e.to_string()))
-        {
+        // Many producers write the token in BER.
+        let parsed = match der_prefix(&sig.contents) {
+            Ok(der) => TimestampToken::from_ber(der),
+            Err(_) => TimestampToken::from_ber(&sig.contents),
+        }
+        .or_else(|_| TimestampToken::from_ber(&sig.contents));
+        let token = match parsed {
             Ok(t) => t,
-            Err(why) => {
+            Err(e) => {
                 // A hash too weak to be a proof (SHA-1) is not a broken token.
-                let (indication, sub) = if why.contains("is not SHA-256/384/512") {
-                    (
+                let (indication, sub) = match e {
+                    shomei_tsp::TspError::UnsupportedAlgorithm(_) => (
                         Indication::Indeterminate,
                         SubIndication::CryptoConstraintsFailureNoPoe,
-                    )
-                } else {
-                    (Indication::TotalFailed, SubIndication::FormatFailure)
+                    ),
+                    _ => (Indication::TotalFailed, SubIndication::FormatFailure),
                 };
-                return (draft.stop(indication, sub, "time-stamp token", why), None);
+                return (
+                    draft.stop(indication, sub, "time-stamp token", e.to_string()),
+                    None,
+                );
             }
         };
         let covered = later

@@ -73,46 +73,9 @@ pub enum SignatureKind {
     DocumentTimestamp,
 }
 
-/// The baseline level a signature reaches (EN 319 142-1 / 319 132-1), with the long-term
-/// profile name used in Japan (JIS X 5092/5093) next to it.
-#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord, Serialize, Deserialize)]
-pub enum Level {
-    /// B-B.
-    #[serde(rename = "B-B")]
-    BB,
-    /// B-T: a signature time-stamp (or a document time-stamp over the signature).
-    #[serde(rename = "B-T")]
-    BT,
-    /// B-LT: the validation data of the signature is in the document.
-    #[serde(rename = "B-LT")]
-    BLT,
-    /// B-LTA: a document (archive) time-stamp over the validation data.
-    #[serde(rename = "B-LTA")]
-    BLTA,
-}
-
-impl Level {
-    /// `B-B`, `B-T`, `B-LT`, `B-LTA`.
-    pub fn name(self) -> &'static str {
-        match self {
-            Self::BB => "B-B",
-            Self::BT => "B-T",
-            Self::BLT => "B-LT",
-            Self::BLTA => "B-LTA",
-        }
-    }
-
-    /// The JIS X 5092 (CAdES) / JIS X 5093 (XAdES) long-term profile that corresponds:
-    /// `-BES`, `-T`, `-XL`, `-A`.
-    pub fn jis_name(self) -> &'static str {
-        match self {
-            Self::BB => "BES",
-            Self::BT => "T",
-            Self::BLT => "XL",
-            Self::BLTA => "A",
-        }
-    }
-}
+/// The baseline level a signature reaches (EN 319 142-1 / 319 132-1); its
+/// `jis_name` is the long-term profile used in Japan (JIS X 5092/5093).
+pub use shomei_core::Level;
 
 /// One step of the validation and its outcome, for the reader of the report.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -155,6 +118,26 @@ pub struct SignatureReport {
     pub covers: String,
     /// Every check made, in order.
     pub checks: Vec<Check>,
+}
+
+impl SignatureReport {
+    /// A report for `name` that nothing has been found against yet (TOTAL-PASSED, no
+    /// level, no check), to be filled in by the validation.
+    pub fn new(name: impl Into<String>, kind: SignatureKind) -> Self {
+        Self {
+            name: name.into(),
+            kind,
+            indication: Indication::TotalPassed,
+            sub_indication: None,
+            level: None,
+            jis_level: None,
+            signer: None,
+            claimed_time: None,
+            proven_time: None,
+            covers: String::new(),
+            checks: Vec::new(),
+        }
+    }
 }
 
 /// The validation of a whole file.
@@ -265,7 +248,8 @@ impl Report {
 
 /// RFC 3339 (`YYYY-MM-DDTHH:MM:SSZ`) of a time.
 pub fn rfc3339(t: std::time::SystemTime) -> String {
-    der::DateTime::from_system_time(t).map_or_else(|_| "?".into(), |d| d.to_string())
+    shomei_core::time::UtcTime::from_system_time(t)
+        .map_or_else(|| "?".into(), shomei_core::time::UtcTime::to_xml_datetime)
 }
 
 #[cfg(test)]
@@ -291,18 +275,10 @@ mod tests {
 
     #[test]
     fn the_file_verdict_is_the_worst_signature() {
-        let sig = |indication| SignatureReport {
-            name: "s".into(),
-            kind: SignatureKind::Signature,
-            indication,
-            sub_indication: None,
-            level: None,
-            jis_level: None,
-            signer: None,
-            claimed_time: None,
-            proven_time: None,
-            covers: String::new(),
-            checks: Vec::new(),
+        let sig = |indication| {
+            let mut s = SignatureReport::new("s", SignatureKind::Signature);
+            s.indication = indication;
+            s
         };
         let mut report = Report {
             format: "PDF".into(),
