@@ -68,8 +68,12 @@ enum Command {
 /// Options of `shomei validate`.
 #[derive(Debug, Args)]
 pub(crate) struct ValidateArgs {
-    /// The signed PDF.
+    /// The signed PDF or XML document.
     pub(crate) input: PathBuf,
+    /// Detached data an XML signature signs (the file its reference names, by file
+    /// name; a single file answers every detached reference); may be repeated.
+    #[arg(long, value_name = "DATA")]
+    pub(crate) detached: Vec<PathBuf>,
     /// A trust anchor (PEM or DER certificates); may be repeated.
     #[arg(long, value_name = "PEM")]
     pub(crate) trust: Vec<PathBuf>,

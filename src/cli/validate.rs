@@ -1,8 +1,9 @@
-//! `shomei validate`: the library's validation of a PDF, its report printed as text or
-//! JSON, and the verdict as the exit code.
+//! `shomei validate`: the library's validation of a PDF or XML document, its report
+//! printed as text or JSON, and the verdict as the exit code.
 
 use super::ValidateArgs;
-use shomei_validate::{validate_pdf, validate_pdf_online, Indication, Options};
+use shomei_validate::{validate, Indication, Options};
+use shomei_xades::ltv::GivenData;
 use std::process::ExitCode;
 
 fn bad_input(message: &str) -> ExitCode {
@@ -25,6 +26,17 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             Err(e) => return bad_input(&format!("--trust {}: {e}", path.display())),
         }
     }
+    let mut detached = GivenData::new();
+    for path in &args.detached {
+        let name = path
+            .file_name()
+            .map(|n| n.to_string_lossy().into_owned())
+            .unwrap_or_default();
+        match std::fs::read(path) {
+            Ok(data) => detached.add(name, data),
+            Err(e) => return bad_input(&format!("--detached {}: {e}", path.display())),
+        }
+    }
     let mut options = Options::new(anchors);
     if let Some(at) = &args.at {
         match time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339) {
@@ -32,33 +44,27 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
             Err(e) => return bad_input(&format!("--at {at}: not an RFC 3339 time ({e})")),
         }
     }
-    if !file.starts_with(b"%PDF") && file.windows(5).take(1024).all(|w| w != b"%PDF-") {
-        return bad_input(&format!(
-            "{}: not a PDF (XAdES validation is not available yet)",
-            args.input.display()
-        ));
-    }
-    let validated = if args.offline {
-        validate_pdf(&file, &options)
+    let rt = match tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => return bad_input(&format!("cannot start the async runtime: {e}")),
+    };
+    let services = if args.offline {
+        None
     } else {
-        let services = match shomei::online::OnlineServices::new(
+        match shomei::online::OnlineServices::new(
             None,
             Default::default(),
             std::time::Duration::from_secs(30),
         ) {
-            Ok(s) => s,
+            Ok(s) => Some(s),
             Err(e) => return bad_input(&format!("network: {e}")),
-        };
-        let rt = match tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-        {
-            Ok(rt) => rt,
-            Err(e) => return bad_input(&format!("cannot start the async runtime: {e}")),
-        };
-        rt.block_on(validate_pdf_online(&file, &options, services.revocation()))
+        }
     };
-    let report = match validated {
+    let source = services.as_ref().map(|s| s.revocation());
+    let report = match rt.block_on(validate(&file, &options, &detached, source)) {
         Ok(r) => r,
         Err(e) => return bad_input(&format!("{}: {e}", args.input.display())),
     };

@@ -162,8 +162,8 @@ fn metrics() {}
 fn openapi_json() {}
 
 #[utoipa::path(post, path = "/api/v1/validate", tag = "validation",
-    request_body(content = Vec<u8>, content_type = "application/pdf",
-        description = "The signed PDF (at most 64 MiB)"),
+    request_body(content = Vec<u8>, content_type = "application/octet-stream",
+        description = "The signed PDF or XML document as the body, or a multipart/form-data upload with a `document` part and `detached` parts (named files) for detached XML signatures; at most 64 MiB in all"),
     responses(
         (status = 200, description = "The validation report (docs/validation-report.schema.json)", body = serde_json::Value),
         (status = 400, body = CscError), (status = 413, body = CscError)))]

@@ -5,7 +5,9 @@
 //! certificate.
 
 use crate::ltv::DetachedResolver;
-use crate::references::{child, children_named, decode_b64, reference_octets, transform_method};
+use crate::references::{
+    child, children_named, decode_b64, element_named, reference_octets, transform_method,
+};
 use crate::uris::DS_NS;
 use crate::XadesError;
 use shomei_core::chain::ChainCert;
@@ -30,6 +32,46 @@ pub enum CheckFailure {
     /// Something needed for the check is not supported or missing.
     #[error("cannot be checked: {0}")]
     Unchecked(String),
+    /// The signature is malformed (a value that is not base64, a missing element, an
+    /// algorithm URI that names no algorithm): it cannot be valid (FORMAT_FAILURE).
+    #[error("malformed: {0}")]
+    Malformed(String),
+}
+
+/// Algorithm URIs that name real algorithms this crate does not check (older or
+/// rarer digests and signature schemes): a signature using one is not checkable here,
+/// which is not the same as malformed.
+fn known_unsupported(uri: &str) -> bool {
+    const KNOWN: [&str; 12] = [
+        "http://www.w3.org/2001/04/xmldsig-more#sha224",
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-224",
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-256",
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-384",
+        "http://www.w3.org/2007/05/xmldsig-more#sha3-512",
+        "http://www.w3.org/2001/04/xmlenc#ripemd160",
+        "http://www.w3.org/2001/04/xmldsig-more#md5",
+        "http://www.w3.org/2000/09/xmldsig#dsa-sha1",
+        "http://www.w3.org/2009/xmldsig11#dsa-sha256",
+        "http://www.w3.org/2001/04/xmldsig-more#rsa-sha224",
+        "http://www.w3.org/2001/04/xmldsig-more#ecdsa-sha224",
+        "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519",
+    ];
+    KNOWN.contains(&uri) || uri.contains("sha3") || uri.contains("eddsa") || uri.contains("mgf1")
+}
+
+/// An algorithm this crate cannot use: unsupported if it is a real one, else malformed.
+fn unusable_algorithm(what: String, uri: &str) -> Problem {
+    if known_unsupported(uri) || uri.contains("xmldsig-more#rsa-") {
+        broken_unchecked(what)
+    } else {
+        Problem::Failed(CheckFailure::Malformed(format!(
+            "{what}: not an algorithm URI this or any other validator knows"
+        )))
+    }
+}
+
+fn malformed(message: impl Into<String>) -> Problem {
+    Problem::Failed(CheckFailure::Malformed(message.into()))
 }
 
 /// The verdict on one signature: intact, or what failed.
@@ -73,7 +115,7 @@ fn unchecked(e: impl std::fmt::Display) -> CheckFailure {
 
 /// Inside the check: either the input is at fault (a missing detached file, a
 /// malformed document) or the signature does not check out.
-enum Problem {
+pub(crate) enum Problem {
     Input(XadesError),
     Failed(CheckFailure),
 }
@@ -90,15 +132,29 @@ impl From<shomei_xml::XmlError> for Problem {
     }
 }
 
+/// One Reference that digests to its DigestValue: where it is and the data it signs
+/// (after its transforms: what was digested).
+pub(crate) struct Covered {
+    /// The `ds:Reference` element.
+    pub(crate) reference: NodeId,
+    /// The Manifest it is in, if any.
+    pub(crate) manifest: Option<NodeId>,
+    /// The octets digested.
+    pub(crate) octets: Vec<u8>,
+}
+
 /// Checks every Reference child of `parent` (a SignedInfo or a Manifest); `place`
-/// names where they are for the message. Returns the Manifests they sign.
+/// names where they are for the message. Returns the Manifests they sign; each
+/// reference that checks out is added to `covered`.
 fn check_references(
     doc: &Document,
     sig: NodeId,
     parent: NodeId,
     place: &str,
     resolver: &dyn DetachedResolver,
+    covered: &mut Vec<Covered>,
 ) -> Result<Vec<NodeId>, Problem> {
+    let in_manifest = element_named(doc, parent, DS_NS, "Manifest").then_some(parent);
     let mut manifests = Vec::new();
     // A node-set that is not turned into octets by a transform is canonicalized with
     // Canonical XML 1.0 without comments (XMLDSig 4.4.3.2).
@@ -109,13 +165,14 @@ fn check_references(
         let method = child(doc, r, DS_NS, "DigestMethod")
             .and_then(|m| doc.attribute(m, None, "Algorithm"))
             .unwrap_or("");
-        let hash = hash_from_uri(method)
-            .ok_or_else(|| broken_unchecked(format!("{label}: digest method {method}")))?;
+        let hash = hash_from_uri(method).ok_or_else(|| {
+            unusable_algorithm(format!("{label}: digest method {method}"), method)
+        })?;
         let expected = child(doc, r, DS_NS, "DigestValue")
             .map(|v| decode_b64(doc, v))
             .transpose()
-            .map_err(|e| broken_unchecked(format!("{label}: {e}")))?
-            .ok_or_else(|| broken_unchecked(format!("{label}: no DigestValue")))?;
+            .map_err(|e| malformed(format!("{label}: {e}")))?
+            .ok_or_else(|| malformed(format!("{label}: no DigestValue")))?;
         let octets = match reference_octets(doc, sig, r, resolver, &default) {
             Ok(o) => o,
             // A detached file that is missing or refused is the user's to fix.
@@ -125,6 +182,11 @@ fn check_references(
         if hash.digest(&octets) != expected {
             return Err(Problem::Failed(CheckFailure::Reference(label)));
         }
+        covered.push(Covered {
+            reference: r,
+            manifest: in_manifest,
+            octets,
+        });
         if doc.attribute(r, None, "Type") == Some(MANIFEST_TYPE) {
             let id = uri.strip_prefix('#').unwrap_or_default();
             if let Some(m) = doc.find_by_id(id)? {
@@ -149,28 +211,37 @@ pub(crate) fn check_signature(
     signer: &ChainCert,
     resolver: &dyn DetachedResolver,
 ) -> Result<Result<(), CheckFailure>, XadesError> {
-    match check(doc, sig, signer, resolver) {
+    match check(doc, sig, Some(signer), resolver, &mut Vec::new()) {
         Ok(()) => Ok(Ok(())),
         Err(Problem::Failed(f)) => Ok(Err(f)),
         Err(Problem::Input(e)) => Err(e),
     }
 }
 
-fn check(
+/// The whole check: the references (each one that checks out goes to `covered`),
+/// then the signature value with `signer` (`None`: no certificate to check it with).
+pub(crate) fn check(
     doc: &Document,
     sig: NodeId,
-    signer: &ChainCert,
+    signer: Option<&ChainCert>,
     resolver: &dyn DetachedResolver,
+    covered: &mut Vec<Covered>,
 ) -> Result<(), Problem> {
-    let signed_info = child(doc, sig, DS_NS, "SignedInfo")
-        .ok_or_else(|| broken_unchecked("no SignedInfo".into()))?;
-    let manifests = check_references(doc, sig, signed_info, "", resolver)?;
+    let signed_info =
+        child(doc, sig, DS_NS, "SignedInfo").ok_or_else(|| malformed("no SignedInfo"))?;
+    let manifests = check_references(doc, sig, signed_info, "", resolver, covered)?;
     for m in manifests {
         let name = doc.attribute(m, None, "Id").unwrap_or_default();
-        check_references(doc, sig, m, &format!(" in ds:Manifest `{name}`"), resolver)?;
+        let place = format!(" in ds:Manifest `{name}`");
+        check_references(doc, sig, m, &place, resolver, covered)?;
     }
+    let Some(signer) = signer else {
+        return Err(Problem::Failed(CheckFailure::Unchecked(
+            "the signing certificate is not in the signature".into(),
+        )));
+    };
     let cm = child(doc, signed_info, DS_NS, "CanonicalizationMethod")
-        .ok_or_else(|| broken_unchecked("no CanonicalizationMethod".into()))?;
+        .ok_or_else(|| malformed("no CanonicalizationMethod"))?;
     let cm_uri = doc.attribute(cm, None, "Algorithm").unwrap_or("");
     let method = transform_method(doc, cm, cm_uri)
         .ok_or_else(|| broken_unchecked(format!("canonicalization method {cm_uri}")))?;
@@ -180,12 +251,12 @@ fn check(
         .and_then(|m| doc.attribute(m, None, "Algorithm"))
         .unwrap_or("");
     let scheme = scheme_from_uri(sm_uri)
-        .ok_or_else(|| broken_unchecked(format!("signature method {sm_uri}")))?;
+        .ok_or_else(|| unusable_algorithm(format!("signature method {sm_uri}"), sm_uri))?;
     let value = child(doc, sig, DS_NS, "SignatureValue")
         .map(|v| decode_b64(doc, v))
         .transpose()
-        .map_err(|e| broken_unchecked(e.to_string()))?
-        .ok_or_else(|| broken_unchecked("no SignatureValue".into()))?;
+        .map_err(|e| malformed(e.to_string()))?
+        .ok_or_else(|| malformed("no SignatureValue"))?;
     // XMLDSig carries ECDSA as r||s; the check takes DER.
     let value = match scheme {
         CheckScheme::Ecdsa(_) => shomei_core::ecdsa::fixed_to_der(&value)

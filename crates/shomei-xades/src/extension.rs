@@ -37,7 +37,20 @@ pub(crate) fn archive_input(
     at: Located,
     resolver: &dyn DetachedResolver,
 ) -> Result<Vec<u8>, XadesError> {
-    let method = exclusive();
+    archive_input_before(doc, at, resolver, &exclusive(), None)
+}
+
+/// [`archive_input`] canonicalized with `method`, and with the unsigned signature
+/// properties that precede `until` (an archive time-stamp being validated: it covers
+/// what came before it).
+pub(crate) fn archive_input_before(
+    doc: &Document,
+    at: Located,
+    resolver: &dyn DetachedResolver,
+    method: &shomei_xml::C14nMethod,
+    until: Option<NodeId>,
+) -> Result<Vec<u8>, XadesError> {
+    let method = method.clone();
     let mut out = Vec::new();
     let signed_info = child(doc, at.sig, DS_NS, "SignedInfo")
         .ok_or_else(|| XadesError::Unsupported("ds:Signature without SignedInfo".into()))?;
@@ -51,6 +64,9 @@ pub(crate) fn archive_input(
     }
     if let Some(usp) = at.usp(doc) {
         for p in element_children(doc, usp) {
+            if Some(p) == until {
+                break;
+            }
             out.extend(canonical(doc, p, &method)?);
         }
     }

@@ -4,6 +4,7 @@
 pub mod check;
 mod error;
 mod extension;
+pub mod inspect;
 mod level;
 mod located;
 pub mod ltv;

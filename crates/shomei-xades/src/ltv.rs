@@ -14,6 +14,6 @@
 pub use crate::extension::{check_signatures, extend, Extension};
 pub use crate::level::{sign_at_level, sign_batch_at_level, BatchDocument};
 pub use crate::pipeline::check_relative_uri;
-pub use crate::resolver::{DetachedResolver, InMemoryData, NoDetachedData};
+pub use crate::resolver::{DetachedResolver, GivenData, InMemoryData, NoDetachedData};
 pub use crate::unsigned::XADES141_NS;
 pub use shomei_levels::{ExtendOptions, ExtensionReport, MissingData};
