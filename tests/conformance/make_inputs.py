@@ -11,6 +11,9 @@ this script re-encodes DER as BER. Each subcommand writes one file.
       that references the <data Id="data"> element, plus the SignedProperties.
   make_inputs.py xades-detached KEY CERT CHAIN URI OUT.xml
       a detached XAdES naming its data by URI (e.g. ./data.pdf), signed next to it.
+  make_inputs.py xades-by-id KEY CERT CHAIN OUT.xml
+      an enveloped XAdES whose SignedInfo references the <data Id="data"> element by
+      its Id (and the SignedProperties): the target of signature-wrapping attacks.
   make_inputs.py ber-token IN.xml OUT.xml
       every xades:EncapsulatedTimeStamp of IN re-encoded as BER (indefinite lengths).
   make_inputs.py break-reference IN.xml OUT.xml TEXT
@@ -161,6 +164,18 @@ def xades_detached(key, cert, chain, uri, out):
                 cwd=os.path.dirname(os.path.abspath(out)))
 
 
+def xades_by_id(key, cert, chain, out):
+    doc = etree.fromstring(b'<order xmlns="urn:example:order"><data Id="data">'
+                           b'<item>paper</item><amount>12</amount></data></order>')
+    sig, si = signature_skeleton(doc, key)
+    reference(si, '#data', [EXC])
+    reference(si, '#signed-props', [EXC], typ='http://uri.etsi.org/01903#SignedProperties')
+    finish_signature(sig)
+    qualifying_properties(sig, cert, 'sig-1')
+    xmlsec_sign(doc.getroottree(), key, [cert, chain], out,
+                [XADES + ':SignedProperties', 'urn:example:order:data'])
+
+
 def der_to_ber(der):
     """The same value with every constructed type in indefinite-length form."""
     out = bytearray()
@@ -264,6 +279,6 @@ COMMANDS_PDF = {'break-pdf-range': break_pdf_range, 'break-pdf-value': break_pdf
 if __name__ == '__main__':
     cmd, args = sys.argv[1], sys.argv[2:]
     {'xpath-enveloped': xpath_enveloped, 'xades-manifest': xades_manifest,
-     'xades-detached': xades_detached, 'ber-token': ber_token,
+     'xades-detached': xades_detached, 'xades-by-id': xades_by_id, 'ber-token': ber_token,
      'break-reference': break_reference, 'break-value': break_value,
      **COMMANDS_PDF}[cmd](*args)

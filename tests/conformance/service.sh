@@ -178,6 +178,13 @@ OTP="$(otp)"
 if msg="$("$BIN" sign pdf in.pdf -o ours-token.pdf --level B-LTA --tsa "$TSA_URL" --csc-url "$BASE/csc/v2" --csc-version 2 --credential-id "$CREDT" --csc-token-env TOKEN --pin-env PIN2 --otp-env OTP 2>&1)" \
    && why="$("$KIT/validate-pdf" ours-token.pdf --trust "$TRUST_ROOT" --level B-LTA 2>&1)"; then ok "the token-held key ($CREDT) signs through the service: validate-pdf B-LTA"
 else bad "token-held key: $msg $(echo "${why:-}" | grep -E '"(level_reached|problems)"' | head -3 | tr -s ' \n' ' ')"; fi
+# shomei's own validator on what the service signed, offline: TOTAL-PASSED at the level made.
+for pair in ours-v2.pdf:B-LTA ours-v1.pdf:B-LTA ours-v2.xml:B-LT ours-v1.xml:B-LT ours-token.pdf:B-LTA; do
+  f="${pair%%:*}"; lvl="${pair##*:}"
+  "$BIN" validate "$f" --trust "$TRUST_ROOT" --offline --format json > "$f.report.json" 2>/dev/null; rc=$?
+  if [ "$rc" = 0 ] && grep -q "\"level\": \"$lvl\"" "$f.report.json"; then ok "shomei validate --offline $f (signed through the service): TOTAL-PASSED at $lvl"
+  else bad "shomei validate $f: exit $rc, not TOTAL-PASSED at $lvl"; fi
+done
 mkdir -p batch-in batch-out
 for i in $(seq 1 10); do cp in.pdf "batch-in/doc$i.pdf"; done
 sads_before="$(audit_count sad.issue)"; signs_before="$(audit_count signature)"

@@ -42,13 +42,20 @@ pub enum CheckFailure {
     /// it does not support, or a key it cannot decode).
     #[error("cannot be checked: {0}")]
     Unsupported(String),
+    /// The SignerInfo does not follow CMS (RFC 5652): a signature algorithm where its
+    /// digest algorithm belongs (FORMAT_FAILURE).
+    #[error("malformed: {0}")]
+    Malformed(String),
 }
 
 impl CheckFailure {
     /// Whether the signature is shown broken (its digest or value does not verify), as
     /// opposed to not checkable.
     pub fn is_broken(&self) -> bool {
-        matches!(self, Self::Digest(_) | Self::SignatureValue)
+        matches!(
+            self,
+            Self::Digest(_) | Self::SignatureValue | Self::Malformed(_)
+        )
     }
 }
 
@@ -105,10 +112,15 @@ pub fn check_detached(
     let cert = signer_certificate(&certificates_of(&signed), &signer.sid)
         .ok_or(CheckFailure::NoSignerCertificate)?;
     let hash = CheckHash::from_oid(&signer.digest_alg.oid).ok_or_else(|| {
-        unsupported(format!(
-            "digest algorithm {} is not supported",
-            signer.digest_alg.oid
-        ))
+        let oid = signer.digest_alg.oid.to_string();
+        // PKCS #1 signature schemes and ecdsa-with-*: signature algorithms, not digests.
+        if oid.starts_with("1.2.840.113549.1.1.") || oid.starts_with("1.2.840.10045.4.") {
+            CheckFailure::Malformed(format!(
+                "the SignerInfo names the signature algorithm {oid} as its digest algorithm"
+            ))
+        } else {
+            unsupported(format!("digest algorithm {oid} is not supported"))
+        }
     })?;
     let digest_of = |f: &mut dyn FnMut(CheckHash) -> std::io::Result<Vec<u8>>, h: CheckHash| {
         f(h).map_err(|e| unchecked(format!("reading the signed content: {e}")))

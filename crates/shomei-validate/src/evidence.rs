@@ -41,8 +41,11 @@ pub enum ValidateError {
     /// Not an XML document that can be read.
     #[error("not a readable XML document: {0}")]
     Xml(#[from] shomei_xades::XadesError),
-    /// Neither a PDF nor an XML document.
-    #[error("neither a PDF nor an XML document")]
+    /// Not an ASiC-E container that can be read.
+    #[error("not a readable ASiC-E container: {0}")]
+    Container(String),
+    /// Neither a PDF, an XML document nor an ASiC-E container.
+    #[error("neither a PDF, an XML document nor an ASiC-E container")]
     UnknownFormat,
 }
 

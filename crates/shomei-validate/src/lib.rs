@@ -8,6 +8,7 @@
 
 #![forbid(unsafe_code)]
 
+mod asic;
 pub mod changes;
 mod evidence;
 pub mod pades;
@@ -32,6 +33,8 @@ pub enum Format {
     Pdf,
     /// An XML document (`<` first, after a byte-order mark and white space).
     Xml,
+    /// A ZIP: an ASiC-E container with XAdES signatures.
+    Asic,
 }
 
 impl Format {
@@ -41,6 +44,9 @@ impl Format {
         if head.windows(5).any(|w| w == b"%PDF-") {
             return Some(Self::Pdf);
         }
+        if asic::is_zip(file) {
+            return Some(Self::Asic);
+        }
         let utf16 = head.starts_with(&[0xFF, 0xFE]) || head.starts_with(&[0xFE, 0xFF]);
         let rest = head.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(head);
         let first = rest.iter().find(|b| !b.is_ascii_whitespace());
@@ -48,7 +54,7 @@ impl Format {
     }
 }
 
-/// Validates a PDF or an XML document, whichever `file` is, with only the data it
+/// Validates a PDF, an XML document or an ASiC-E container, whichever `file` is, with only the data it
 /// embeds (never fetching anything). XML detached data comes from `resolver`.
 ///
 /// # Errors
@@ -62,6 +68,7 @@ pub fn validate_offline(
     match Format::sniff(file) {
         Some(Format::Pdf) => validate_pdf(file, options),
         Some(Format::Xml) => validate_xml(file, options, resolver),
+        Some(Format::Asic) => asic::validate_container(file, options),
         None => Err(ValidateError::UnknownFormat),
     }
 }
@@ -83,6 +90,7 @@ pub async fn validate(
         (_, None) => validate_offline(file, options, resolver),
         (Some(Format::Pdf), Some(s)) => validate_pdf_online(file, options, s).await,
         (Some(Format::Xml), Some(s)) => validate_xml_online(file, options, resolver, s).await,
+        (Some(Format::Asic), Some(s)) => asic::validate_container_online(file, options, s).await,
         (None, _) => Err(ValidateError::UnknownFormat),
     }
 }

@@ -176,7 +176,16 @@ fn signature(s: &InspectedSignature, ev: &Evidence<'_>) -> SignatureReport {
         })
         .collect::<Vec<_>>()
         .join("; ");
-    draft.report.claimed_time = s.signing_time.clone();
+    if let Some(claimed) = &s.signing_time {
+        match signing_time(claimed) {
+            Some(t) => draft.report.claimed_time = Some(rfc3339(t)),
+            None => draft.check(
+                "signing time",
+                false,
+                format!("SigningTime `{claimed}` is not a date and time"),
+            ),
+        }
+    }
     if !s.structure.is_empty() {
         return draft.stop(
             Indication::TotalFailed,
@@ -332,4 +341,13 @@ fn stamp_time(
     let imprint = Digest::compute(token.imprint().algorithm(), covered);
     ev.timestamp(token, &imprint, covered_later, draft)
         .map_err(|(_, _, why)| why)
+}
+
+/// An `xs:dateTime` as written in SigningTime (a time without a zone is taken as UTC).
+fn signing_time(text: &str) -> Option<SystemTime> {
+    use time::format_description::well_known::Rfc3339;
+    time::OffsetDateTime::parse(text, &Rfc3339)
+        .or_else(|_| time::OffsetDateTime::parse(&format!("{text}Z"), &Rfc3339))
+        .ok()
+        .map(SystemTime::from)
 }

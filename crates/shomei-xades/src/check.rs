@@ -15,6 +15,9 @@ use shomei_core::check::{verify_existing, CheckHash, CheckScheme};
 use shomei_core::DigestAlgorithm;
 use shomei_xml::{canonicalize_excluding, C14nMethod, Document, NodeId};
 
+/// The Ed25519 signature method (RFC 9231).
+const ED25519: &str = "http://www.w3.org/2021/04/xmldsig-more#eddsa-ed25519";
+
 /// `Type` of a Reference to a `ds:Manifest`.
 const MANIFEST_TYPE: &str = "http://www.w3.org/2000/09/xmldsig#Manifest";
 
@@ -250,13 +253,23 @@ pub(crate) fn check(
     let sm_uri = child(doc, signed_info, DS_NS, "SignatureMethod")
         .and_then(|m| doc.attribute(m, None, "Algorithm"))
         .unwrap_or("");
-    let scheme = scheme_from_uri(sm_uri)
-        .ok_or_else(|| unusable_algorithm(format!("signature method {sm_uri}"), sm_uri))?;
     let value = child(doc, sig, DS_NS, "SignatureValue")
         .map(|v| decode_b64(doc, v))
         .transpose()
         .map_err(|e| malformed(e.to_string()))?
         .ok_or_else(|| malformed("no SignatureValue"))?;
+    if sm_uri == ED25519 {
+        return shomei_core::check::verify_existing_ed25519(signer, &canonical, &value).map_err(
+            |e| {
+                Problem::Failed(match e {
+                    shomei_core::verify::VerifyError::Invalid => CheckFailure::SignatureValue,
+                    other => unchecked(other),
+                })
+            },
+        );
+    }
+    let scheme = scheme_from_uri(sm_uri)
+        .ok_or_else(|| unusable_algorithm(format!("signature method {sm_uri}"), sm_uri))?;
     // XMLDSig carries ECDSA as r||s; the check takes DER.
     let value = match scheme {
         CheckScheme::Ecdsa(_) => shomei_core::ecdsa::fixed_to_der(&value)

@@ -425,7 +425,13 @@ fn inspect_one(
         sig,
         qp: qp.unwrap_or(sig),
     };
-    let key_info = located.key_info_certs(doc).unwrap_or_default();
+    let mut structure = Vec::new();
+    let key_info = located.key_info_certs(doc).unwrap_or_else(|e| {
+        structure.push(format!(
+            "ds:KeyInfo holds a certificate that cannot be read: {e}"
+        ));
+        Vec::new()
+    });
     let pool = located.cert_pool(doc).unwrap_or_else(|_| key_info.clone());
     let present = located.present(doc).unwrap_or_default();
     let xns = ns.as_deref().unwrap_or(XADES_NS);
@@ -442,7 +448,6 @@ fn inspect_one(
 
     // The form: each same-document reference names exactly one element, which is not
     // hidden in a signature; the SignedProperties are signed as such.
-    let mut structure = Vec::new();
     let mut not_baseline = Vec::new();
     let mut missing_target = None;
     let mut sp_referenced = false;

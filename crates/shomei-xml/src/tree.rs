@@ -257,7 +257,8 @@ impl Document {
             attrs
                 .iter()
                 .filter(|a| match a.ns.as_deref() {
-                    None => matches!(a.local.as_str(), "Id" | "ID" | "id"),
+                    // AssertionID: the Id of SAML 1.x assertions, which XML signatures reference.
+                    None => matches!(a.local.as_str(), "Id" | "ID" | "id" | "AssertionID"),
                     Some(XML_NS) => a.local == "id",
                     Some(_) => false,
                 })
