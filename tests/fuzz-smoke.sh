@@ -23,7 +23,7 @@ for target in $(cargo fuzz list --fuzz-dir fuzz); do
         find "$corpus" -name last.content -delete 2>/dev/null || true ;;
     revocation*) cp -n crates/shomei-tsp/tests/data/* "$corpus"/ 2>/dev/null || true ;;
     csc*) cp -n crates/shomei-csc/tests/data/* "$corpus"/ 2>/dev/null || true ;;
-    xades*) find "$SHARED/fixtures/xml-signed" -name '*.xml' -exec cp -n {} "$corpus"/ \; 2>/dev/null || true ;;
+    xades*) find "$SHARED/fixtures/xml-signed" \( -name '*.xml' -o -name '*.asice' \) -exec cp -n {} "$corpus"/ \; 2>/dev/null || true ;;
     xml*) find "$SHARED/fixtures/xml-unsigned" -name '*.xml' ! -name '*bomb*' -exec cp -n {} "$corpus"/ \; 2>/dev/null || true ;;
     key*) cp -n fixtures/pki/*.key.pem fixtures/pki/*.key.der fixtures/pki/*.p12 "$corpus"/ 2>/dev/null || true ;;
   esac

@@ -209,6 +209,13 @@ assert ("signature", "TOTAL-PASSED", "B-LTA") in sigs, sigs
 PY
 then ok "POST /api/v1/validate: the B-LTA file signed through the service is TOTAL-PASSED at B-LTA"
 else bad "POST /api/v1/validate did not pass the B-LTA file"; fi
+# Multipart upload: the XAdES B-LT file signed through the service as the `document` part.
+code="$(curl -s -o mp.json -w '%{http_code}' -F "document=@ours-v2.xml" "$BASE/api/v1/validate")"
+if [ "$code" = 200 ] && "$PY" -c 'import json,sys; r=json.load(open("mp.json")); s=r["signatures"]; assert r["format"]=="XML" and s and all(x["indication"]=="TOTAL-PASSED" and x["level"]=="B-LT" for x in s), s'; then
+  ok "POST /api/v1/validate multipart: the XAdES B-LT file is TOTAL-PASSED at B-LT"
+else bad "validate multipart: HTTP $code $(head -c 300 mp.json)"; fi
+code="$(curl -s -o body.json -w '%{http_code}' -F "other=@ours-v2.xml" "$BASE/api/v1/validate")"
+[ "$code" = 400 ] && grep -q '"error":"invalid_request"' body.json && ok "POST /api/v1/validate multipart without a document part: HTTP 400 with a JSON error" || bad "validate multipart without document: HTTP $code $(cat body.json)"
 code="$(curl -s -o body.json -w '%{http_code}' -X POST --data-binary 'not a pdf' "$BASE/api/v1/validate")"
 [ "$code" = 400 ] && grep -q '"error":"invalid_request"' body.json && ok "POST /api/v1/validate with no PDF: HTTP 400 with a JSON error" || bad "validate no PDF: HTTP $code $(cat body.json)"
 

@@ -224,6 +224,29 @@ pub fn verify_existing_digest(
         .map_err(|_| VerifyError::Invalid)
 }
 
+/// The Ed25519 algorithm identifier (RFC 8410).
+const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
+
+/// Verifies an Ed25519 `signature` over the whole `message` (EdDSA hashes inside, so
+/// there is no digest form) with the public key of `cert`, for a signature someone else
+/// made (XMLDSig `eddsa-ed25519`, RFC 9231).
+pub fn verify_existing_ed25519(
+    cert: &ChainCert,
+    message: &[u8],
+    signature: &[u8],
+) -> Result<(), VerifyError> {
+    let spki = cert.cert().tbs_certificate().subject_public_key_info();
+    if spki.algorithm.oid != ED25519 {
+        return Err(VerifyError::Key(format!(
+            "an Ed25519 signature cannot be checked with a key of algorithm {}",
+            spki.algorithm.oid
+        )));
+    }
+    lc::UnparsedPublicKey::new(&lc::ED25519, cert.public_key_bits())
+        .verify(message, signature)
+        .map_err(|_| VerifyError::Invalid)
+}
+
 #[cfg(test)]
 mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
@@ -269,27 +292,4 @@ mod tests {
         let unknown = ObjectIdentifier::new_unwrap("1.2.3.4");
         assert!(CheckScheme::from_cms(&rsa, &unknown).is_err());
     }
-}
-
-/// The Ed25519 algorithm identifier (RFC 8410).
-const ED25519: ObjectIdentifier = ObjectIdentifier::new_unwrap("1.3.101.112");
-
-/// Verifies an Ed25519 `signature` over the whole `message` (EdDSA hashes inside, so
-/// there is no digest form) with the public key of `cert`, for a signature someone else
-/// made (XMLDSig `eddsa-ed25519`, RFC 9231).
-pub fn verify_existing_ed25519(
-    cert: &ChainCert,
-    message: &[u8],
-    signature: &[u8],
-) -> Result<(), VerifyError> {
-    let spki = cert.cert().tbs_certificate().subject_public_key_info();
-    if spki.algorithm.oid != ED25519 {
-        return Err(VerifyError::Key(format!(
-            "an Ed25519 signature cannot be checked with a key of algorithm {}",
-            spki.algorithm.oid
-        )));
-    }
-    lc::UnparsedPublicKey::new(&lc::ED25519, cert.public_key_bits())
-        .verify(message, signature)
-        .map_err(|_| VerifyError::Invalid)
 }
