@@ -2,9 +2,18 @@
 kit's venv): the shapes of the incremental-saving attack, for validate.sh.
 
     python pdf_attacks.py SIGNED.pdf content|annot OUT.pdf
+    python pdf_attacks.py SIGNED.pdf sign-after|certify-after OUT.pdf KEY CERT
 
 content: the first page's /Contents replaced by a new stream.
 annot:   a white /Square annotation over the whole first page (DocMDP P=2 forbids it).
+fill-form:     every text field's value and appearance set (form filling: DocMDP P=2
+               allows it).
+    python pdf_attacks.py - form-pdf OUT.pdf
+form-pdf:      a one-page PDF with one text field `name` (the input for fill-form).
+sign-after:    a new approval signature by pyHanko, its own refusal to sign a document
+               certified with DocMDP P=1 switched off (the attack a validator must see).
+certify-after: a certification signature added after an existing signature (pyHanko's
+               refusal switched off likewise): not the first signature, as PDF requires.
 """
 import sys
 
@@ -12,7 +21,75 @@ from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
 
-def main(src, kind, out):
+def sign_after(src, out, key, cert, certify):
+    from pyhanko.sign import fields, signers
+    from pyhanko.sign.signers import pdf_signer
+
+    pdf_signer.PdfSigner._enforce_certification_constraints = lambda self, reader: None
+    signer = signers.SimpleSigner.load(key, cert)
+    meta = signers.PdfSignatureMetadata(
+        field_name="Attacker", certify=certify,
+        docmdp_permissions=fields.MDPPerm.FILL_FORMS)
+    with open(src, "rb") as f:
+        w = IncrementalPdfFileWriter(f)
+        with open(out, "wb") as o:
+            signers.PdfSigner(meta, signer=signer).sign_pdf(w, output=o)
+
+
+def form_pdf(out):
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R /AcroForm << /Fields [4 0 R] /DA (/Helv 12 Tf 0 g) "
+        b"/DR << /Font << /Helv 6 0 R >> >> >> >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 5 0 R "
+        b"/Resources << /Font << /Helv 6 0 R >> >> /Annots [4 0 R] >>",
+        b"<< /Type /Annot /Subtype /Widget /FT /Tx /T (name) /V () /Rect [72 700 300 720] "
+        b"/P 3 0 R /F 4 /DA (/Helv 12 Tf 0 g) >>",
+        None,
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+    ]
+    content = b"BT /Helv 12 Tf 72 740 Td (Name:) Tj ET"
+    objs[4] = b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
+    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for o in offsets:
+        pdf += b"%010d 00000 n \n" % o
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    open(out, "wb").write(bytes(pdf))
+
+
+def fill_form(src, out):
+    with open(src, "rb") as f:
+        w = IncrementalPdfFileWriter(f)
+        for ref in w.root["/AcroForm"]["/Fields"]:
+            field = ref.get_object()
+            if field.get("/FT") != "/Tx":
+                continue
+            field["/V"] = generic.TextStringObject("Alice Example")
+            ap = generic.StreamObject(
+                {generic.NameObject("/BBox"): generic.ArrayObject(
+                    [generic.FloatObject(x) for x in (0, 0, 228, 20)]),
+                 generic.NameObject("/Subtype"): generic.NameObject("/Form")},
+                stream_data=b"/Tx BMC BT /Helv 12 Tf 2 5 Td (Alice Example) Tj ET EMC")
+            field["/AP"] = generic.DictionaryObject(
+                {generic.NameObject("/N"): w.add_object(ap)})
+            w.update_container(ref)
+        with open(out, "wb") as o:
+            w.write(o)
+
+
+def main(src, kind, out, *rest):
+    if kind in ("sign-after", "certify-after"):
+        return sign_after(src, out, rest[0], rest[1], kind == "certify-after")
+    if kind == "form-pdf":
+        return form_pdf(out)
+    if kind == "fill-form":
+        return fill_form(src, out)
     with open(src, "rb") as f:
         w = IncrementalPdfFileWriter(f)
         page = w.root["/Pages"]["/Kids"].raw_get(0).get_object()
@@ -46,4 +123,4 @@ def main(src, kind, out):
 
 
 if __name__ == "__main__":
-    main(*sys.argv[1:4])
+    main(*sys.argv[1:])

@@ -20,6 +20,11 @@
 #    incremental writer): the page content replaced, an annotation added (DocMDP P=2)
 #    — shomei TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE naming the change, validate-pdf
 #    fails them too; control: a second signature with its DSS update passes both.
+#  * Certification: a signature added after shomei's DocMDP P=1 certification (pyHanko
+#    with its refusal switched off) and an annotation against P=2 — TOTAL-FAILED /
+#    SIG_CONSTRAINTS_FAILURE; a certification added after an approval signature —
+#    FORMAT_FAILURE; controls: a second signature and a form field filled in (value and
+#    appearance) under P=2 pass.
 #  * Every `--format json` report conforms to docs/validation-report.schema.json.
 #
 #   tests/conformance/validate.sh SHOMEI_BINARY
@@ -158,6 +163,43 @@ for attack in content annot; do
     ok "incremental update after signing ($attack): shomei TOTAL-FAILED/SIG_CONSTRAINTS_FAILURE ($(grep -o '"detail": "[^"]*after signing[^"]*"' judge.json | head -1 | cut -c12-)), $kitv"
   else bad "$attack after signing: shomei exit $RC $IND $SUB; $kitv"; fi
 done
+# Certification (DocMDP) signatures made by shomei, then changed by pyHanko with its own
+# refusals switched off.
+for p in 1 2; do
+  "$BIN" sign pdf "$SAMPLE" -o "certified-p$p.pdf" --certify "$p" --key "$SIGNER_EC_KEY" --cert "$SIGNER_EC_CERT" \
+    --chain "$CHAIN" --level B-LT --tsa "$TSA_URL" >/dev/null 2>&1 || bad "could not certify with P=$p"
+done
+if "$PY" "$HERE/pdf_attacks.py" certified-p1.pdf sign-after after-p1.pdf "$SIGNER_RSA_KEY" "$SIGNER_RSA_CERT"; then
+  judge after-p1.pdf --offline
+  if kit after-p1.pdf B-B; then kitv="validate-pdf PASSES it (!)"; else kitv="validate-pdf fails it"; fi
+  if [ "$RC" = 1 ] && [[ "$IND" == TOTAL-FAILED* ]] && [[ "$SUB" == SIG_CONSTRAINTS_FAILURE* ]]; then ok "a signature added after a DocMDP P=1 certification: the certification TOTAL-FAILED/SIG_CONSTRAINTS_FAILURE, $kitv"
+  else bad "signature after P=1: shomei exit $RC $IND $SUB; $kitv"; fi
+else bad "could not add a signature after P=1"; fi
+if "$PY" "$HERE/pdf_attacks.py" certified-p2.pdf annot annot-p2.pdf; then
+  judge annot-p2.pdf --offline
+  if [ "$RC" = 1 ] && [ "$SUB" = SIG_CONSTRAINTS_FAILURE ]; then ok "an annotation added against a DocMDP P=2 certification: TOTAL-FAILED/SIG_CONSTRAINTS_FAILURE"
+  else bad "annotation against P=2: shomei exit $RC $IND $SUB"; fi
+else bad "could not add an annotation after P=2"; fi
+if "$BIN" sign pdf certified-p2.pdf -o second-p2.pdf --key "$SIGNER_RSA_KEY" --cert "$SIGNER_RSA_CERT" --chain "$CHAIN" \
+     --level B-LT --tsa "$TSA_URL" >/dev/null 2>&1 && kit second-p2.pdf B-LT; then
+  judge second-p2.pdf --offline
+  if [ "$RC" = 0 ] && [ "$IND" = TOTAL-PASSED,TOTAL-PASSED ]; then ok "control: a second signature under a DocMDP P=2 certification: both TOTAL-PASSED, as for validate-pdf"
+  else bad "second signature under P=2: shomei exit $RC $IND $SUB"; fi
+else bad "could not sign under P=2"; fi
+if "$PY" "$HERE/pdf_attacks.py" - form-pdf form.pdf \
+   && "$BIN" sign pdf form.pdf -o form-p2.pdf --certify 2 --key "$SIGNER_EC_KEY" --cert "$SIGNER_EC_CERT" \
+        --chain "$CHAIN" --level B-LT --tsa "$TSA_URL" >/dev/null 2>&1 \
+   && "$PY" "$HERE/pdf_attacks.py" form-p2.pdf fill-form filled-p2.pdf; then
+  judge filled-p2.pdf --offline
+  if kit filled-p2.pdf B-LT; then kitv="validate-pdf passes it"; else kitv="validate-pdf FAILS it"; fi
+  if [ "$RC" = 0 ] && [ "$LEVEL" = B-LT ]; then ok "control: a form field filled in under a DocMDP P=2 certification: TOTAL-PASSED at B-LT, $kitv"
+  else bad "form filling under P=2: shomei exit $RC $IND $SUB; $kitv"; fi
+else bad "could not make, certify and fill the form"; fi
+if "$PY" "$HERE/pdf_attacks.py" "$base" certify-after certify-after.pdf "$SIGNER_RSA_KEY" "$SIGNER_RSA_CERT"; then
+  judge certify-after.pdf --offline
+  if [ "$RC" = 1 ] && [[ "$SUB" == *FORMAT_FAILURE* ]] && grep -q "not the first signature" judge.json; then ok "a certification signature after an approval signature: TOTAL-FAILED/FORMAT_FAILURE (not the first signature)"
+  else bad "certification not first: shomei exit $RC $IND $SUB"; fi
+else bad "could not add a certification after a signature"; fi
 if "$BIN" sign pdf "$base" -o second.pdf --key "$SIGNER_RSA_KEY" --cert "$SIGNER_RSA_CERT" --chain "$CHAIN" \
      --level B-LT --tsa "$TSA_URL" >/dev/null 2>&1 && kit second.pdf B-LT; then
   judge second.pdf --offline

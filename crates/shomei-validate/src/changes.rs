@@ -25,6 +25,22 @@ const MAX_PAGES: usize = 100_000;
 pub fn docmdp_permission<R: std::io::Read + std::io::Seek>(
     reader: &mut PdfReader<R>,
 ) -> Result<Option<i64>, PdfError> {
+    Ok(certification(reader)?.map(|c| c.permission))
+}
+
+/// The certification signature the catalog's `/Perms /DocMDP` names.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Certification {
+    /// Its DocMDP permission (`/P`, 1–3; 2 when absent).
+    pub permission: i64,
+    /// Its `/ByteRange`, which tells which of the document's signatures it is.
+    pub byte_range: Vec<u64>,
+}
+
+/// The document's certification signature, if the catalog names one.
+pub fn certification<R: std::io::Read + std::io::Seek>(
+    reader: &mut PdfReader<R>,
+) -> Result<Option<Certification>, PdfError> {
     let (_, catalog) = reader.catalog()?;
     let Some(perms) = catalog.get(b"Perms").cloned() else {
         return Ok(None);
@@ -38,32 +54,47 @@ pub fn docmdp_permission<R: std::io::Read + std::io::Seek>(
     let Some(sig) = reader.resolve_dict(&sig)? else {
         return Ok(None);
     };
-    let Some(Object::Array(refs)) = sig
+    let byte_range = match sig
+        .get(b"ByteRange")
+        .map(|r| reader.resolve(r))
+        .transpose()?
+    {
+        Some(Object::Array(items)) => items
+            .iter()
+            .filter_map(Object::as_i64)
+            .filter_map(|n| u64::try_from(n).ok())
+            .collect(),
+        _ => Vec::new(),
+    };
+    let mut permission = 2;
+    if let Some(Object::Array(refs)) = sig
         .get(b"Reference")
         .map(|r| reader.resolve(r))
         .transpose()?
-    else {
-        return Ok(Some(2));
-    };
-    for r in &refs {
-        let Some(r) = reader.resolve_dict(r)? else {
-            continue;
-        };
-        if !r.name_is(b"TransformMethod", b"DocMDP") {
-            continue;
+    {
+        for r in &refs {
+            let Some(r) = reader.resolve_dict(r)? else {
+                continue;
+            };
+            if !r.name_is(b"TransformMethod", b"DocMDP") {
+                continue;
+            }
+            let params = match r.get(b"TransformParams") {
+                Some(p) => reader.resolve_dict(p)?,
+                None => None,
+            };
+            permission = params
+                .as_ref()
+                .and_then(|p| p.get(b"P"))
+                .and_then(Object::as_i64)
+                .unwrap_or(2);
+            break;
         }
-        let params = match r.get(b"TransformParams") {
-            Some(p) => reader.resolve_dict(p)?,
-            None => None,
-        };
-        let p = params
-            .as_ref()
-            .and_then(|p| p.get(b"P"))
-            .and_then(Object::as_i64)
-            .unwrap_or(2);
-        return Ok(Some(p));
     }
-    Ok(Some(2))
+    Ok(Some(Certification {
+        permission,
+        byte_range,
+    }))
 }
 
 /// One revision opened for comparison.

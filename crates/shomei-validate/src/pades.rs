@@ -80,10 +80,21 @@ fn validate_with(
             .filter_map(|d| Crl::from_der_or_pem(d).ok())
             .collect(),
     };
-    let permission = crate::changes::docmdp_permission(&mut reader).unwrap_or(None);
+    let certification = crate::changes::certification(&mut reader).unwrap_or(None);
+    // A certification signature must be the first signature of the document (ISO
+    // 32000-2 12.8.2.2): one whose coverage ends after another's was added later.
+    let first_end = signatures
+        .iter()
+        .filter_map(|s| coverage_end(&s.byte_range))
+        .min();
+    let late_certification = certification
+        .as_ref()
+        .filter(|c| coverage_end(&c.byte_range) > first_end)
+        .map(|c| c.byte_range.clone());
     let ctx = Context {
         file,
-        permission,
+        permission: certification.map(|c| c.permission),
+        late_certification,
         ev: Evidence::new(&options.anchors, now, &embedded, fetched),
     };
     // Document time-stamps first: each valid one is a proof of existence for what it
@@ -120,6 +131,8 @@ struct Context<'a> {
     file: &'a [u8],
     /// The DocMDP permission of the certification signature, if there is one.
     permission: Option<i64>,
+    /// The `/ByteRange` of a certification signature that is not the first signature.
+    late_certification: Option<Vec<u64>>,
     ev: Evidence<'a>,
 }
 
@@ -263,6 +276,15 @@ impl Context<'_> {
             Ok(c) => c,
             Err((i, sub, name, why)) => return draft.stop(i, sub, name, why),
         };
+        if self.late_certification.as_ref() == Some(&sig.byte_range) {
+            return draft.stop(
+                Indication::TotalFailed,
+                SubIndication::FormatFailure,
+                "certification",
+                "a certification (DocMDP) signature that is not the first signature of the \
+                 document: it was added after another one",
+            );
+        }
         let summary = match summarize(&sig.contents) {
             Ok(s) => s,
             Err(e) => {
@@ -382,5 +404,13 @@ impl Context<'_> {
             Some(Level::BLT)
         };
         draft.finish(level)
+    }
+}
+
+/// Where a signature's coverage ends (`/ByteRange` `[a b c d]`: `c + d`).
+fn coverage_end(byte_range: &[u64]) -> Option<u64> {
+    match byte_range {
+        [_, _, c, d] => c.checked_add(*d),
+        _ => None,
     }
 }
