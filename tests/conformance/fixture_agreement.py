@@ -9,9 +9,10 @@ Trust anchors: the MANIFEST's trust/ files for the row when it names one.
 The same files go through the kit's validate-pdf (pyHanko) when KIT_TRUST names a
 PEM for its required --trust: its "failed" is a signature not intact, not valid, or
 with changes its DocMDP analysis calls illegal; the agreement of shomei with pyHanko
-is printed too. The XML files go through the kit's validate-xml (xmlsec1, signxml): its
-"failed" is a reference or signature value that does not verify (xmlsec1 counting a
-failed reference, signxml InvalidDigest / InvalidSignature); a file in a subdirectory
+is printed too. The XML files go through xmlsec1 --insecure (core validation, trust
+aside) and the kit's validate-xml (signxml): "failed" is a reference or signature value
+that does not verify (xmlsec1 failing with references counted, signxml InvalidDigest /
+InvalidSignature); xmlsec1 failing before any reference is no verdict; a file in a subdirectory
 gets the other files there as --detached data. A MANIFEST verdict "mixed" is skipped.
 
     python fixture_agreement.py SHOMEI_BINARY SHARED_DIR
@@ -44,22 +45,47 @@ def pyhanko_verdict(path, trust):
     return "failed" if bad else "not failed"
 
 def kit_xml_verdict(path, trust):
-    """failed / not failed / error, by the kit's validate-xml (xmlsec1, signxml)."""
+    """failed / not failed / error, by xmlsec1 --insecure (core validation: references
+    and signature value, whatever the trust) and the kit's validate-xml (signxml)."""
     if not kit_trust:
         return None
-    t = trust[1] if trust else kit_trust
-    args = [os.path.join(shared, "conformance", "validate-xml"), os.path.basename(path), "--trust", t]
+    d = os.path.dirname(path)
+    # xmlsec1 knows no Id attribute without a DTD: declare every element that has one.
+    ids = []
     try:
-        r = subprocess.run(args, capture_output=True, text=True, timeout=120, cwd=os.path.dirname(path))
-        d = json.loads(r.stdout)
-        out = " ".join(d["xmlsec1"]["output"])
-        err = (d.get("signxml") or {}).get("error") or ""
+        import xml.etree.ElementTree as ET
+        for e in ET.parse(path).iter():
+            for attr in ("Id", "ID", "id"):
+                if attr in e.attrib:
+                    tag = e.tag[1:].replace("}", ":") if e.tag.startswith("{") else e.tag
+                    ids += [f"--id-attr:{attr}", tag]
     except Exception:
-        return "error"
-    refs = re.findall(r"References \(ok/all\): (\d+)/(\d+)", out)
-    broken = any(int(a) < int(b) for a, b in refs)
-    broken |= err.startswith("InvalidDigest") or err.startswith("InvalidSignature")
-    return "failed" if broken else "not failed"
+        pass
+    try:
+        x = subprocess.run(["xmlsec1", "--verify", "--insecure", *ids, os.path.basename(path)],
+                           capture_output=True, text=True, timeout=60, cwd=d)
+    except Exception:
+        x = None
+    verdict = None
+    if x is not None:
+        refs = [(int(a), int(b)) for a, b in
+                re.findall(r"References \(ok/all\): (\d+)/(\d+)", x.stdout + x.stderr)]
+        if x.returncode == 0:
+            verdict = "not failed"
+        elif any(a < b for a, b in refs):
+            verdict = "failed"
+        elif any(b > 0 for _, b in refs):
+            verdict = "failed"  # every reference verified: the signature value did not
+    t = trust[1] if trust else kit_trust
+    try:
+        r = subprocess.run([os.path.join(shared, "conformance", "validate-xml"), os.path.basename(path),
+                            "--trust", t], capture_output=True, text=True, timeout=120, cwd=d)
+        err = (json.loads(r.stdout).get("signxml") or {}).get("error") or ""
+    except Exception:
+        err = ""
+    if err.startswith("InvalidDigest") or err.startswith("InvalidSignature"):
+        verdict = "failed"
+    return verdict or "error"
 
 
 for row in rows:
