@@ -10,6 +10,8 @@ fill-form:     every text field's value and appearance set (form filling: DocMDP
                allows it).
     python pdf_attacks.py - form-pdf OUT.pdf
 form-pdf:      a one-page PDF with one text field `name` (the input for fill-form).
+lock-sign:     a new approval signature by pyHanko whose field locks the text field
+               `name` (FieldMDP Include).
 sign-after:    a new approval signature by pyHanko, its own refusal to sign a document
                certified with DocMDP P=1 switched off (the attack a validator must see).
 certify-after: a certification signature added after an existing signature (pyHanko's
@@ -66,7 +68,9 @@ def form_pdf(out):
 def fill_form(src, out):
     with open(src, "rb") as f:
         w = IncrementalPdfFileWriter(f)
-        for ref in w.root["/AcroForm"]["/Fields"]:
+        fields = w.root["/AcroForm"]["/Fields"]
+        for i in range(len(fields)):
+            ref = fields.raw_get(i)
             field = ref.get_object()
             if field.get("/FT") != "/Tx":
                 continue
@@ -78,12 +82,27 @@ def fill_form(src, out):
                 stream_data=b"/Tx BMC BT /Helv 12 Tf 2 5 Td (Alice Example) Tj ET EMC")
             field["/AP"] = generic.DictionaryObject(
                 {generic.NameObject("/N"): w.add_object(ap)})
-            w.update_container(ref)
+            w.update_container(field)
         with open(out, "wb") as o:
             w.write(o)
 
 
+def lock_sign(src, out, key, cert):
+    from pyhanko.sign import fields, signers
+
+    signer = signers.SimpleSigner.load(key, cert)
+    spec = fields.SigFieldSpec("Locker", field_mdp_spec=fields.FieldMDPSpec(
+        fields.FieldMDPAction.INCLUDE, fields=["name"]))
+    meta = signers.PdfSignatureMetadata(field_name="Locker")
+    with open(src, "rb") as f:
+        w = IncrementalPdfFileWriter(f)
+        with open(out, "wb") as o:
+            signers.PdfSigner(meta, signer=signer, new_field_spec=spec).sign_pdf(w, output=o)
+
+
 def main(src, kind, out, *rest):
+    if kind == "lock-sign":
+        return lock_sign(src, out, rest[0], rest[1])
     if kind in ("sign-after", "certify-after"):
         return sign_after(src, out, rest[0], rest[1], kind == "certify-after")
     if kind == "form-pdf":

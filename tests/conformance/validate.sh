@@ -24,7 +24,8 @@
 #    with its refusal switched off) and an annotation against P=2 — TOTAL-FAILED /
 #    SIG_CONSTRAINTS_FAILURE; a certification added after an approval signature —
 #    FORMAT_FAILURE; controls: a second signature and a form field filled in (value and
-#    appearance) under P=2 pass.
+#    appearance) under P=2 pass; a field locked by a signature's FieldMDP (pyHanko)
+#    filled in afterwards — TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE.
 #  * Every `--format json` report conforms to docs/validation-report.schema.json.
 #
 #   tests/conformance/validate.sh SHOMEI_BINARY
@@ -195,6 +196,14 @@ if "$PY" "$HERE/pdf_attacks.py" - form-pdf form.pdf \
   if [ "$RC" = 0 ] && [ "$LEVEL" = B-LT ]; then ok "control: a form field filled in under a DocMDP P=2 certification: TOTAL-PASSED at B-LT, $kitv"
   else bad "form filling under P=2: shomei exit $RC $IND $SUB; $kitv"; fi
 else bad "could not make, certify and fill the form"; fi
+if "$PY" "$HERE/pdf_attacks.py" form.pdf lock-sign locked.pdf "$SIGNER_EC_KEY" "$SIGNER_EC_CERT" \
+   && "$PY" "$HERE/pdf_attacks.py" locked.pdf fill-form locked-filled.pdf; then
+  judge locked-filled.pdf --offline
+  if kit locked-filled.pdf B-B; then kitv="validate-pdf PASSES it (!)"; else kitv="validate-pdf fails it"; fi
+  if [ "$RC" = 1 ] && [ "$SUB" = SIG_CONSTRAINTS_FAILURE ] && grep -q "FieldMDP" judge.json && [[ "$kitv" == *fails* ]]; then
+    ok "a form field the signature locks (FieldMDP, made by pyHanko) filled in afterwards: TOTAL-FAILED/SIG_CONSTRAINTS_FAILURE, $kitv"
+  else bad "FieldMDP lock: shomei exit $RC $IND $SUB; $kitv"; fi
+else bad "could not make the FieldMDP-locked file"; fi
 if "$PY" "$HERE/pdf_attacks.py" "$base" certify-after certify-after.pdf "$SIGNER_RSA_KEY" "$SIGNER_RSA_CERT"; then
   judge certify-after.pdf --offline
   if [ "$RC" = 1 ] && [[ "$SUB" == *FORMAT_FAILURE* ]] && grep -q "not the first signature" judge.json; then ok "a certification signature after an approval signature: TOTAL-FAILED/FORMAT_FAILURE (not the first signature)"

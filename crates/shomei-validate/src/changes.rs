@@ -3,7 +3,8 @@
 //! signature (ISO 32000-2 12.8.2.2, EN 319 142-1): validation data (`/DSS`), document
 //! time-stamps and new signature fields with their widgets, and — unless a DocMDP
 //! certification says P=1 — filling in existing form fields; annotations only where
-//! DocMDP says P=3. Anything else is reported: a page's content, resources or
+//! DocMDP says P=3; form fields a signature locks (FieldMDP) keep their values.
+//! Anything else is reported: a page's content, resources or
 //! attributes, the page tree, catalog entries, annotations added, changed or removed.
 //! This is what catches incremental-saving and shadow attacks, whose bytes are all
 //! outside the signed range.
@@ -95,6 +96,26 @@ pub fn certification<R: std::io::Read + std::io::Seek>(
         permission,
         byte_range,
     }))
+}
+
+/// The form fields a signature locks (FieldMDP `/Action` and `/Fields`).
+enum Lock {
+    /// Every field.
+    All,
+    /// These fields.
+    Include(Vec<String>),
+    /// Every field but these.
+    Exclude(Vec<String>),
+}
+
+impl Lock {
+    fn locks(&self, name: &str) -> bool {
+        match self {
+            Self::All => true,
+            Self::Include(names) => names.iter().any(|n| n == name),
+            Self::Exclude(names) => !names.iter().any(|n| n == name),
+        }
+    }
 }
 
 /// One revision opened for comparison.
@@ -275,6 +296,138 @@ impl<'a> View<'a> {
         Ok(out)
     }
 
+    /// Every form field with a value or kids, by fully qualified name (`a.b.c`), and the
+    /// fingerprint of its value (`/V`); fields nested too deep or too many are an error.
+    fn field_values(&mut self) -> Result<Vec<(String, Dictionary, Vec<u8>)>, PdfError> {
+        let (_, catalog) = self.reader.catalog()?;
+        let Some(form) = catalog.get(b"AcroForm").cloned() else {
+            return Ok(Vec::new());
+        };
+        let Some(form) = self.reader.resolve_dict(&form)? else {
+            return Ok(Vec::new());
+        };
+        let mut out = Vec::new();
+        let mut stack: Vec<(Object, String, usize)> = match form.get(b"Fields") {
+            Some(f) => match self.reader.resolve(f)? {
+                Object::Array(items) => items.into_iter().map(|i| (i, String::new(), 0)).collect(),
+                _ => Vec::new(),
+            },
+            None => Vec::new(),
+        };
+        while let Some((obj, prefix, depth)) = stack.pop() {
+            self.spend()?;
+            if depth > MAX_DEPTH {
+                return Err(PdfError::OutOfRange("form fields nested too deep"));
+            }
+            let Some(field) = self.reader.resolve_dict(&obj)? else {
+                continue;
+            };
+            let name = match field.get(b"T").and_then(Object::as_string_bytes) {
+                Some(t) if prefix.is_empty() => String::from_utf8_lossy(t).into_owned(),
+                Some(t) => format!("{prefix}.{}", String::from_utf8_lossy(t)),
+                None => prefix.clone(),
+            };
+            let value = match field.get(b"V") {
+                Some(v) => self.fingerprint(v, &[])?,
+                None => Vec::new(),
+            };
+            if let Some(Object::Array(kids)) = field
+                .get(b"Kids")
+                .map(|k| self.reader.resolve(k))
+                .transpose()?
+            {
+                stack.extend(kids.into_iter().map(|k| (k, name.clone(), depth + 1)));
+            }
+            out.push((name, field, value));
+        }
+        Ok(out)
+    }
+
+    /// The fields a signature locks (FieldMDP, ISO 32000-2 12.8.2.4): the signature
+    /// whose `/ByteRange` ends at `end`, read from its `/Reference` (else its field's
+    /// `/Lock`). `None`: it locks nothing.
+    fn field_lock(&mut self, end: u64) -> Result<Option<Lock>, PdfError> {
+        for (_, field, _) in self.field_values()? {
+            if !field.name_is(b"FT", b"Sig") {
+                continue;
+            }
+            let Some(sig) = field
+                .get(b"V")
+                .map(|v| self.reader.resolve_dict(v))
+                .transpose()?
+                .flatten()
+            else {
+                continue;
+            };
+            let ends_here = match sig
+                .get(b"ByteRange")
+                .map(|r| self.reader.resolve(r))
+                .transpose()?
+            {
+                Some(Object::Array(r)) => {
+                    let n: Vec<i64> = r.iter().filter_map(Object::as_i64).collect();
+                    matches!(n.as_slice(), [_, _, c, d]
+                        if c.checked_add(*d).and_then(|e| u64::try_from(e).ok()) == Some(end))
+                }
+                _ => false,
+            };
+            if !ends_here {
+                continue;
+            }
+            let mut params = None;
+            if let Some(Object::Array(refs)) = sig
+                .get(b"Reference")
+                .map(|r| self.reader.resolve(r))
+                .transpose()?
+            {
+                for r in &refs {
+                    let Some(r) = self.reader.resolve_dict(r)? else {
+                        continue;
+                    };
+                    if r.name_is(b"TransformMethod", b"FieldMDP") {
+                        params = r
+                            .get(b"TransformParams")
+                            .map(|p| self.reader.resolve_dict(p))
+                            .transpose()?
+                            .flatten();
+                    }
+                }
+            }
+            if params.is_none() {
+                params = field
+                    .get(b"Lock")
+                    .map(|l| self.reader.resolve_dict(l))
+                    .transpose()?
+                    .flatten();
+            }
+            let Some(params) = params else {
+                return Ok(None);
+            };
+            let names = match params
+                .get(b"Fields")
+                .map(|f| self.reader.resolve(f))
+                .transpose()?
+            {
+                Some(Object::Array(items)) => items
+                    .iter()
+                    .filter_map(Object::as_string_bytes)
+                    .map(|t| String::from_utf8_lossy(t).into_owned())
+                    .collect(),
+                _ => Vec::new(),
+            };
+            let action = params
+                .get(b"Action")
+                .and_then(Object::as_name)
+                .map(<[u8]>::to_vec);
+            return Ok(Some(match action.as_deref() {
+                Some(b"Include") => Lock::Include(names),
+                Some(b"Exclude") => Lock::Exclude(names),
+                _ => Lock::All,
+            }));
+        }
+        Ok(None)
+    }
+
     /// Is this annotation the widget of a signature field, and does the field hold a
     /// document time-stamp?
     fn signature_widget(&mut self, annot: &Dictionary) -> Result<Option<bool>, PdfError> {
@@ -452,6 +605,25 @@ pub fn disallowed_changes(
             if !annots_b.iter().any(|(x, _)| x == id) && p < 3 {
                 found.push(format!(
                     "annotation {id} on page {n} was removed after signing"
+                ));
+            }
+        }
+    }
+    // Form fields the signature locks (FieldMDP): their values stay as signed.
+    if let Some(lock) = before.field_lock(signed_end)? {
+        let values_before = before.field_values()?;
+        let values_after = after.field_values()?;
+        for (name, field, value) in &values_before {
+            if field.name_is(b"FT", b"Sig") || !lock.locks(name) {
+                continue;
+            }
+            let now = values_after
+                .iter()
+                .find(|(n, _, _)| n == name)
+                .map(|(_, _, v)| v);
+            if now != Some(value) {
+                found.push(format!(
+                    "form field `{name}`, which the signature locks (FieldMDP), was changed after signing"
                 ));
             }
         }
