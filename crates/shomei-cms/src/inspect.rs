@@ -25,6 +25,68 @@ pub struct SignatureSummary {
     /// Whether the ESS signing-certificate(-v2) signed attribute names `signer`;
     /// `None` without signer certificate or signed attributes.
     pub ess: Option<Result<crate::ess_check::EssVersion, crate::ess_check::EssFailure>>,
+    /// CRLs the CMS carries (`SignedData.crls`, and Adobe's `revocationInfoArchival`
+    /// signed attribute), DER.
+    pub crls: Vec<Vec<u8>>,
+    /// OCSP responses carried in Adobe's `revocationInfoArchival` signed attribute, DER.
+    pub ocsps: Vec<Vec<u8>>,
+}
+
+/// Adobe's `adbe-revocationInfoArchival` signed attribute (ISO 32000-1 12.8.3.3.2).
+const ADBE_REVOCATION_INFO_ARCHIVAL: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.2.840.113583.1.1.8");
+
+/// The TLVs (whole encodings) inside the content of a constructed DER value.
+fn children(content: &[u8]) -> Vec<&[u8]> {
+    let mut out = Vec::new();
+    let mut at = 0usize;
+    while let Some(rest) = content.get(at..).filter(|r| !r.is_empty()) {
+        let Ok(mut reader) = der::SliceReader::new(rest) else {
+            break;
+        };
+        let Ok(header) = der::Header::decode(&mut reader) else {
+            break;
+        };
+        let (Ok(h), Ok(b)) = (
+            usize::try_from(header.encoded_len().unwrap_or_default()),
+            usize::try_from(header.length()),
+        ) else {
+            break;
+        };
+        let Some(whole) = h.checked_add(b).and_then(|n| rest.get(..n)) else {
+            break;
+        };
+        out.push(whole);
+        at += whole.len();
+    }
+    out
+}
+
+/// The content of a DER TLV.
+fn content_of(tlv: &[u8]) -> &[u8] {
+    der::SliceReader::new(tlv)
+        .ok()
+        .and_then(|mut r| {
+            let h = der::Header::decode(&mut r).ok()?;
+            let start = usize::try_from(h.encoded_len().ok()?).ok()?;
+            tlv.get(start..)
+        })
+        .unwrap_or_default()
+}
+
+/// CRLs and OCSP responses of a `RevocationInfoArchival` (DER of the SEQUENCE).
+fn revocation_info_archival(der: &[u8], crls: &mut Vec<Vec<u8>>, ocsps: &mut Vec<Vec<u8>>) {
+    for field in children(content_of(der)) {
+        // [0] EXPLICIT SEQUENCE OF CertificateList, [1] EXPLICIT SEQUENCE OF OCSPResponse.
+        let list = match field.first() {
+            Some(0xA0) => &mut *crls,
+            Some(0xA1) => &mut *ocsps,
+            _ => continue,
+        };
+        for seq in children(content_of(field)) {
+            list.extend(children(content_of(seq)).into_iter().map(<[u8]>::to_vec));
+        }
+    }
 }
 
 /// The DER value at the start of `bytes` (a PDF `/Contents` is zero padded).
@@ -64,6 +126,27 @@ pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
             }
         }
     }
+    let mut crls: Vec<Vec<u8>> = signed
+        .crls
+        .iter()
+        .flat_map(|set| set.0.iter())
+        .filter_map(|choice| match choice {
+            cms::revocation::RevocationInfoChoice::Crl(c) => c.to_der().ok(),
+            _ => None,
+        })
+        .collect();
+    let mut ocsps = Vec::new();
+    if let Some(signed_attrs) = &signer_info.signed_attrs {
+        for attr in signed_attrs.iter() {
+            if attr.oid == ADBE_REVOCATION_INFO_ARCHIVAL {
+                for v in attr.values.iter() {
+                    if let Ok(der) = v.to_der() {
+                        revocation_info_archival(&der, &mut crls, &mut ocsps);
+                    }
+                }
+            }
+        }
+    }
     let ess = match (&signer, &signer_info.signed_attrs) {
         (Some(cert), Some(attrs)) => Some(crate::ess_check::check_signing_certificate(attrs, cert)),
         _ => None,
@@ -74,6 +157,8 @@ pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
         signer,
         signature_value: signer_info.signature.as_bytes().to_vec(),
         signature_timestamp,
+        crls,
+        ocsps,
     })
 }
 

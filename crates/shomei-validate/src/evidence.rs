@@ -131,6 +131,8 @@ pub(crate) struct Evidence<'a> {
     pub(crate) missing: RefCell<Vec<(ChainCert, ChainCert)>>,
     /// Statuses already established.
     pub(crate) statuses: RefCell<Vec<Known>>,
+    /// Revocation data found inside the signatures' CMS.
+    pub(crate) cms: RefCell<Embedded>,
 }
 
 impl<'a> Evidence<'a> {
@@ -147,6 +149,7 @@ impl<'a> Evidence<'a> {
             fetched,
             missing: RefCell::new(Vec::new()),
             statuses: RefCell::new(Vec::new()),
+            cms: RefCell::new(Embedded::default()),
         }
     }
 }
@@ -291,8 +294,16 @@ impl Evidence<'_> {
 
     fn find_status(&self, cert: &ChainCert, issuer: &ChainCert, needed_at: SystemTime) -> Status {
         let mut stale = false;
-        for (data, embedded) in [(self.embedded, true), (self.fetched, false)] {
-            match status_in(data, cert, issuer, needed_at, embedded) {
+        let cms = self.cms.borrow();
+        let sources = [
+            (self.embedded, "embedded", true),
+            // In the CMS itself (Adobe's revocationInfoArchival): valid data, but not
+            // where a PAdES B-LT level keeps it.
+            (&*cms, "CMS-embedded", false),
+            (self.fetched, "fetched", false),
+        ];
+        for (data, origin, counts) in sources {
+            match status_in(data, cert, issuer, needed_at, origin, counts) {
                 Ok(status) => return status,
                 Err(was_stale) => stale |= was_stale,
             }
@@ -473,6 +484,7 @@ fn status_in(
     cert: &ChainCert,
     issuer: &ChainCert,
     needed_at: SystemTime,
+    origin: &str,
     embedded: bool,
 ) -> Result<Status, bool> {
     let speaks_for = |this_update: SystemTime, next_update: Option<SystemTime>| {
@@ -480,7 +492,6 @@ fn status_in(
             || (this_update <= needed_at + GRACE
                 && next_update.is_some_and(|n| needed_at <= n + GRACE))
     };
-    let origin = if embedded { "embedded" } else { "fetched" };
     let mut stale = false;
     let century = Duration::from_secs(100 * 365 * 86_400);
     for der in &data.ocsps {

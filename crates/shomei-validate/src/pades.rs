@@ -385,6 +385,17 @@ impl Context<'_> {
             proven = Some(proven.map_or(t, |p| p.min(t)));
         }
         draft.report.proven_time = proven.map(rfc3339);
+        // Revocation data the CMS carries (SignedData.crls, Adobe's archival attribute).
+        if !summary.crls.is_empty() || !summary.ocsps.is_empty() {
+            let mut cms = self.ev.cms.borrow_mut();
+            cms.ocsps.extend(summary.ocsps.iter().cloned());
+            cms.crls.extend(
+                summary
+                    .crls
+                    .iter()
+                    .filter_map(|d| Crl::from_der_or_pem(d).ok()),
+            );
+        }
         // The signing certificate's path, its validity, its revocation.
         let mut pool = summary.certificates.clone();
         pool.extend(self.ev.embedded.certs.iter().cloned());
