@@ -2,13 +2,15 @@
 //! signing or time-stamping certificate through the certificates at hand to a trust
 //! anchor. Each link's issuer name matches and its signature verifies; every issuer is
 //! a CA (basic constraints, path length) allowed to sign certificates (key usage).
-//! Validity is checked separately, at the time the caller has a proof for
-//! ([`check_validity`]). Not handled yet: name constraints and certificate policies.
+//! Name constraints (directory names, e-mail addresses, DNS names) of every CA on the
+//! path bind the certificates below it. Validity is checked separately, at the time the
+//! caller has a proof for ([`check_validity`]). Not handled yet: certificate policies.
 
 use shomei_core::chain::ChainCert;
 use shomei_revocation::{check_issued_by, validity};
 use std::time::SystemTime;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage};
+use x509_cert::ext::pkix::name::GeneralName;
+use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, NameConstraints, SubjectAltName};
 
 /// Longest path followed (leaf and anchor included).
 pub const MAX_DEPTH: usize = 8;
@@ -106,6 +108,7 @@ pub fn build(
     let mut path = vec![leaf.clone()];
     let mut constraint = None;
     if extend(&mut path, anchors, pool, &mut constraint) {
+        check_name_constraints(&path).map_err(PathFailure::Constraints)?;
         return Ok(path);
     }
     Err(match constraint {
@@ -166,6 +169,114 @@ fn extend(
     false
 }
 
+/// The names a certificate carries that name constraints apply to: its subject, and the
+/// e-mail addresses and DNS names of its subjectAltName.
+fn constrained_names(cert: &ChainCert) -> Vec<GeneralName> {
+    let tbs = cert.cert().tbs_certificate();
+    let mut names = Vec::new();
+    if !tbs.subject().as_ref().is_empty() {
+        names.push(GeneralName::DirectoryName(tbs.subject().clone()));
+    }
+    if let Ok(Some((_, san))) = tbs.get_extension::<SubjectAltName>() {
+        names.extend(san.0.into_iter().filter(|n| {
+            matches!(
+                n,
+                GeneralName::Rfc822Name(_)
+                    | GeneralName::DnsName(_)
+                    | GeneralName::DirectoryName(_)
+            )
+        }));
+    }
+    names
+}
+
+/// Does `name` fall within the subtree `base` (RFC 5280 4.2.1.10)? `None`: the two
+/// are not of the same type, the constraint does not speak about this name.
+fn within(name: &GeneralName, base: &GeneralName) -> Option<bool> {
+    match (name, base) {
+        (GeneralName::DirectoryName(n), GeneralName::DirectoryName(b)) => {
+            let (n, b) = (n.as_ref(), b.as_ref());
+            Some(b.len() <= n.len() && n.iter().zip(b.iter()).all(|(x, y)| x == y))
+        }
+        (GeneralName::Rfc822Name(n), GeneralName::Rfc822Name(b)) => {
+            let (n, b) = (
+                n.as_str().to_ascii_lowercase(),
+                b.as_str().to_ascii_lowercase(),
+            );
+            let host = n.rsplit_once('@').map_or(n.as_str(), |(_, h)| h);
+            Some(if b.contains('@') {
+                n == b
+            } else if b.starts_with('.') {
+                host.ends_with(&b)
+            } else {
+                host == b
+            })
+        }
+        (GeneralName::DnsName(n), GeneralName::DnsName(b)) => {
+            let (n, b) = (
+                n.as_str().to_ascii_lowercase(),
+                b.as_str().to_ascii_lowercase(),
+            );
+            let b = b.trim_start_matches('.');
+            Some(b.is_empty() || n == b || n.ends_with(&format!(".{b}")))
+        }
+        _ => None,
+    }
+}
+
+/// The name constraints of each CA of `path` (leaf first) hold for the certificates
+/// below it: every name of a type a permitted subtree speaks about is in one of them,
+/// and no name is in an excluded subtree.
+fn check_name_constraints(path: &[ChainCert]) -> Result<(), String> {
+    for (i, ca) in path.iter().enumerate().skip(1) {
+        let nc = match ca
+            .cert()
+            .tbs_certificate()
+            .get_extension::<NameConstraints>()
+        {
+            Ok(Some((_, nc))) => nc,
+            Ok(None) => continue,
+            // Constraints that cannot be read cannot be shown to hold.
+            Err(e) => {
+                return Err(format!(
+                    "the name constraints of {} cannot be read: {e}",
+                    ca.subject()
+                ))
+            }
+        };
+        for below in path.iter().take(i) {
+            for name in constrained_names(below) {
+                if let Some(excluded) = &nc.excluded_subtrees {
+                    if excluded
+                        .iter()
+                        .any(|t| within(&name, &t.base) == Some(true))
+                    {
+                        return Err(format!(
+                            "{} has a name {} excludes (name constraints)",
+                            below.subject(),
+                            ca.subject()
+                        ));
+                    }
+                }
+                if let Some(permitted) = &nc.permitted_subtrees {
+                    let verdicts: Vec<bool> = permitted
+                        .iter()
+                        .filter_map(|t| within(&name, &t.base))
+                        .collect();
+                    if !verdicts.is_empty() && !verdicts.contains(&true) {
+                        return Err(format!(
+                            "{} has a name outside the subtrees {} permits (name constraints)",
+                            below.subject(),
+                            ca.subject()
+                        ));
+                    }
+                }
+            }
+        }
+    }
+    Ok(())
+}
+
 /// The first certificate of `path` not valid at `at`.
 pub fn check_validity(path: &[ChainCert], at: SystemTime) -> Result<(), OutOfValidity> {
     for (i, cert) in path.iter().enumerate() {
@@ -178,4 +289,35 @@ pub fn check_validity(path: &[ChainCert], at: SystemTime) -> Result<(), OutOfVal
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{within, GeneralName};
+    use std::str::FromStr;
+    use x509_cert::name::Name;
+
+    fn dir(s: &str) -> GeneralName {
+        GeneralName::DirectoryName(Name::from_str(s).unwrap_or_default())
+    }
+
+    #[test]
+    fn names_parse() {
+        assert!(!Name::from_str("CN=Alice,O=Good,C=JP")
+            .unwrap_or_default()
+            .as_ref()
+            .is_empty());
+    }
+
+    #[test]
+    fn a_directory_subtree_is_a_prefix_of_rdns() {
+        // Printed most significant last: "CN=a,O=Good,C=JP" is C, then O, then CN.
+        let base = dir("O=Good,C=JP");
+        assert_eq!(within(&dir("CN=Alice,O=Good,C=JP"), &base), Some(true));
+        assert_eq!(within(&dir("CN=Mallory,O=Other,C=JP"), &base), Some(false));
+        assert_eq!(within(&dir("C=JP"), &base), Some(false));
+        let ia5 = der::asn1::Ia5String::new("a@good.example").ok();
+        let email = ia5.map(GeneralName::Rfc822Name);
+        assert_eq!(email.and_then(|e| within(&e, &base)), None);
+    }
 }
