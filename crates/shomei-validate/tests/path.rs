@@ -108,7 +108,7 @@ fn name_constraints_of_an_intermediate_bind_the_leaf() {
         Some(&root),
     );
     let under = leaf(dn("Good Org", "Bob"), None, &unreadable);
-    match build(&under, &anchors, &[unreadable.cert.clone()]) {
+    match build(&under, &anchors, std::slice::from_ref(&unreadable.cert)) {
         Err(PathFailure::Constraints(why)) => assert!(why.contains("cannot be read"), "{why}"),
         other => panic!("unreadable name constraints: {other:?}"),
     }
