@@ -79,7 +79,7 @@ impl ChainCert {
 
     /// The subject, RFC 4514 style.
     pub fn subject(&self) -> String {
-        self.cert.tbs_certificate().subject().to_string()
+        format_name(self.cert.tbs_certificate().subject())
     }
 
     /// What kind of key the certificate holds.
@@ -110,6 +110,89 @@ impl ChainCert {
             "algorithm {}",
             spki.algorithm.oid
         )))
+    }
+}
+
+/// The RFC 4514 names of the attribute types certificates use most, as x509-cert
+/// prints them (the shortest name in const-oid's database, upper-cased). Looking a
+/// type up here instead of in the whole database makes printing a name several
+/// times cheaper; a test checks the table against the database.
+const COMMON_ATTRIBUTES: [(&str, &str); 14] = [
+    ("2.5.4.3", "CN"),
+    ("2.5.4.6", "C"),
+    ("2.5.4.10", "O"),
+    ("2.5.4.11", "OU"),
+    ("2.5.4.7", "L"),
+    ("2.5.4.8", "ST"),
+    ("2.5.4.5", "SERIALNUMBER"),
+    ("2.5.4.42", "GN"),
+    ("2.5.4.4", "SN"),
+    ("2.5.4.12", "TITLE"),
+    ("2.5.4.9", "STREET"),
+    ("1.2.840.113549.1.9.1", "EMAIL"),
+    ("0.9.2342.19200300.100.1.25", "DC"),
+    ("0.9.2342.19200300.100.1.1", "UID"),
+];
+
+/// A distinguished name as RFC 4514 text, exactly as x509-cert's `Display` writes it.
+pub fn format_name(name: &x509_cert::name::Name) -> String {
+    use std::fmt::Write;
+    let mut out = String::new();
+    let rdns: Vec<_> = name.iter_rdn().collect();
+    for (i, rdn) in rdns.iter().rev().enumerate() {
+        if i > 0 {
+            out.push(',');
+        }
+        for (j, atv) in rdn.iter().enumerate() {
+            if j > 0 {
+                out.push('+');
+            }
+            let oid = atv.oid.to_string();
+            let known = COMMON_ATTRIBUTES
+                .iter()
+                .find(|(o, _)| *o == oid)
+                .map(|(_, n)| *n);
+            let text = string_value(&atv.value);
+            match (known, text) {
+                (Some(key), Some(val)) => {
+                    out.push_str(key);
+                    out.push('=');
+                    let mut chars = val.char_indices().peekable();
+                    while let Some((k, c)) = chars.next() {
+                        match c {
+                            '#' if k == 0 => out.push_str("\\#"),
+                            ' ' if k == 0 || chars.peek().is_none() => out.push_str("\\ "),
+                            '"' | '+' | ',' | ';' | '<' | '>' | '\\' => {
+                                out.push('\\');
+                                out.push(c);
+                            }
+                            '\x00'..='\x1f' | '\x7f' => {
+                                let _ = write!(out, "\\{:02x}", u32::from(c));
+                            }
+                            _ => out.push(c),
+                        }
+                    }
+                }
+                _ => {
+                    let _ = write!(out, "{atv}");
+                }
+            }
+        }
+    }
+    out
+}
+
+/// The text of a directory string value (PrintableString, UTF8String, IA5String,
+/// TeletexString), as x509-cert reads it for printing.
+fn string_value(value: &der::Any) -> Option<&str> {
+    use der::asn1::{Ia5StringRef, PrintableStringRef, TeletexStringRef, Utf8StringRef};
+    use der::{Tag, Tagged};
+    match value.tag() {
+        Tag::PrintableString => PrintableStringRef::try_from(value).ok().map(|s| s.as_str()),
+        Tag::Utf8String => Utf8StringRef::try_from(value).ok().map(|s| s.as_str()),
+        Tag::Ia5String => Ia5StringRef::try_from(value).ok().map(|s| s.as_str()),
+        Tag::TeletexString => TeletexStringRef::try_from(value).ok().map(|s| s.as_str()),
+        _ => None,
     }
 }
 
@@ -248,5 +331,52 @@ impl<'de> Deserialize<'de> for CertificateChain {
             })
             .collect::<Result<Vec<_>, _>>()?;
         CertificateChain::new(certs).map_err(D::Error::custom)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{format_name, COMMON_ATTRIBUTES};
+    use std::str::FromStr;
+    use x509_cert::name::Name;
+
+    #[test]
+    fn the_table_has_the_names_the_database_gives() {
+        for (oid, name) in COMMON_ATTRIBUTES {
+            let oid = const_oid::ObjectIdentifier::new(oid).unwrap_or_else(|_| unreachable!());
+            // x509-cert prints the shortest of the database's names.
+            let db = const_oid::db::DB
+                .find_names_for_oid(oid)
+                .min_by_key(|n| n.len())
+                .map(str::to_ascii_uppercase);
+            assert_eq!(db.as_deref(), Some(name), "{oid}");
+        }
+    }
+
+    #[test]
+    fn names_print_as_x509_cert_prints_them() {
+        for text in [
+            "CN=Bob ECDSA,OU=Signers,O=Conformance Kit Test PKI,C=BE",
+            "CN=a\\, b+SERIALNUMBER=12,O=\\#x,L= lead,ST=trail\\ ,C=JP",
+            "EMAIL=x@example.com,DC=example,DC=com,UID=u1,GN=Frank,SN=Cornelis,TITLE=Dr,STREET=1 Main",
+            "2.5.4.97=#0c0e4e545245452d3130373437303133,CN=TSA",
+            "CN=日本語の名前,O=署名",
+        ] {
+            let name = Name::from_str(text).unwrap_or_else(|e| panic!("{text}: {e}"));
+            assert_eq!(format_name(&name), name.to_string(), "{text}");
+        }
+        for pem in std::fs::read_dir(concat!(env!("CARGO_MANIFEST_DIR"), "/../../fixtures/pki"))
+            .into_iter()
+            .flatten()
+            .flatten()
+        {
+            let Ok(bytes) = std::fs::read(pem.path()) else {
+                continue;
+            };
+            for cert in super::parse_certificates(&bytes).unwrap_or_default() {
+                let subject = cert.cert().tbs_certificate().subject();
+                assert_eq!(format_name(subject), subject.to_string());
+            }
+        }
     }
 }
