@@ -147,6 +147,12 @@ fn integrity(
                 _ => "the signature carries no certificate to check it with".into(),
             },
         ),
+        CheckFailure::Disallowed(why) => (
+            Indication::Indeterminate,
+            SubIndication::SigConstraintsFailure,
+            "references",
+            why.clone(),
+        ),
         CheckFailure::Unchecked(why) => (
             Indication::Indeterminate,
             SubIndication::CryptoConstraintsFailureNoPoe,

@@ -223,3 +223,22 @@ fn detached_data_comes_from_the_caller_only() {
         (Indication::TotalFailed, Some(SubIndication::HashFailure))
     );
 }
+
+#[test]
+fn a_transform_outside_the_allow_list_is_refused() {
+    let xml = signed(Packaging::Enveloped, DOC);
+    let xslt = replace(
+        &xml,
+        "<ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"",
+        "<ds:Transform Algorithm=\"http://www.w3.org/TR/1999/REC-xslt-19991116\"",
+    );
+    let report = validate_xml(&xslt, &options(), &NoDetachedData).unwrap();
+    assert_eq!(
+        verdict(&report),
+        (
+            Indication::Indeterminate,
+            Some(SubIndication::SigConstraintsFailure)
+        ),
+        "{report:#?}"
+    );
+}

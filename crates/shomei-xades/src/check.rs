@@ -35,6 +35,9 @@ pub enum CheckFailure {
     /// Something needed for the check is not supported or missing.
     #[error("cannot be checked: {0}")]
     Unchecked(String),
+    /// A reference uses a transform outside the allow-list (SIG_CONSTRAINTS_FAILURE).
+    #[error("{0}")]
+    Disallowed(String),
     /// The signature is malformed (a value that is not base64, a missing element, an
     /// algorithm URI that names no algorithm): it cannot be valid (FORMAT_FAILURE).
     #[error("malformed: {0}")]
@@ -180,6 +183,11 @@ fn check_references(
             Ok(o) => o,
             // A detached file that is missing or refused is the user's to fix.
             Err(e @ XadesError::Options(_)) => return Err(Problem::Input(e)),
+            Err(e @ XadesError::Transform(_)) => {
+                return Err(Problem::Failed(CheckFailure::Disallowed(format!(
+                    "{label}: {e}"
+                ))))
+            }
             Err(e) => return Err(broken_unchecked(format!("{label}: {e}"))),
         };
         if hash.digest(&octets) != expected {

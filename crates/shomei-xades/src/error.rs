@@ -40,6 +40,11 @@ pub enum XadesError {
     /// The requested combination of options is not possible.
     #[error("{0}")]
     Options(String),
+    /// A reference uses a transform outside the allow-list (C14N 1.0/1.1/exclusive,
+    /// enveloped signature, base64, the XPath filters that leave out signatures):
+    /// default-deny, as XSLT and arbitrary XPath can make a signature mean anything.
+    #[error("transform not allowed: {0}")]
+    Transform(String),
     /// The document uses something this crate does not handle yet.
     #[error("unsupported: {0}")]
     Unsupported(String),

@@ -46,7 +46,7 @@ pub(crate) fn signature_filter(
                     || expr == "/descendant::*[name()='ds:Signature']")
         };
         if !understood {
-            return Err(XadesError::Unsupported(format!(
+            return Err(XadesError::Transform(format!(
                 "XPath transform `{expr}` (only filters that leave out the signatures are \
                  understood)"
             )));
@@ -54,7 +54,7 @@ pub(crate) fn signature_filter(
         out.extend(all());
     }
     if xpaths.is_empty() {
-        return Err(XadesError::Unsupported(
+        return Err(XadesError::Transform(
             "an XPath transform without XPath".into(),
         ));
     }
@@ -247,7 +247,7 @@ pub(crate) fn reference_octets(
             }
             (alg, data) => {
                 let Some(m) = transform_method(doc, t, alg) else {
-                    return Err(XadesError::Unsupported(format!("transform {alg}")));
+                    return Err(XadesError::Transform(format!("transform {alg}")));
                 };
                 let mut out = Vec::new();
                 match data {
