@@ -34,7 +34,7 @@ fn read(file: &[u8]) -> Result<(SignatureFiles, GivenData), ValidateError> {
         return Err(bad(format!("more than {MAX_ENTRIES} entries")));
     }
     let mut signatures = Vec::new();
-    let mut data = GivenData::new();
+    let mut data = GivenData::exact();
     let mut total = 0u64;
     for i in 0..archive.len() {
         let entry = archive
@@ -103,7 +103,26 @@ pub(crate) fn validate_container(file: &[u8], options: &Options) -> Result<Repor
     for (name, xml) in signatures {
         reports.push((name, crate::xades::validate_xml(&xml, options, &data)?));
     }
-    join(reports)
+    unsigned_entries(join(reports)?, &data)
+}
+
+/// Entries of the container that no signature signs are named in every report: the
+/// container's verdict is about the signed files only.
+fn unsigned_entries(mut report: Report, data: &GivenData) -> Result<Report, ValidateError> {
+    let unused = data.unused();
+    if !unused.is_empty() {
+        for s in &mut report.signatures {
+            s.checks.push(crate::report::Check {
+                name: "container".into(),
+                passed: false,
+                detail: format!(
+                    "not signed by any signature of the container: {}",
+                    unused.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(report)
 }
 
 /// [`validate_container`], fetching missing revocation data through `source`.
@@ -118,5 +137,5 @@ pub(crate) async fn validate_container_online(
         let report = crate::xades::validate_xml_online(&xml, options, &data, source).await?;
         reports.push((name, report));
     }
-    join(reports)
+    unsigned_entries(join(reports)?, &data)
 }

@@ -159,14 +159,14 @@ impl Evidence<'_> {
     /// trust anchor and validity at its time — and now, unless a later time-stamp
     /// (`covered`) proves the token existed before its TSA certificate expired — and
     /// the TSA chain's revocation when the document embeds data for it. Returns its
-    /// time.
+    /// time, and whether the file embeds the TSA chain's revocation data.
     pub(crate) fn timestamp(
         &self,
         token: &TimestampToken,
         imprint: &Digest,
         covered: Option<SystemTime>,
         draft: &mut Draft,
-    ) -> Result<SystemTime, Failure> {
+    ) -> Result<(SystemTime, bool), Failure> {
         let time = token.gen_time();
         token
             .verify_with_certs(imprint, &self.embedded.certs)
@@ -225,10 +225,15 @@ impl Evidence<'_> {
             ),
         );
         // The TSA chain's revocation: checked when the document holds data for it; a
-        // time-stamp's own status is not required here yet.
+        // time-stamp's own status is not required here yet, but only data the file
+        // embeds for it lets its signature count as long-term (B-LT).
+        let mut embedded = true;
         for (cert, issuer) in chain.iter().zip(chain.iter().skip(1)) {
             match self.status(cert, issuer, time) {
-                Status::Good(how, _) => draft.check("time-stamp revocation", true, how),
+                Status::Good(how, from_file) => {
+                    embedded &= from_file;
+                    draft.check("time-stamp revocation", true, how)
+                }
                 Status::Revoked(at, how) if at <= time => {
                     return Err((
                         Indication::TotalFailed,
@@ -237,14 +242,17 @@ impl Evidence<'_> {
                     ))
                 }
                 Status::Revoked(_, how) => draft.check("time-stamp revocation", true, how),
-                Status::Unknown(how) => draft.check(
-                    "time-stamp revocation",
-                    false,
-                    format!("{how} (not required for a time-stamp by this validator yet)"),
-                ),
+                Status::Unknown(how) => {
+                    embedded = false;
+                    draft.check(
+                        "time-stamp revocation",
+                        false,
+                        format!("{how} (not required for a time-stamp by this validator yet)"),
+                    )
+                }
             }
         }
-        Ok(time)
+        Ok((time, embedded))
     }
 
     /// A path from `leaf` to the trust anchors.

@@ -257,7 +257,7 @@ impl Context<'_> {
             .ev
             .timestamp(&token, &token.imprint(), covered, &mut draft)
         {
-            Ok(time) => {
+            Ok((time, _)) => {
                 draft.report.proven_time = Some(rfc3339(time));
                 draft.report.claimed_time = Some(rfc3339(time));
                 let anchor = Anchor {
@@ -352,6 +352,8 @@ impl Context<'_> {
         // cover this signature.
         let mut proven: Option<SystemTime> = None;
         let mut by_signature_timestamp = false;
+        // The signature time-stamp's TSA chain has its revocation data in the file.
+        let mut timestamp_data = true;
         let archived = anchors
             .iter()
             .filter(|a| a.end > coverage.end)
@@ -363,9 +365,10 @@ impl Context<'_> {
                     let imprint =
                         Digest::compute(token.imprint().algorithm(), &summary.signature_value);
                     match self.ev.timestamp(&token, &imprint, archived, &mut draft) {
-                        Ok(t) => {
+                        Ok((t, embedded)) => {
                             proven = Some(t);
                             by_signature_timestamp = true;
+                            timestamp_data = embedded;
                         }
                         Err((_, _, why)) => draft.check("signature time-stamp", false, why),
                     }
@@ -407,7 +410,7 @@ impl Context<'_> {
             None
         } else if proven.is_none() {
             Some(Level::BB)
-        } else if !all_embedded {
+        } else if !all_embedded || !timestamp_data {
             Some(Level::BT)
         } else if archived.is_some() && (by_signature_timestamp || anchors.len() > 1) {
             Some(Level::BLTA)

@@ -285,20 +285,38 @@ fn signature(s: &InspectedSignature, ev: &Evidence<'_>) -> SignatureReport {
     for stamp in s.archive_timestamps.iter().rev() {
         let later = archive_times.iter().copied().min();
         match stamp_time(ev, stamp, later, &mut draft) {
-            Ok(t) => archive_times.push(t),
+            Ok((t, _)) => archive_times.push(t),
             Err(why) => draft.check("archive time-stamp", false, why),
         }
     }
     let archived = archive_times.iter().copied().min();
     let mut proven: Option<SystemTime> = None;
     let mut by_signature_timestamp = false;
+    // The signature time-stamps' TSA chains have their revocation data in the file.
+    let mut timestamp_data = true;
     for stamp in &s.signature_timestamps {
         match stamp_time(ev, stamp, archived, &mut draft) {
-            Ok(t) => {
+            Ok((t, embedded)) => {
                 proven = Some(proven.map_or(t, |p| p.min(t)));
                 by_signature_timestamp = true;
+                timestamp_data &= embedded;
             }
             Err(why) => draft.check("signature time-stamp", false, why),
+        }
+    }
+    // An archive time-stamp cannot be older than the signature time-stamp it covers.
+    if let (Some(sig_ts), Some(archive)) = (proven, archived) {
+        if archive < sig_ts {
+            return draft.stop(
+                Indication::Indeterminate,
+                SubIndication::TimestampOrderFailure,
+                "time-stamp order",
+                format!(
+                    "the archive time-stamp ({}) is older than the signature time-stamp ({})",
+                    rfc3339(archive),
+                    rfc3339(sig_ts)
+                ),
+            );
         }
     }
     if let Some(t) = archived {
@@ -317,13 +335,14 @@ fn signature(s: &InspectedSignature, ev: &Evidence<'_>) -> SignatureReport {
         Ok(e) => e,
         Err((i, sub, name, why)) => return draft.stop(i, sub, name, why),
     };
+    // Each level builds on the one below: no B-LT without a signature time-stamp.
     let level = if !baseline {
         None
-    } else if !by_signature_timestamp && archived.is_none() {
+    } else if !by_signature_timestamp {
         Some(Level::BB)
-    } else if !all_embedded || !s.has_long_term_values {
+    } else if !all_embedded || !timestamp_data || !s.has_long_term_values {
         Some(Level::BT)
-    } else if archived.is_some() && by_signature_timestamp {
+    } else if archived.is_some() {
         Some(Level::BLTA)
     } else {
         Some(Level::BLT)
@@ -338,7 +357,7 @@ fn stamp_time(
     stamp: &StampInput,
     covered_later: Option<SystemTime>,
     draft: &mut Draft,
-) -> Result<SystemTime, String> {
+) -> Result<(SystemTime, bool), String> {
     let token = stamp.token.as_ref().map_err(Clone::clone)?;
     let covered = stamp
         .covered

@@ -158,17 +158,30 @@ fn an_object_wrapped_inside_another_is_signature_wrapping() {
     let fake = original
         .replacen(&format!("Id=\"{id}\""), "Id=\"other\"", 1)
         .replace("<amount>12</amount>", "<amount>99</amount>");
-    let wrapped = format!(
-        "{}{fake}<ds:Object><w:Wrapper xmlns:w=\"urn:w\">{original}</w:Wrapper></ds:Object>{}",
-        &text[..start],
-        &text[end..]
-    );
-    let report = validate_xml(wrapped.as_bytes(), &options(), &NoDetachedData).unwrap();
-    assert_eq!(
-        verdict(&report),
-        (Indication::TotalFailed, Some(SubIndication::FormatFailure)),
-        "{report:#?}"
-    );
+    for (open, close) in [
+        (
+            "<ds:Object><w:Wrapper xmlns:w=\"urn:w\">",
+            "</w:Wrapper></ds:Object>",
+        ),
+        // No foreign element in the way: an Object directly inside an Object.
+        ("<ds:Object>", "</ds:Object>"),
+        (
+            "<ds:Object><ds:SignatureProperties>",
+            "</ds:SignatureProperties></ds:Object>",
+        ),
+    ] {
+        let wrapped = format!(
+            "{}{fake}{open}{original}{close}{}",
+            &text[..start],
+            &text[end..]
+        );
+        let report = validate_xml(wrapped.as_bytes(), &options(), &NoDetachedData).unwrap();
+        assert_eq!(
+            verdict(&report),
+            (Indication::TotalFailed, Some(SubIndication::FormatFailure)),
+            "{open}: {report:#?}"
+        );
+    }
     // The untouched enveloping signature is not taken for wrapping.
     let good = online(&xml, &NoDetachedData);
     assert_eq!(good.indication(), Indication::TotalPassed, "{good:#?}");
@@ -239,6 +252,24 @@ fn a_transform_outside_the_allow_list_is_refused() {
             Indication::Indeterminate,
             Some(SubIndication::SigConstraintsFailure)
         ),
+        "{report:#?}"
+    );
+}
+
+#[test]
+fn a_second_qualifying_properties_is_a_format_failure() {
+    let xml = signed(Packaging::Enveloped, DOC);
+    // Objects are not signed: a decoy without SignedProperties put first would
+    // otherwise hide the signed binding of the signing certificate.
+    let decoy = "<ds:Object><xades:QualifyingProperties \
+                 xmlns:xades=\"http://uri.etsi.org/01903/v1.3.2#\"/></ds:Object><ds:Object";
+    let text = String::from_utf8(xml).unwrap();
+    let at = text.find("<ds:Object").unwrap();
+    let doubled = format!("{}{decoy}{}", &text[..at], &text[at + "<ds:Object".len()..]);
+    let report = validate_xml(doubled.as_bytes(), &options(), &NoDetachedData).unwrap();
+    assert_eq!(
+        verdict(&report),
+        (Indication::TotalFailed, Some(SubIndication::FormatFailure)),
         "{report:#?}"
     );
 }

@@ -6,7 +6,8 @@
 
 use crate::ltv::DetachedResolver;
 use crate::references::{
-    child, children_named, decode_b64, element_named, reference_octets, transform_method,
+    child, children_named, decode_b64, element_named, reference_octets, same_document,
+    transform_method, SameDocument,
 };
 use crate::uris::DS_NS;
 use crate::XadesError;
@@ -188,10 +189,22 @@ fn check_references(
                     "{label}: {e}"
                 ))))
             }
+            Err(e @ (XadesError::Reference(_) | XadesError::Xml(_))) => {
+                return Err(malformed(format!("{label}: {e}")))
+            }
             Err(e) => return Err(broken_unchecked(format!("{label}: {e}"))),
         };
         if hash.digest(&octets) != expected {
             return Err(Problem::Failed(CheckFailure::Reference(label)));
+        }
+        // Bounded: a hostile signature repeating a large reference must not hold the
+        // document's size many times over.
+        let held: usize = covered.iter().map(|c| c.octets.len()).sum();
+        if covered.len() >= MAX_REFERENCES || held.saturating_add(octets.len()) > MAX_COVERED {
+            return Err(malformed(format!(
+                "more than {MAX_REFERENCES} references or {} MiB of referenced data",
+                MAX_COVERED >> 20
+            )));
         }
         covered.push(Covered {
             reference: r,
@@ -199,14 +212,22 @@ fn check_references(
             octets,
         });
         if doc.attribute(r, None, "Type") == Some(MANIFEST_TYPE) {
-            let id = uri.strip_prefix('#').unwrap_or_default();
-            if let Some(m) = doc.find_by_id(id)? {
-                manifests.push(m);
+            if let Some(SameDocument::Id(id)) = same_document(uri) {
+                if let Some(m) = doc.find_by_id(id)? {
+                    if !manifests.contains(&m) {
+                        manifests.push(m);
+                    }
+                }
             }
         }
     }
     Ok(manifests)
 }
+
+/// Most references checked for one signature (its SignedInfo and Manifests).
+const MAX_REFERENCES: usize = 256;
+/// Most referenced data held for one signature.
+const MAX_COVERED: usize = 512 << 20;
 
 fn broken_unchecked(message: String) -> Problem {
     Problem::Failed(CheckFailure::Unchecked(message))
@@ -322,15 +343,10 @@ pub(crate) fn enveloped_conflicts(doc: &Document) -> Vec<String> {
         });
         for r in references {
             let uri = doc.attribute(r, None, "URI").unwrap_or("");
-            let target = match uri {
-                "" | "#xpointer(/)" => Some(root),
-                _ => uri.strip_prefix('#').and_then(|frag| {
-                    let id = frag
-                        .strip_prefix("xpointer(id('")
-                        .and_then(|x| x.strip_suffix("'))"))
-                        .unwrap_or(frag);
-                    doc.find_by_id(id).ok().flatten()
-                }),
+            let target = match same_document(uri) {
+                Some(SameDocument::Whole) => Some(root),
+                Some(SameDocument::Id(id)) => doc.find_by_id(id).ok().flatten(),
+                None => None,
             };
             if target != Some(root) {
                 continue;

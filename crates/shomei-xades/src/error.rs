@@ -40,6 +40,10 @@ pub enum XadesError {
     /// The requested combination of options is not possible.
     #[error("{0}")]
     Options(String),
+    /// A reference's data cannot be produced from the document: no element has its Id,
+    /// its base64 is malformed (the signature cannot be valid).
+    #[error("{0}")]
+    Reference(String),
     /// A reference uses a transform outside the allow-list (C14N 1.0/1.1/exclusive,
     /// enveloped signature, base64, the XPath filters that leave out signatures):
     /// default-deny, as XSLT and arbitrary XPath can make a signature mean anything.

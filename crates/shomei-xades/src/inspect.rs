@@ -11,7 +11,8 @@ use crate::check::{check, CheckFailure, Covered, Problem};
 use crate::extension::archive_input_before;
 use crate::located::Located;
 use crate::references::{
-    canonical, child, children_named, decode_b64, element_children, element_named,
+    canonical, child, children_named, decode_b64, element_children, element_named, same_document,
+    SameDocument,
 };
 use crate::resolver::DetachedResolver;
 use crate::unsigned::XADES141_NS;
@@ -204,19 +205,22 @@ fn is_xades_element(doc: &Document, n: NodeId) -> bool {
         if ns == DS_NS || ns == XADES141_NS || XADES_NAMESPACES.contains(&ns))
 }
 
-/// The Id a same-document URI names (`#id`, `#xpointer(id('id'))`).
+/// The Id a same-document URI names (`#id`, `#xpointer(id('id'))`); `None` for the
+/// whole document or detached data.
 fn fragment_id(uri: &str) -> Option<&str> {
-    let frag = uri.strip_prefix('#')?;
-    Some(
-        frag.strip_prefix("xpointer(id('")
-            .and_then(|r| r.strip_suffix("'))"))
-            .unwrap_or(frag),
-    )
+    match same_document(uri) {
+        Some(SameDocument::Id(id)) => Some(id),
+        _ => None,
+    }
 }
 
 /// Why signed data at `target` is where no signed data belongs: inside a signature
-/// other than as this signature's own `ds:Object`, `ds:KeyInfo` or XMLDSig/XAdES
-/// structure in them — the place a wrapping attack hides the original.
+/// other than at the places XMLDSig and XAdES give signed data in it — the
+/// signature's own `ds:Object` (and, when the signature is the document element, an
+/// enveloping signature, any element directly in it), a `ds:Manifest`, the
+/// `ds:SignatureProperty` of a `ds:SignatureProperties`, the `xades:SignedProperties`,
+/// or the `ds:KeyInfo` itself. Anything deeper is where a wrapping attack hides the
+/// original.
 fn hidden_in_signature(doc: &Document, sig: NodeId, target: NodeId) -> Option<String> {
     let mut chain = vec![target];
     let mut at = target;
@@ -229,18 +233,38 @@ fn hidden_in_signature(doc: &Document, sig: NodeId, target: NodeId) -> Option<St
                 ));
             }
             chain.reverse();
-            let first = chain.first().copied()?;
-            let own_structure = (element_named(doc, first, DS_NS, "Object")
-                || element_named(doc, first, DS_NS, "KeyInfo"))
-                && chain
+            let is = |n: NodeId, ns: &str, local: &str| element_named(doc, n, ns, local);
+            let qp = |n: NodeId| {
+                XADES_NAMESPACES
                     .iter()
-                    .skip(1)
-                    .take(chain.len().saturating_sub(2))
-                    .all(|n| is_xades_element(doc, *n));
-            return (!own_structure).then(|| {
+                    .any(|ns| is(n, ns, "QualifyingProperties"))
+            };
+            let sp = |n: NodeId| {
+                XADES_NAMESPACES
+                    .iter()
+                    .any(|ns| is(n, ns, "SignedProperties"))
+            };
+            let enveloping = doc.root() == sig;
+            let allowed = match chain.as_slice() {
+                [k] => is(*k, DS_NS, "KeyInfo") || is(*k, DS_NS, "Object"),
+                [o, t] => {
+                    is(*o, DS_NS, "Object")
+                        && (is(*t, DS_NS, "Manifest")
+                            || is(*t, DS_NS, "SignatureProperties")
+                            || (enveloping && !is_xades_element(doc, *t)))
+                }
+                [o, m, t] => {
+                    is(*o, DS_NS, "Object")
+                        && ((is(*m, DS_NS, "SignatureProperties")
+                            && is(*t, DS_NS, "SignatureProperty"))
+                            || (qp(*m) && sp(*t)))
+                }
+                _ => false,
+            };
+            return (!allowed).then(|| {
                 format!(
-                    "the signed element {} is wrapped inside the signature's own \
-                     ds:Object (signature wrapping)",
+                    "the signed element {} is wrapped inside the signature (signature \
+                     wrapping)",
                     path_of(doc, target)
                 )
             });
@@ -407,13 +431,18 @@ fn inspect_one(
     let label = doc
         .attribute(sig, None, "Id")
         .map_or_else(|| format!("signature {}", index + 1), str::to_owned);
-    let qp = children_named(doc, sig, DS_NS, "Object").find_map(|o| {
-        element_children(doc, o).find(|c| {
-            XADES_NAMESPACES
-                .iter()
-                .any(|ns| element_named(doc, *c, ns, "QualifyingProperties"))
+    let qps: Vec<NodeId> = children_named(doc, sig, DS_NS, "Object")
+        .flat_map(|o| {
+            element_children(doc, o)
+                .filter(|c| {
+                    XADES_NAMESPACES
+                        .iter()
+                        .any(|ns| element_named(doc, *c, ns, "QualifyingProperties"))
+                })
+                .collect::<Vec<_>>()
         })
-    });
+        .collect();
+    let qp = qps.first().copied();
     let ns = qp.and_then(|q| match doc.kind(q) {
         Some(NodeKind::Element {
             namespace: Some(ns),
@@ -426,6 +455,13 @@ fn inspect_one(
         qp: qp.unwrap_or(sig),
     };
     let mut structure = Vec::new();
+    if qps.len() > 1 {
+        // Objects are not signed: a second one could stand in for the signed one.
+        structure.push(format!(
+            "{} QualifyingProperties in the signature (XAdES allows one)",
+            qps.len()
+        ));
+    }
     let key_info = located.key_info_certs(doc).unwrap_or_else(|e| {
         structure.push(format!(
             "ds:KeyInfo holds a certificate that cannot be read: {e}"
@@ -437,10 +473,21 @@ fn inspect_one(
     let xns = ns.as_deref().unwrap_or(XADES_NS);
     let sp = qp.and_then(|q| child(doc, q, xns, "SignedProperties"));
     let ssp = sp.and_then(|sp| child(doc, sp, xns, "SignedSignatureProperties"));
+    // Without a signed binding, the KeyInfo certificate that issued none of the others
+    // (the end entity; producers also list its CAs).
+    let key_info_leaf = key_info
+        .iter()
+        .find(|c| {
+            !key_info.iter().any(|o| {
+                o.der() != c.der()
+                    && o.cert().tbs_certificate().issuer() == c.cert().tbs_certificate().subject()
+            })
+        })
+        .or(key_info.first());
     let signing_certificate = if qp.is_some() {
-        signing_certificate(doc, ssp, xns, &pool, key_info.first())
+        signing_certificate(doc, ssp, xns, &pool, key_info_leaf)
     } else {
-        SigningCertificate::Absent(key_info.first().cloned())
+        SigningCertificate::Absent(key_info_leaf.cloned())
     };
     let signing_time = ssp
         .and_then(|s| child(doc, s, xns, "SigningTime"))
@@ -520,7 +567,7 @@ fn inspect_one(
                     .any(|t| doc.attribute(t, None, "Algorithm") == Some(crate::uris::ENVELOPED))
             });
             let covers = match fragment_id(&uri) {
-                _ if uri.is_empty() || uri == "#xpointer(/)" => {
+                _ if same_document(&uri) == Some(SameDocument::Whole) => {
                     if enveloped {
                         "the whole document except this signature".to_string()
                     } else {
@@ -545,7 +592,11 @@ fn inspect_one(
 
     let mut signature_timestamps = Vec::new();
     let mut archive_timestamps = Vec::new();
-    if let Some(usp) = located.usp(doc) {
+    // The time-stamps only matter for an intact signature (their inputs can be large).
+    let usp = located
+        .usp(doc)
+        .filter(|_| matches!(integrity, Integrity::Intact));
+    if let Some(usp) = usp {
         for p in element_children(doc, usp) {
             if element_named(doc, p, XADES_NS, "SignatureTimeStamp") {
                 let covered = stamp_method(doc, p).and_then(|m| {

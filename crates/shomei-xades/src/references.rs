@@ -30,6 +30,12 @@ pub(crate) fn signature_filter(
     let all = || doc.elements_by_name(Some(DS_NS), "Signature");
     let mut out = Vec::new();
     let xpaths: Vec<NodeId> = element_children(doc, t).collect();
+    if xpaths.len() > MAX_XPATHS {
+        return Err(XadesError::Transform(format!(
+            "an XPath transform with {} expressions (at most {MAX_XPATHS})",
+            xpaths.len()
+        )));
+    }
     for x in &xpaths {
         let expr: String = doc
             .text_content(*x)
@@ -51,7 +57,11 @@ pub(crate) fn signature_filter(
                  understood)"
             )));
         }
-        out.extend(all());
+        for sig in all() {
+            if !out.contains(&sig) {
+                out.push(sig);
+            }
+        }
     }
     if xpaths.is_empty() {
         return Err(XadesError::Transform(
@@ -60,6 +70,37 @@ pub(crate) fn signature_filter(
     }
     Ok(out)
 }
+
+/// What a same-document `URI` names (XMLDSig 4.4.3.3).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum SameDocument<'u> {
+    /// `""` or `#xpointer(/)`: the whole document.
+    Whole,
+    /// `#id`, `#xpointer(id('id'))` or `#xpointer(id("id"))`: the element with that Id.
+    Id(&'u str),
+}
+
+/// The same-document target of a `URI`; `None` for a detached one.
+pub(crate) fn same_document(uri: &str) -> Option<SameDocument<'_>> {
+    if uri.is_empty() {
+        return Some(SameDocument::Whole);
+    }
+    let frag = uri.strip_prefix('#')?;
+    if frag == "xpointer(/)" {
+        return Some(SameDocument::Whole);
+    }
+    let id = ["'", "\""]
+        .iter()
+        .find_map(|q| {
+            frag.strip_prefix(&format!("xpointer(id({q}"))
+                .and_then(|r| r.strip_suffix(&format!("{q}))")))
+        })
+        .unwrap_or(frag);
+    Some(SameDocument::Id(id))
+}
+
+/// Most XPath expressions read from one transform.
+const MAX_XPATHS: usize = 8;
 
 pub(crate) fn element_named(doc: &Document, id: NodeId, ns: &str, local: &str) -> bool {
     matches!(doc.kind(id), Some(NodeKind::Element { namespace: Some(n), local_name, .. })
@@ -192,25 +233,21 @@ pub(crate) fn reference_octets(
     method: &C14nMethod,
 ) -> Result<Vec<u8>, XadesError> {
     let uri = doc.attribute(reference, None, "URI").unwrap_or("");
-    let mut data = if uri.is_empty() {
-        RefData::Nodes {
+    let mut data = match same_document(uri) {
+        Some(SameDocument::Whole) => RefData::Nodes {
             subtree: None,
             exclude: Vec::new(),
+        },
+        Some(SameDocument::Id(id)) => {
+            let node = doc.find_by_id(id)?.ok_or_else(|| {
+                XadesError::Reference(format!("reference {uri}: no element with that Id"))
+            })?;
+            RefData::Nodes {
+                subtree: Some(node),
+                exclude: Vec::new(),
+            }
         }
-    } else if let Some(frag) = uri.strip_prefix('#') {
-        let id = frag
-            .strip_prefix("xpointer(id('")
-            .and_then(|r| r.strip_suffix("'))"))
-            .unwrap_or(frag);
-        let node = doc.find_by_id(id)?.ok_or_else(|| {
-            XadesError::Unsupported(format!("reference {uri}: no element with that Id"))
-        })?;
-        RefData::Nodes {
-            subtree: Some(node),
-            exclude: Vec::new(),
-        }
-    } else {
-        RefData::Octets(resolver.resolve(uri)?)
+        None => RefData::Octets(resolver.resolve(uri)?),
     };
     let transforms: Vec<NodeId> = child(doc, reference, DS_NS, "Transforms")
         .map(|ts| children_named(doc, ts, DS_NS, "Transform").collect())
@@ -230,7 +267,11 @@ pub(crate) fn reference_octets(
             }
             (XPATH | XPATH_FILTER2, RefData::Nodes { subtree, exclude }) => {
                 let mut exclude = exclude;
-                exclude.extend(signature_filter(doc, t, alg)?);
+                for sig in signature_filter(doc, t, alg)? {
+                    if !exclude.contains(&sig) {
+                        exclude.push(sig);
+                    }
+                }
                 RefData::Nodes { subtree, exclude }
             }
             (BASE64, data) => {
@@ -242,7 +283,7 @@ pub(crate) fn reference_octets(
                 };
                 let compact: String = text.chars().filter(|c| !c.is_ascii_whitespace()).collect();
                 RefData::Octets(Base64::decode_vec(&compact).map_err(|_| {
-                    XadesError::Unsupported(format!("reference {uri}: malformed base64 data"))
+                    XadesError::Reference(format!("reference {uri}: malformed base64 data"))
                 })?)
             }
             (alg, data) => {

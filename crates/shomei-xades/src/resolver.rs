@@ -42,18 +42,30 @@ impl DetachedResolver for InMemoryData {
 }
 
 /// Detached data the caller handed over by name (files named on a command line, parts
-/// of an upload). A URI is resolved to the item whose name is the URI or its last path
-/// segment; when exactly one item was given, every detached URI resolves to it (the
-/// caller said "this is the signed data").
-#[derive(Debug, Clone, Default)]
+/// of an upload, the entries of a container). A URI resolves to the item named exactly
+/// as the URI says (percent-decoded). Unless [`GivenData::exact`], a name equal to the
+/// URI's last path segment is taken next, and when exactly one item was given, every
+/// detached URI resolves to it (the caller said "this is the signed data").
+#[derive(Debug, Default)]
 pub struct GivenData {
     items: Vec<(String, Vec<u8>)>,
+    exact: bool,
+    used: std::sync::Mutex<Vec<usize>>,
 }
 
 impl GivenData {
-    /// Nothing given yet.
+    /// Nothing given yet; loose matching (last path segment, a single item).
     pub fn new() -> Self {
         Self::default()
+    }
+
+    /// Nothing given yet; only exact names resolve (the entries of a container, where
+    /// `a.txt` and `docs/a.txt` are different files).
+    pub fn exact() -> Self {
+        Self {
+            exact: true,
+            ..Self::default()
+        }
     }
 
     /// Adds `data` under `name` (a file name).
@@ -65,31 +77,82 @@ impl GivenData {
     pub fn is_empty(&self) -> bool {
         self.items.is_empty()
     }
+
+    /// The names of the items no reference resolved to so far.
+    pub fn unused(&self) -> Vec<String> {
+        let used = self.used.lock().map(|u| u.clone()).unwrap_or_default();
+        self.items
+            .iter()
+            .enumerate()
+            .filter(|(i, _)| !used.contains(i))
+            .map(|(_, (name, _))| name.clone())
+            .collect()
+    }
+
+    fn hand_out(&self, index: usize) -> Option<Vec<u8>> {
+        if let Ok(mut used) = self.used.lock() {
+            if !used.contains(&index) {
+                used.push(index);
+            }
+        }
+        self.items.get(index).map(|(_, data)| data.clone())
+    }
+}
+
+/// `%XX` escapes decoded (a URI names a file); `None` when they do not decode to UTF-8.
+fn percent_decoded(uri: &str) -> Option<String> {
+    let bytes = uri.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while let Some(&b) = bytes.get(i) {
+        if b == b'%' {
+            let hex = bytes.get(i + 1..i + 3)?;
+            let text = std::str::from_utf8(hex).ok()?;
+            out.push(u8::from_str_radix(text, 16).ok()?);
+            i += 3;
+        } else {
+            out.push(b);
+            i += 1;
+        }
+    }
+    String::from_utf8(out).ok()
 }
 
 impl DetachedResolver for GivenData {
     fn resolve(&self, uri: &str) -> Result<Vec<u8>, XadesError> {
         let path = uri.split(['?', '#']).next().unwrap_or(uri);
-        let last = path.rsplit('/').next().unwrap_or(path);
-        if let Some((_, data)) = self
+        let decoded = percent_decoded(path).unwrap_or_else(|| path.to_owned());
+        let plain = decoded.strip_prefix("./").unwrap_or(&decoded);
+        let exact = self
             .items
             .iter()
-            .find(|(name, _)| name == uri || name == last)
-        {
-            return Ok(data.clone());
+            .position(|(name, _)| name == uri || name == plain);
+        let loose = || {
+            let last = plain.rsplit('/').next().unwrap_or(plain);
+            self.items
+                .iter()
+                .position(|(name, _)| name == last)
+                .or((self.items.len() == 1).then_some(0))
+        };
+        let found = if self.exact {
+            exact
+        } else {
+            exact.or_else(loose)
+        };
+        if let Some(data) = found.and_then(|i| self.hand_out(i)) {
+            return Ok(data);
         }
-        match self.items.as_slice() {
-            [(_, only)] => Ok(only.clone()),
-            [] => NoDetachedData.resolve(uri),
-            items => Err(XadesError::Options(format!(
-                "the signature refers to detached data `{uri}`, and none of the data given \
-                 ({}) has that name",
-                items
-                    .iter()
-                    .map(|(n, _)| n.as_str())
-                    .collect::<Vec<_>>()
-                    .join(", ")
-            ))),
+        if self.items.is_empty() {
+            return NoDetachedData.resolve(uri);
         }
+        Err(XadesError::Options(format!(
+            "the signature refers to detached data `{uri}`, and none of the data given \
+             ({}) has that name",
+            self.items
+                .iter()
+                .map(|(n, _)| n.as_str())
+                .collect::<Vec<_>>()
+                .join(", ")
+        )))
     }
 }
