@@ -90,16 +90,42 @@ pub fn check_detached(
     cms: &[u8],
     content_digest: &mut dyn FnMut(CheckHash) -> std::io::Result<Vec<u8>>,
 ) -> Result<(), CheckFailure> {
+    check_detached_summarized(cms, content_digest).0
+}
+
+/// [`check_detached`], also handing back what the signature holds (as
+/// [`crate::inspect::summarize`] reads it) from the same decoding, when the CMS could
+/// be decoded.
+pub fn check_detached_summarized(
+    cms: &[u8],
+    content_digest: &mut dyn FnMut(CheckHash) -> std::io::Result<Vec<u8>>,
+) -> (
+    Result<(), CheckFailure>,
+    Option<crate::inspect::SignatureSummary>,
+) {
+    let mut summary = None;
+    let verdict = check_inner(cms, content_digest, &mut summary);
+    (verdict, summary)
+}
+
+fn check_inner(
+    cms: &[u8],
+    content_digest: &mut dyn FnMut(CheckHash) -> std::io::Result<Vec<u8>>,
+    summary: &mut Option<crate::inspect::SignatureSummary>,
+) -> Result<(), CheckFailure> {
     let converted;
-    let der: &[u8] = match der_prefix(cms) {
-        Ok(d) if ContentInfo::from_der(d).is_ok() => d,
+    let decoded = der_prefix(cms)
+        .ok()
+        .and_then(|d| ContentInfo::from_der(d).ok().map(|info| (d, info)));
+    let (der, info): (&[u8], ContentInfo) = match decoded {
+        Some(found) => found,
         // Many producers write BER (indefinite lengths, constructed strings).
-        _ => {
+        None => {
             converted = shomei_core::ber::ber_to_der(cms).map_err(unchecked)?;
-            &converted
+            let info = ContentInfo::from_der(&converted).map_err(unchecked)?;
+            (&converted, info)
         }
     };
-    let info = ContentInfo::from_der(der).map_err(unchecked)?;
     // The signed attributes and eContent exactly as encoded: re-encoding may reorder.
     let raw = RawSignedData::walk(der).map_err(unchecked)?;
     let signed: SignedData = info.content.decode_as().map_err(unchecked)?;
@@ -109,8 +135,10 @@ pub fn check_detached(
         .iter()
         .next()
         .ok_or_else(|| unchecked("the CMS has no SignerInfo"))?;
-    let cert = signer_certificate(&certificates_of(&signed), &signer.sid)
-        .ok_or(CheckFailure::NoSignerCertificate)?;
+    let certificates = certificates_of(&signed);
+    let cert = signer_certificate(&certificates, &signer.sid);
+    *summary = crate::inspect::summary_of(&signed, certificates).ok();
+    let cert = cert.ok_or(CheckFailure::NoSignerCertificate)?;
     let hash = CheckHash::from_oid(&signer.digest_alg.oid).ok_or_else(|| {
         let oid = signer.digest_alg.oid.to_string();
         // PKCS #1 signature schemes and ecdsa-with-*: signature algorithms, not digests.

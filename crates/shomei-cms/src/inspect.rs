@@ -112,6 +112,14 @@ pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
     };
     let signed: SignedData = info.content.decode_as()?;
     let certificates = certificates_of(&signed);
+    summary_of(&signed, certificates)
+}
+
+/// The summary of a decoded `SignedData` whose certificates are `certificates`.
+pub(crate) fn summary_of(
+    signed: &SignedData,
+    certificates: Vec<ChainCert>,
+) -> Result<SignatureSummary, CmsError> {
     let Some(signer_info) = signed.signer_infos.0.iter().next() else {
         return Err(CmsError::Certificate("the CMS has no SignerInfo".into()));
     };
@@ -169,9 +177,7 @@ pub(crate) fn certificates_of(signed: &SignedData) -> Vec<ChainCert> {
         .iter()
         .flat_map(|set| set.0.iter())
         .filter_map(|choice| match choice {
-            CertificateChoices::Certificate(c) => {
-                c.to_der().ok().and_then(|d| ChainCert::from_der(&d).ok())
-            }
+            CertificateChoices::Certificate(c) => ChainCert::from_decoded(c.clone()).ok(),
             _ => None,
         })
         .collect()

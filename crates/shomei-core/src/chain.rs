@@ -50,6 +50,15 @@ impl ChainCert {
         })
     }
 
+    /// A certificate already decoded (from a CMS, say): its DER is encoded from it,
+    /// which for DER input gives back the bytes received — without decoding twice.
+    pub fn from_decoded(cert: Certificate) -> Result<Self, der::Error> {
+        Ok(Self {
+            der: cert.to_der()?,
+            cert,
+        })
+    }
+
     /// The DER encoding as received.
     pub fn der(&self) -> &[u8] {
         &self.der

@@ -7,7 +7,7 @@ use crate::ltv::{
     every_signature_timestamped, LtvServices, SignedOutput, Strictness,
 };
 use crate::{Level, PadesError};
-use shomei_cms::check::{check_detached, CheckFailure};
+use shomei_cms::check::CheckFailure;
 use shomei_core::check::CheckHash;
 use shomei_core::DigestAlgorithm;
 use shomei_pdf::{ExistingSignature, PdfReader};
@@ -51,16 +51,31 @@ pub fn check_signature<R: Read + Seek>(
     pdf: &mut R,
     sig: &ExistingSignature,
 ) -> Result<(), CheckFailure> {
+    check_signature_summarized(pdf, sig).0
+}
+
+/// [`check_signature`], also handing back what the CMS holds from the same decoding
+/// (`None` when it could not be decoded).
+pub fn check_signature_summarized<R: Read + Seek>(
+    pdf: &mut R,
+    sig: &ExistingSignature,
+) -> (
+    Result<(), CheckFailure>,
+    Option<shomei_cms::inspect::SignatureSummary>,
+) {
     if sig.contents.iter().all(|b| *b == 0) {
-        return Err(CheckFailure::Unchecked("empty /Contents".into()));
+        return (Err(CheckFailure::Unchecked("empty /Contents".into())), None);
     }
     if sig.sub_filter == "adbe.x509.rsa_sha1" {
-        return Err(CheckFailure::Unchecked(
-            "SubFilter adbe.x509.rsa_sha1 (a bare PKCS#1 value) is not supported".into(),
-        ));
+        return (
+            Err(CheckFailure::Unchecked(
+                "SubFilter adbe.x509.rsa_sha1 (a bare PKCS#1 value) is not supported".into(),
+            )),
+            None,
+        );
     }
     let byte_range = sig.byte_range.clone();
-    check_detached(&sig.contents, &mut |hash| {
+    shomei_cms::check::check_detached_summarized(&sig.contents, &mut |hash| {
         byte_range_digest(&mut *pdf, &byte_range, hash)
     })
 }

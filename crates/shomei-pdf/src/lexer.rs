@@ -12,6 +12,12 @@ pub(crate) trait ByteSource {
     fn bump(&mut self);
     /// Absolute position of the current byte.
     fn pos(&self) -> u64;
+    /// The bytes available from the current one on without another read (at least one
+    /// unless at the end; empty at the end), for scanning long tokens in bulk. The
+    /// budget applies as for [`ByteSource::peek`].
+    fn window(&mut self) -> Result<&[u8], PdfError>;
+    /// Moves past `n` bytes of the window.
+    fn advance(&mut self, n: usize);
 }
 
 /// A byte source over an in-memory slice (decoded object streams, tail windows).
@@ -38,6 +44,12 @@ impl ByteSource for SliceSource<'_> {
     fn pos(&self) -> u64 {
         self.base
             .saturating_add(u64::try_from(self.at).unwrap_or(u64::MAX))
+    }
+    fn window(&mut self) -> Result<&[u8], PdfError> {
+        Ok(self.data.get(self.at..).unwrap_or_default())
+    }
+    fn advance(&mut self, n: usize) {
+        self.at = self.at.saturating_add(n);
     }
 }
 
@@ -154,6 +166,22 @@ impl<R: Read + Seek> ByteSource for FileSource<'_, R> {
     }
     fn pos(&self) -> u64 {
         self.pos
+    }
+    fn window(&mut self) -> Result<&[u8], PdfError> {
+        if self.peek()?.is_none() {
+            return Ok(&[]);
+        }
+        // peek() made the current byte buffered and below the limit.
+        let from = usize::try_from(self.pos.saturating_sub(self.buf_start)).unwrap_or(usize::MAX);
+        let to = usize::try_from(self.limit.saturating_sub(self.buf_start))
+            .unwrap_or(usize::MAX)
+            .min(self.buf.len());
+        Ok(self.buf.get(from..to).unwrap_or_default())
+    }
+    fn advance(&mut self, n: usize) {
+        self.pos = self
+            .pos
+            .saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
     }
 }
 
@@ -352,28 +380,74 @@ fn hex_val(c: u8) -> Option<u8> {
     }
 }
 
+/// In [`HEX_CLASS`]: white space, skipped inside a hex string.
+const HEX_SPACE: u8 = 0xFE;
+/// In [`HEX_CLASS`]: `>`, the end of a hex string.
+const HEX_END: u8 = 0xFD;
+/// In [`HEX_CLASS`]: any other byte, an error.
+const HEX_BAD: u8 = 0xFF;
+
+/// Each byte's meaning inside a hex string: its value (0–15), or one of the marks.
+// Built at compile time over indices below 256: the cast is exact and no index can
+// be out of bounds.
+#[allow(
+    clippy::as_conversions,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+const HEX_CLASS: [u8; 256] = {
+    let mut t = [HEX_BAD; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = match c {
+            b'0'..=b'9' => c - b'0',
+            b'a'..=b'f' => c - b'a' + 10,
+            b'A'..=b'F' => c - b'A' + 10,
+            0 | b'\t' | b'\n' | 0x0c | b'\r' | b' ' => HEX_SPACE,
+            b'>' => HEX_END,
+            _ => HEX_BAD,
+        };
+        i += 1;
+    }
+    t
+};
+
 fn hex_string<S: ByteSource>(s: &mut S, start: u64) -> Result<Vec<u8>, PdfError> {
     let mut out = Vec::new();
     let mut high: Option<u8> = None;
+    // Signature /Contents are long hex strings: scanned a window at a time.
     loop {
-        let Some(c) = s.peek()? else {
+        let window = s.window()?;
+        if window.is_empty() {
             return Err(PdfError::Truncated {
                 offset: s.pos(),
                 context: "a hex string",
             });
-        };
-        s.bump();
-        if c == b'>' {
+        }
+        out.reserve(window.len() / 2);
+        let mut used = 0usize;
+        let mut closed = false;
+        for &c in window {
+            used += 1;
+            let v = HEX_CLASS.get(usize::from(c)).copied().unwrap_or(HEX_BAD);
+            if v < 16 {
+                match high.take() {
+                    Some(h) => out.push(h.wrapping_shl(4) | v),
+                    None => high = Some(v),
+                }
+            } else if v == HEX_SPACE {
+                continue;
+            } else if v == HEX_END {
+                closed = true;
+                break;
+            } else {
+                return Err(PdfError::syntax(start, "invalid character in hex string"));
+            }
+        }
+        s.advance(used);
+        if closed {
             break;
-        }
-        if is_whitespace(c) {
-            continue;
-        }
-        let v =
-            hex_val(c).ok_or_else(|| PdfError::syntax(start, "invalid character in hex string"))?;
-        match high.take() {
-            Some(h) => out.push(h.wrapping_shl(4) | v),
-            None => high = Some(v),
         }
     }
     if let Some(h) = high {
@@ -492,6 +566,31 @@ mod tests {
             v.push(t);
         }
         v
+    }
+
+    #[test]
+    fn long_hex_strings_span_file_windows() {
+        // Longer than several 16 KiB windows, with white space and an odd digit count.
+        let mut input = b"<".to_vec();
+        for i in 0..50_000u32 {
+            input.extend_from_slice(if i % 7 == 0 { b"4 1" } else { b"41" });
+        }
+        input.extend_from_slice(b"3> 12");
+        let len = u64::try_from(input.len()).unwrap();
+        let mut cursor = std::io::Cursor::new(input);
+        let mut s = FileSource::new(&mut cursor, len, 0, len, "test");
+        let (t, _) = next_token(&mut s).unwrap().unwrap();
+        let mut want = vec![0x41u8; 50_000];
+        want.push(0x30);
+        assert_eq!(t, Token::HexString(want));
+        assert_eq!(
+            next_token(&mut s).unwrap().map(|(t, _)| t),
+            Some(Token::Integer(12))
+        );
+        // Cut short: an error, not a hang.
+        let mut cut = std::io::Cursor::new(b"<4142".to_vec());
+        let mut s = FileSource::new(&mut cut, 5, 0, 5, "test");
+        assert!(next_token(&mut s).is_err());
     }
 
     #[test]

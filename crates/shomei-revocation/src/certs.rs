@@ -3,7 +3,7 @@
 use crate::error::RevocationError;
 use crate::rfc6960::{oid, tbs_bytes};
 use const_oid::ObjectIdentifier;
-use der::{Decode, Encode, Reader};
+use der::{Decode, Reader};
 use shomei_core::chain::ChainCert;
 use std::time::SystemTime;
 use x509_cert::ext::pkix::name::GeneralName;
@@ -241,10 +241,7 @@ fn certs_only_p7c(bytes: &[u8]) -> der::Result<Vec<ChainCert>> {
 
 /// DER of a certificate decoded by x509-cert (responder certificates in OCSP responses).
 pub(crate) fn chain_cert(c: &x509_cert::Certificate) -> Result<ChainCert, RevocationError> {
-    let der = c
-        .to_der()
-        .map_err(|e| RevocationError::der("certificate", &e))?;
-    ChainCert::from_der(&der).map_err(|e| RevocationError::der("certificate", &e))
+    ChainCert::from_decoded(c.clone()).map_err(|e| RevocationError::der("certificate", &e))
 }
 
 #[cfg(test)]

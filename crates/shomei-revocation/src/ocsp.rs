@@ -242,6 +242,21 @@ pub fn verify_response(
         .map_err(|e| RevocationError::der("BasicOCSPResponse (inside responseBytes)", &e))?;
     let data = &basic.tbs_response_data;
 
+    // Is it about our certificate? (Asked first: it costs no signature check, and a
+    // validator tries every response it holds.)
+    let single = data
+        .responses
+        .iter()
+        .find(|sr| cert_id_matches(&sr.cert_id, cert, issuer))
+        .ok_or_else(|| {
+            RevocationError::BadResponse(format!(
+                "the response does not cover certificate {} (serial {}): none of its {} CertIDs match",
+                cert.subject(),
+                certs::serial_hex(cert),
+                data.responses.len()
+            ))
+        })?;
+
     // Who signed, and may they?
     let included = basic
         .certs
@@ -274,20 +289,6 @@ pub fn verify_response(
             signer.subject()
         ))
     })?;
-
-    // Is it about our certificate?
-    let single = data
-        .responses
-        .iter()
-        .find(|sr| cert_id_matches(&sr.cert_id, cert, issuer))
-        .ok_or_else(|| {
-            RevocationError::BadResponse(format!(
-                "the response does not cover certificate {} (serial {}): none of its {} CertIDs match",
-                cert.subject(),
-                certs::serial_hex(cert),
-                data.responses.len()
-            ))
-        })?;
 
     // Is it current?
     let this_update = single.this_update.to_system_time();

@@ -203,10 +203,7 @@ impl TimestampToken {
             .iter()
             .flat_map(|set| set.0.iter())
             .filter_map(|c| match c {
-                CertificateChoices::Certificate(cert) => cert
-                    .to_der()
-                    .ok()
-                    .and_then(|d| ChainCert::from_der(&d).ok()),
+                CertificateChoices::Certificate(cert) => ChainCert::from_decoded(cert.clone()).ok(),
                 _ => None,
             })
             .collect()

@@ -182,6 +182,13 @@ impl<'a> View<'a> {
                 }
                 out.push(b']');
             }
+            // Strings as length and bytes: a signature's /Contents is long, and printing
+            // it as a list of numbers cost more than the rest of the comparison.
+            Object::String(bytes) | Object::HexString(bytes) => {
+                out.push(b'S');
+                out.extend_from_slice(&u64::try_from(bytes.len()).unwrap_or(0).to_be_bytes());
+                out.extend_from_slice(bytes);
+            }
             other => out.extend_from_slice(format!("{other:?};").as_bytes()),
         }
         Ok(())
@@ -296,9 +303,9 @@ impl<'a> View<'a> {
         Ok(out)
     }
 
-    /// Every form field with a value or kids, by fully qualified name (`a.b.c`), and the
-    /// fingerprint of its value (`/V`); fields nested too deep or too many are an error.
-    fn field_values(&mut self) -> Result<Vec<(String, Dictionary, Vec<u8>)>, PdfError> {
+    /// Every form field by fully qualified name (`a.b.c`); fields nested too deep or
+    /// too many are an error.
+    fn fields(&mut self) -> Result<Vec<(String, Dictionary)>, PdfError> {
         let (_, catalog) = self.reader.catalog()?;
         let Some(form) = catalog.get(b"AcroForm").cloned() else {
             return Ok(Vec::new());
@@ -327,10 +334,6 @@ impl<'a> View<'a> {
                 Some(t) => format!("{prefix}.{}", String::from_utf8_lossy(t)),
                 None => prefix.clone(),
             };
-            let value = match field.get(b"V") {
-                Some(v) => self.fingerprint(v, &[])?,
-                None => Vec::new(),
-            };
             if let Some(Object::Array(kids)) = field
                 .get(b"Kids")
                 .map(|k| self.reader.resolve(k))
@@ -338,16 +341,24 @@ impl<'a> View<'a> {
             {
                 stack.extend(kids.into_iter().map(|k| (k, name.clone(), depth + 1)));
             }
-            out.push((name, field, value));
+            out.push((name, field));
         }
         Ok(out)
+    }
+
+    /// The fingerprint of a field's value (`/V`).
+    fn value(&mut self, field: &Dictionary) -> Result<Vec<u8>, PdfError> {
+        match field.get(b"V") {
+            Some(v) => self.fingerprint(v, &[]),
+            None => Ok(Vec::new()),
+        }
     }
 
     /// The fields a signature locks (FieldMDP, ISO 32000-2 12.8.2.4): the signature
     /// whose `/ByteRange` ends at `end`, read from its `/Reference` (else its field's
     /// `/Lock`). `None`: it locks nothing.
     fn field_lock(&mut self, end: u64) -> Result<Option<Lock>, PdfError> {
-        for (_, field, _) in self.field_values()? {
+        for (_, field) in self.fields()? {
             if !field.name_is(b"FT", b"Sig") {
                 continue;
             }
@@ -611,17 +622,17 @@ pub fn disallowed_changes(
     }
     // Form fields the signature locks (FieldMDP): their values stay as signed.
     if let Some(lock) = before.field_lock(signed_end)? {
-        let values_before = before.field_values()?;
-        let values_after = after.field_values()?;
-        for (name, field, value) in &values_before {
-            if field.name_is(b"FT", b"Sig") || !lock.locks(name) {
+        let fields_after = after.fields()?;
+        for (name, field) in before.fields()? {
+            if field.name_is(b"FT", b"Sig") || !lock.locks(&name) {
                 continue;
             }
-            let now = values_after
-                .iter()
-                .find(|(n, _, _)| n == name)
-                .map(|(_, _, v)| v);
-            if now != Some(value) {
+            let then = before.value(&field)?;
+            let now = match fields_after.iter().find(|(n, _)| *n == name) {
+                Some((_, f)) => Some(after.value(f)?),
+                None => None,
+            };
+            if now.as_ref() != Some(&then) {
                 found.push(format!(
                     "form field `{name}`, which the signature locks (FieldMDP), was changed after signing"
                 ));

@@ -133,7 +133,16 @@ pub(crate) struct Evidence<'a> {
     pub(crate) statuses: RefCell<Vec<Known>>,
     /// Revocation data found inside the signatures' CMS.
     pub(crate) cms: RefCell<Embedded>,
+    /// Certificate signatures checked: (certificate, issuer, verified).
+    issued: RefCell<Vec<IssuedVerdict>>,
+    /// CRL signatures checked.
+    crls_checked: RefCell<Vec<CrlVerdict>>,
 }
+
+/// A certificate signature checked: (certificate DER, issuer DER, verified).
+type IssuedVerdict = (Vec<u8>, Vec<u8>, bool);
+/// A CRL signature checked: (source, index in it, issuer DER, verified).
+type CrlVerdict = (&'static str, usize, Vec<u8>, bool);
 
 impl<'a> Evidence<'a> {
     pub(crate) fn new(
@@ -150,6 +159,8 @@ impl<'a> Evidence<'a> {
             missing: RefCell::new(Vec::new()),
             statuses: RefCell::new(Vec::new()),
             cms: RefCell::new(Embedded::default()),
+            issued: RefCell::new(Vec::new()),
+            crls_checked: RefCell::new(Vec::new()),
         }
     }
 }
@@ -261,7 +272,23 @@ impl Evidence<'_> {
         leaf: &ChainCert,
         pool: &[ChainCert],
     ) -> Result<Vec<ChainCert>, Failure> {
-        path::build(leaf, self.anchors, pool).map_err(|e| match e {
+        // Each certificate signature is verified once per validation.
+        let issued_by = |child: &ChainCert, issuer: &ChainCert| {
+            let known = self
+                .issued
+                .borrow()
+                .iter()
+                .find(|(c, i, _)| c == child.der() && i == issuer.der())
+                .map(|(_, _, ok)| *ok);
+            known.unwrap_or_else(|| {
+                let ok = crate::path::issued_by_cached(child, issuer);
+                self.issued
+                    .borrow_mut()
+                    .push((child.der().to_vec(), issuer.der().to_vec(), ok));
+                ok
+            })
+        };
+        path::build_with(leaf, self.anchors, pool, &issued_by).map_err(|e| match e {
             PathFailure::NoChain(why) => (
                 Indication::Indeterminate,
                 SubIndication::NoCertificateChainFound,
@@ -311,7 +338,15 @@ impl Evidence<'_> {
             (self.fetched, "fetched", false),
         ];
         for (data, origin, counts) in sources {
-            match status_in(data, cert, issuer, needed_at, origin, counts) {
+            match status_in(
+                data,
+                cert,
+                issuer,
+                needed_at,
+                origin,
+                counts,
+                &self.crls_checked,
+            ) {
                 Ok(status) => return status,
                 Err(was_stale) => stale |= was_stale,
             }
@@ -492,8 +527,9 @@ fn status_in(
     cert: &ChainCert,
     issuer: &ChainCert,
     needed_at: SystemTime,
-    origin: &str,
+    origin: &'static str,
     embedded: bool,
+    crls_checked: &RefCell<Vec<CrlVerdict>>,
 ) -> Result<Status, bool> {
     let speaks_for = |this_update: SystemTime, next_update: Option<SystemTime>| {
         this_update + GRACE >= needed_at
@@ -535,12 +571,25 @@ fn status_in(
             _ => continue,
         }
     }
-    for crl in &data.crls {
-        // Names first (cheap): only the CRL of the certificate's issuer is verified.
+    for (index, crl) in data.crls.iter().enumerate() {
+        // Names first (cheap): only the CRL of the certificate's issuer is verified, and
+        // each once.
         if crl.list().tbs_cert_list.issuer != *cert.cert().tbs_certificate().issuer() {
             continue;
         }
-        if crl.verify_issuer(issuer).is_err() {
+        let known = crls_checked
+            .borrow()
+            .iter()
+            .find(|(o, i, who, _)| *o == origin && *i == index && who == issuer.der())
+            .map(|(_, _, _, ok)| *ok);
+        let verified = known.unwrap_or_else(|| {
+            let ok = crl.verify_issuer(issuer).is_ok();
+            crls_checked
+                .borrow_mut()
+                .push((origin, index, issuer.der().to_vec(), ok));
+            ok
+        });
+        if !verified {
             continue;
         }
         if !speaks_for(crl.this_update(), crl.next_update()) {

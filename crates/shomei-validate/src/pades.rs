@@ -12,7 +12,7 @@ use crate::report::{
 };
 use shomei_cms::check::CheckFailure;
 use shomei_cms::ess_check::EssFailure;
-use shomei_cms::inspect::{der_prefix, summarize};
+use shomei_cms::inspect::{der_prefix, summarize, SignatureSummary};
 use shomei_core::chain::ChainCert;
 use shomei_core::Digest;
 use shomei_pdf::{ExistingSignature, PdfReader};
@@ -20,6 +20,9 @@ use shomei_revocation::{Crl, RevocationSource};
 use shomei_tsp::TimestampToken;
 use std::io::Cursor;
 use std::time::SystemTime;
+
+/// A verdict other than TOTAL-PASSED with the name of the check that gave it.
+type NamedFailure = (Indication, SubIndication, &'static str, String);
 
 /// A document time-stamp that passed: where its coverage ends and its time.
 #[derive(Debug, Clone, Copy)]
@@ -163,12 +166,14 @@ impl Context<'_> {
         &self,
         sig: &ExistingSignature,
         draft: &mut Draft,
-    ) -> Result<Coverage, (Indication, SubIndication, &'static str, String)> {
+    ) -> Result<(Coverage, Option<SignatureSummary>), NamedFailure> {
         let coverage = placement::check(self.file, sig)
             .map_err(|(sub, why)| (Indication::TotalFailed, sub, "byte range", why))?;
         draft.check("byte range", true, coverage.describe(self.file_len()));
         draft.report.covers = coverage.describe(self.file_len());
-        shomei_pades::extend::check_signature(&mut Cursor::new(self.file), sig).map_err(|e| {
+        let (verdict, summary) =
+            shomei_pades::extend::check_signature_summarized(&mut Cursor::new(self.file), sig);
+        verdict.map_err(|e| {
             let (indication, sub) = integrity_verdict(&e);
             let name = match sub {
                 SubIndication::SigCryptoFailure => "signature value",
@@ -211,7 +216,7 @@ impl Context<'_> {
                 }
             }
         }
-        Ok(coverage)
+        Ok((coverage, summary))
     }
 
     fn document_timestamp(
@@ -221,7 +226,7 @@ impl Context<'_> {
     ) -> (SignatureReport, Option<Anchor>) {
         let mut draft = Draft::new(sig.field_name.clone(), SignatureKind::DocumentTimestamp);
         let coverage = match self.intact(sig, &mut draft) {
-            Ok(c) => c,
+            Ok((c, _)) => c,
             Err((i, sub, name, why)) => return (draft.stop(i, sub, name, why), None),
         };
         // Many producers write the token in BER.
@@ -272,7 +277,7 @@ impl Context<'_> {
 
     fn signature(&self, sig: &ExistingSignature, anchors: &[Anchor]) -> SignatureReport {
         let mut draft = Draft::new(sig.field_name.clone(), SignatureKind::Signature);
-        let coverage = match self.intact(sig, &mut draft) {
+        let (coverage, checked) = match self.intact(sig, &mut draft) {
             Ok(c) => c,
             Err((i, sub, name, why)) => return draft.stop(i, sub, name, why),
         };
@@ -285,7 +290,7 @@ impl Context<'_> {
                  document: it was added after another one",
             );
         }
-        let summary = match summarize(&sig.contents) {
+        let summary = match checked.map_or_else(|| summarize(&sig.contents), Ok) {
             Ok(s) => s,
             Err(e) => {
                 return draft.stop(

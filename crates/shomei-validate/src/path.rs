@@ -105,9 +105,26 @@ pub fn build(
     anchors: &[ChainCert],
     pool: &[ChainCert],
 ) -> Result<Vec<ChainCert>, PathFailure> {
+    build_with(leaf, anchors, pool, &|child, issuer| {
+        check_issued_by(child, issuer).is_ok()
+    })
+}
+
+/// [`build`] with `issued_by(child, issuer)` telling whether `issuer`'s key verifies
+/// `child`'s signature (a validation checks the same links for several paths and can
+/// remember them).
+///
+/// # Errors
+/// As [`build`].
+pub fn build_with(
+    leaf: &ChainCert,
+    anchors: &[ChainCert],
+    pool: &[ChainCert],
+    issued_by: &dyn Fn(&ChainCert, &ChainCert) -> bool,
+) -> Result<Vec<ChainCert>, PathFailure> {
     let mut path = vec![leaf.clone()];
     let mut constraint = None;
-    if extend(&mut path, anchors, pool, &mut constraint) {
+    if extend(&mut path, anchors, pool, &mut constraint, issued_by) {
         check_name_constraints(&path).map_err(PathFailure::Constraints)?;
         return Ok(path);
     }
@@ -128,6 +145,7 @@ fn extend(
     anchors: &[ChainCert],
     pool: &[ChainCert],
     constraint: &mut Option<String>,
+    issued_by: &dyn Fn(&ChainCert, &ChainCert) -> bool,
 ) -> bool {
     let Some(current) = path.last().cloned() else {
         return false;
@@ -153,7 +171,7 @@ fn extend(
         {
             continue;
         }
-        if check_issued_by(&current, candidate).is_err() {
+        if !issued_by(&current, candidate) {
             continue;
         }
         if let Err(why) = may_issue(candidate, below) {
@@ -161,7 +179,7 @@ fn extend(
             continue;
         }
         path.push(candidate.clone());
-        if is_anchor || extend(path, anchors, pool, constraint) {
+        if is_anchor || extend(path, anchors, pool, constraint, issued_by) {
             return true;
         }
         path.pop();
@@ -275,6 +293,55 @@ fn check_name_constraints(path: &[ChainCert]) -> Result<(), String> {
         }
     }
     Ok(())
+}
+
+/// Most (certificate, issuer) verdicts remembered by the process.
+const VERIFIED_CACHE: usize = 4096;
+
+/// Verdicts on certificate signatures, by SHA-256 of the certificate and of the
+/// issuer's certificate: a validation service sees the same CA certificates in every
+/// document, and a signature verdict depends on those bytes only.
+type VerifiedCache = std::collections::HashMap<([u8; 32], [u8; 32]), bool>;
+
+fn verified_cache() -> &'static std::sync::Mutex<VerifiedCache> {
+    static CACHE: std::sync::OnceLock<std::sync::Mutex<VerifiedCache>> = std::sync::OnceLock::new();
+    CACHE.get_or_init(Default::default)
+}
+
+fn sha256(bytes: &[u8]) -> [u8; 32] {
+    let d = shomei_core::Digest::compute(shomei_core::DigestAlgorithm::Sha256, bytes);
+    let mut out = [0u8; 32];
+    out.copy_from_slice(d.as_bytes().get(..32).unwrap_or(&[0u8; 32]));
+    out
+}
+
+/// Whether `issuer`'s key verifies `child`'s signature, remembered for the process
+/// (bounded: the memory is cleared when it holds [`VERIFIED_CACHE`] verdicts).
+pub fn issued_by_cached(child: &ChainCert, issuer: &ChainCert) -> bool {
+    let key = (sha256(child.der()), sha256(issuer.der()));
+    if let Some(ok) = verified_cache()
+        .lock()
+        .ok()
+        .and_then(|c| c.get(&key).copied())
+    {
+        return ok;
+    }
+    let ok = check_issued_by(child, issuer).is_ok();
+    if let Ok(mut cache) = verified_cache().lock() {
+        if cache.len() >= VERIFIED_CACHE {
+            cache.clear();
+        }
+        cache.insert(key, ok);
+    }
+    ok
+}
+
+/// Forgets every remembered certificate-signature verdict (for measurements of a
+/// validation that verifies everything itself).
+pub fn clear_verified_cache() {
+    if let Ok(mut cache) = verified_cache().lock() {
+        cache.clear();
+    }
 }
 
 /// The first certificate of `path` not valid at `at`.

@@ -56,12 +56,8 @@ fn format(reason: impl Into<String>) -> Misplaced {
 pub fn revision_ends(file: &[u8]) -> Vec<u64> {
     const MARK: &[u8] = b"%%EOF";
     let mut ends = Vec::new();
-    let mut from = 0usize;
-    while let Some(pos) = file
-        .get(from..)
-        .and_then(|rest| rest.windows(MARK.len()).position(|w| w == MARK))
-    {
-        let mut end = from + pos + MARK.len();
+    for pos in memchr::memmem::find_iter(file, MARK) {
+        let mut end = pos + MARK.len();
         match file.get(end..end + 2) {
             Some([b'\r', b'\n']) => end += 2,
             Some([b'\r' | b'\n', _]) => end += 1,
@@ -69,7 +65,6 @@ pub fn revision_ends(file: &[u8]) -> Vec<u64> {
             _ => {}
         }
         ends.push(u64::try_from(end).unwrap_or(u64::MAX));
-        from = from + pos + MARK.len();
     }
     ends
 }
@@ -120,8 +115,7 @@ pub fn check(file: &[u8], sig: &ExistingSignature) -> Result<Coverage, Misplaced
             )))
         }
     };
-    let decoded = decode_hex(hex);
-    if decoded != sig.contents {
+    if !hex_equals(hex, &sig.contents) {
         return Err(format(
             "the /Contents of the signature dictionary is not the string the /ByteRange leaves \
              out (the signature value shown is not the one in place)",
@@ -163,20 +157,24 @@ fn only_eol(file: &[u8], from: u64, to: u64) -> bool {
         .is_some_and(|s| s.iter().all(|x| matches!(x, b'\r' | b'\n')))
 }
 
-fn decode_hex(hex: &[u8]) -> Vec<u8> {
+/// Whether the hex digits `hex` (validated as such) spell `bytes`; an odd final digit
+/// is followed by an implied 0 (ISO 32000-2 7.3.4.3). Compared in place: the string is
+/// as long as the signature.
+fn hex_equals(hex: &[u8], bytes: &[u8]) -> bool {
     let nibble = |c: u8| match c {
         b'0'..=b'9' => c - b'0',
         b'a'..=b'f' => c - b'a' + 10,
         _ => c.wrapping_sub(b'A').wrapping_add(10) & 0x0f,
     };
-    // An odd final digit is followed by an implied 0 (ISO 32000-2 7.3.4.3).
-    hex.chunks(2)
-        .map(|pair| match pair {
-            [h, l] => (nibble(*h) << 4) | nibble(*l),
-            [h] => nibble(*h) << 4,
-            _ => 0,
+    hex.len().div_ceil(2) == bytes.len()
+        && hex.chunks(2).zip(bytes).all(|(pair, b)| {
+            let v = match pair {
+                [h, l] => (nibble(*h) << 4) | nibble(*l),
+                [h] => nibble(*h) << 4,
+                _ => 0,
+            };
+            v == *b
         })
-        .collect()
 }
 
 #[cfg(test)]
