@@ -34,11 +34,22 @@ pub enum ChainError {
 }
 
 /// One certificate with its original DER encoding kept byte for byte.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone)]
 pub struct ChainCert {
     der: Vec<u8>,
     cert: Certificate,
+    /// The subject as text, once printed (reports print it many times).
+    subject: std::sync::OnceLock<String>,
 }
+
+/// Two certificates are the same when their encodings are.
+impl PartialEq for ChainCert {
+    fn eq(&self, other: &Self) -> bool {
+        self.der == other.der
+    }
+}
+
+impl Eq for ChainCert {}
 
 impl ChainCert {
     /// Parses DER.
@@ -47,6 +58,7 @@ impl ChainCert {
         Ok(Self {
             der: der.to_vec(),
             cert,
+            subject: std::sync::OnceLock::new(),
         })
     }
 
@@ -56,6 +68,7 @@ impl ChainCert {
         Ok(Self {
             der: cert.to_der()?,
             cert,
+            subject: std::sync::OnceLock::new(),
         })
     }
 
@@ -88,7 +101,9 @@ impl ChainCert {
 
     /// The subject, RFC 4514 style.
     pub fn subject(&self) -> String {
-        format_name(self.cert.tbs_certificate().subject())
+        self.subject
+            .get_or_init(|| format_name(self.cert.tbs_certificate().subject()))
+            .clone()
     }
 
     /// What kind of key the certificate holds.

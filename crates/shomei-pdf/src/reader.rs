@@ -27,11 +27,15 @@ struct ObjectStream {
 /// once, while memory stays well inside the 32 MiB signing budget.
 const OBJSTM_CACHE_BYTES: usize = 8 << 20;
 
+/// Most bytes of parsed objects a reader keeps for later reads.
+pub(crate) const MAX_CACHED_BYTES: u64 = 16 << 20;
+
 /// A PDF reader over any `Read + Seek` source that loads objects on demand.
 ///
 /// Opening reads the header window, the last few KiB and the cross-reference sections;
 /// [`PdfReader::get`] then reads one object through a small window. Memory use does not
-/// grow with the file size except for the cross-reference index (16 bytes per object).
+/// grow with the file size except for the cross-reference index (16 bytes per object)
+/// and the objects it keeps once parsed (at most [`MAX_CACHED_BYTES`] of them).
 pub struct PdfReader<R: Read + Seek> {
     pub(crate) src: R,
     pub(crate) file_len: u64,
@@ -44,6 +48,11 @@ pub struct PdfReader<R: Read + Seek> {
     pub(crate) newest_is_stream: bool,
     pub(crate) ends_with_eol: bool,
     cache: Vec<ObjectStream>,
+    /// Objects already parsed (not streams), by number: validation reads the same
+    /// dictionaries — signature dictionaries with long /Contents — many times.
+    objects: std::collections::HashMap<u32, Object>,
+    /// Bytes parsed for the objects kept.
+    objects_bytes: u64,
     nesting: usize,
     /// Bytes parsed or decoded so far, against `work_budget`.
     work: u64,
@@ -77,6 +86,8 @@ impl<R: Read + Seek> PdfReader<R> {
             newest_is_stream: false,
             ends_with_eol: false,
             cache: Vec::new(),
+            objects: std::collections::HashMap::new(),
+            objects_bytes: 0,
             nesting: 0,
             work: 0,
             work_budget: MAX_TOTAL_WORK,
@@ -236,7 +247,11 @@ impl<R: Read + Seek> PdfReader<R> {
         match self.xref.get(id.number) {
             None | Some(XrefEntry::Free) => Ok(Object::Null),
             Some(XrefEntry::InFile { offset, .. }) => {
+                if let Some(known) = self.objects.get(&id.number) {
+                    return Ok(known.clone());
+                }
                 let abs = self.abs(offset);
+                let work_before = self.work;
                 if abs >= self.file_len {
                     return Err(PdfError::Object {
                         id,
@@ -261,6 +276,12 @@ impl<R: Read + Seek> PdfReader<R> {
                             found.number
                         ),
                     });
+                }
+                let spent = self.work.saturating_sub(work_before);
+                let kept = self.objects_bytes.saturating_add(spent);
+                if !matches!(obj, Object::Stream(_)) && kept <= MAX_CACHED_BYTES {
+                    self.objects_bytes = kept;
+                    self.objects.insert(id.number, obj.clone());
                 }
                 Ok(obj)
             }

@@ -106,16 +106,17 @@ pub fn check(file: &[u8], sig: &ExistingSignature) -> Result<Coverage, Misplaced
         .zip(usize::try_from(c).ok())
         .and_then(|(s, e)| file.get(s..e))
         .ok_or_else(|| format("the /ByteRange gap lies outside the file"))?;
-    let hex = match gap {
-        [b'<', inner @ .., b'>'] if inner.iter().all(u8::is_ascii_hexdigit) => inner,
-        _ => {
-            return Err(format(format!(
-                "the bytes left out of the /ByteRange ({b}–{c}) are not exactly one hex string: \
-                 something other than the signature is unsigned (signature wrapping)"
-            )))
-        }
+    let spelled = match gap {
+        [b'<', inner @ .., b'>'] => hex_spells(inner, &sig.contents),
+        _ => None,
     };
-    if !hex_equals(hex, &sig.contents) {
+    let Some(same) = spelled else {
+        return Err(format(format!(
+            "the bytes left out of the /ByteRange ({b}–{c}) are not exactly one hex string: \
+             something other than the signature is unsigned (signature wrapping)"
+        )));
+    };
+    if !same {
         return Err(format(
             "the /Contents of the signature dictionary is not the string the /ByteRange leaves \
              out (the signature value shown is not the one in place)",
@@ -157,24 +158,52 @@ fn only_eol(file: &[u8], from: u64, to: u64) -> bool {
         .is_some_and(|s| s.iter().all(|x| matches!(x, b'\r' | b'\n')))
 }
 
-/// Whether the hex digits `hex` (validated as such) spell `bytes`; an odd final digit
-/// is followed by an implied 0 (ISO 32000-2 7.3.4.3). Compared in place: the string is
-/// as long as the signature.
-fn hex_equals(hex: &[u8], bytes: &[u8]) -> bool {
-    let nibble = |c: u8| match c {
+/// The value of a hex digit, or 0xFF.
+const fn nibble(c: u8) -> u8 {
+    match c {
         b'0'..=b'9' => c - b'0',
         b'a'..=b'f' => c - b'a' + 10,
-        _ => c.wrapping_sub(b'A').wrapping_add(10) & 0x0f,
-    };
-    hex.len().div_ceil(2) == bytes.len()
-        && hex.chunks(2).zip(bytes).all(|(pair, b)| {
-            let v = match pair {
-                [h, l] => (nibble(*h) << 4) | nibble(*l),
-                [h] => nibble(*h) << 4,
-                _ => 0,
-            };
-            v == *b
-        })
+        b'A'..=b'F' => c - b'A' + 10,
+        _ => 0xFF,
+    }
+}
+
+/// Each byte's hex value, 0xFF for a byte that is not a hex digit.
+// Built at compile time over indices below 256: exact casts, no index out of bounds.
+#[allow(
+    clippy::as_conversions,
+    clippy::indexing_slicing,
+    clippy::cast_possible_truncation
+)]
+const NIBBLE: [u8; 256] = {
+    let mut t = [0xFFu8; 256];
+    let mut i = 0usize;
+    while i < 256 {
+        t[i] = nibble(i as u8);
+        i += 1;
+    }
+    t
+};
+
+/// `None` when `hex` holds anything but hex digits; else whether the digits spell
+/// `bytes` (an odd final digit is followed by an implied 0, ISO 32000-2 7.3.4.3).
+/// One pass, compared in place: the string is as long as the signature.
+fn hex_spells(hex: &[u8], bytes: &[u8]) -> Option<bool> {
+    let value = |c: &u8| NIBBLE.get(usize::from(*c)).copied().unwrap_or(0xFF);
+    let mut same = hex.len().div_ceil(2) == bytes.len();
+    let mut expected = bytes.iter();
+    for pair in hex.chunks(2) {
+        let (h, l) = match pair {
+            [h, l] => (value(h), value(l)),
+            [h] => (value(h), 0),
+            _ => (0, 0),
+        };
+        if h | l > 0x0F {
+            return None;
+        }
+        same &= expected.next() == Some(&((h << 4) | l));
+    }
+    Some(same)
 }
 
 #[cfg(test)]
