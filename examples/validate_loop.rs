@@ -1,7 +1,7 @@
 //! shomei's in-process validation rate of one signed PDF (offline), for the ratio
 //! against pyHanko in benches/README.md g).
 //!
-//!     cargo run --release --example validate_loop -- FILE.pdf ROOT.pem [SECONDS]
+//!     cargo run --release --example validate_loop -- FILE.pdf ROOT.pem [SECONDS] [cold|warm]
 
 use shomei::validate::{validate_pdf, Options};
 use std::time::{Duration, Instant};
@@ -29,7 +29,11 @@ fn main() -> Result<(), Box<dyn std::error::Error>> {
     // "cold": every certificate signature verified in each validation; "warm": the
     // process remembers the verdicts on the CA certificates it has seen (as a service
     // validating documents from the same CAs does).
+    let only = args.get(4).map(String::as_str);
     for (label, cold) in [("cold", true), ("warm", false)] {
+        if only.is_some_and(|o| o != label) {
+            continue;
+        }
         let (mut n, start) = (0u64, Instant::now());
         while start.elapsed() < budget {
             if cold {
