@@ -43,21 +43,47 @@ pub(crate) fn signature_filter(
             .filter(|c| !c.is_whitespace())
             .collect();
         let expr = expr.replace('"', "'");
-        let understood = if alg == XPATH {
-            expr.starts_with("not(ancestor-or-self::") && expr.ends_with(":Signature)")
+        // The prefix must name the XMLDSig namespace where the expression is written:
+        // otherwise the signer left out other elements than the signatures.
+        let dsig = |p: &&str| doc.namespace_of_prefix(*x, p) == Some(DS_NS);
+        let removed: Option<Vec<NodeId>> = if alg == XPATH {
+            expr.strip_prefix("not(ancestor-or-self::")
+                .and_then(|r| r.strip_suffix(":Signature)"))
+                .filter(dsig)
+                .map(|_| all())
+        } else if doc.attribute(*x, None, "Filter") == Some("subtract") {
+            let by_namespace = expr
+                .strip_prefix("//")
+                .or_else(|| expr.strip_prefix("/descendant::"))
+                .and_then(|r| r.strip_suffix(":Signature"))
+                .filter(dsig)
+                .map(|_| all());
+            // name() compares the qualified name as written, whatever its namespace.
+            let by_name = || {
+                expr.strip_prefix("/descendant::*[name()='")
+                    .and_then(|r| r.strip_suffix(":Signature']"))
+                    .map(|p| {
+                        doc.descendants(doc.root())
+                            .into_iter()
+                            .filter(|n| {
+                                matches!(doc.kind(*n), Some(NodeKind::Element {
+                                    prefix: Some(q), local_name: "Signature", ..
+                                }) if q == p)
+                            })
+                            .collect()
+                    })
+            };
+            by_namespace.or_else(by_name)
         } else {
-            doc.attribute(*x, None, "Filter") == Some("subtract")
-                && (expr.ends_with("//ds:Signature")
-                    || expr == "/descendant::ds:Signature"
-                    || expr == "/descendant::*[name()='ds:Signature']")
+            None
         };
-        if !understood {
+        let Some(removed) = removed else {
             return Err(XadesError::Transform(format!(
                 "XPath transform `{expr}` (only filters that leave out the signatures are \
                  understood)"
             )));
-        }
-        for sig in all() {
+        };
+        for sig in removed {
             if !out.contains(&sig) {
                 out.push(sig);
             }
@@ -317,4 +343,77 @@ pub(crate) fn reference_octets(
             out
         }
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::{signature_filter, XPATH, XPATH_FILTER2};
+    use crate::uris::DS_NS;
+    use shomei_xml::Document;
+
+    /// The signatures `signature_filter` removes for the transform in `doc`, by Id.
+    fn removed(doc: &[u8], alg: &str) -> Result<Vec<String>, String> {
+        let doc = Document::parse(doc).map_err(|e| e.to_string())?;
+        let t = doc
+            .elements_by_name(Some(DS_NS), "Transform")
+            .into_iter()
+            .next()
+            .ok_or("no transform")?;
+        signature_filter(&doc, t, alg)
+            .map(|ids| {
+                ids.iter()
+                    .map(|n| doc.attribute(*n, None, "Id").unwrap_or("?").to_owned())
+                    .collect()
+            })
+            .map_err(|e| e.to_string())
+    }
+
+    fn doc(xpath: &str, filter: &str) -> Vec<u8> {
+        format!(
+            "<r xmlns:ds=\"{DS_NS}\" xmlns:o=\"urn:other\"><ds:Signature Id=\"a\">\
+             <ds:Transform><ds:XPath {filter} xmlns:d2=\"{DS_NS}\">{xpath}</ds:XPath>\
+             </ds:Transform></ds:Signature><o:Signature Id=\"b\"/>\
+             <d2:Signature xmlns:d2=\"{DS_NS}\" Id=\"c\"/></r>"
+        )
+        .into_bytes()
+    }
+
+    #[test]
+    fn only_filters_that_remove_exactly_the_signatures_are_understood() {
+        let all = Ok(vec!["a".to_string(), "c".to_string()]);
+        assert_eq!(
+            removed(&doc("not(ancestor-or-self::ds:Signature)", ""), XPATH),
+            all
+        );
+        assert_eq!(
+            removed(&doc("not(ancestor-or-self::d2:Signature)", ""), XPATH),
+            all
+        );
+        // A prefix bound to another namespace leaves out other elements.
+        assert!(removed(&doc("not(ancestor-or-self::o:Signature)", ""), XPATH).is_err());
+        let subtract = "Filter=\"subtract\"";
+        assert_eq!(
+            removed(&doc("//ds:Signature", subtract), XPATH_FILTER2),
+            all
+        );
+        assert_eq!(
+            removed(&doc("/descendant::ds:Signature", subtract), XPATH_FILTER2),
+            all
+        );
+        // Only some signatures (those under /r/x) would be left out by the signer.
+        assert!(removed(&doc("/r/x//ds:Signature", subtract), XPATH_FILTER2).is_err());
+        assert!(removed(
+            &doc("//ds:Signature", "Filter=\"intersect\""),
+            XPATH_FILTER2
+        )
+        .is_err());
+        // name() matches the qualified name as written: o:Signature, not d2:Signature.
+        assert_eq!(
+            removed(
+                &doc("/descendant::*[name()='o:Signature']", subtract),
+                XPATH_FILTER2
+            ),
+            Ok(vec!["b".to_string()])
+        );
+    }
 }

@@ -194,6 +194,25 @@ impl Document {
             .map(|a| a.value.as_str())
     }
 
+    /// The namespace `prefix` (`""` for the default namespace) is bound to at element
+    /// `id`, from the declarations in scope; `None` when it is not bound (or undeclared
+    /// with `xmlns=""`).
+    pub fn namespace_of_prefix(&self, id: NodeId, prefix: &str) -> Option<&str> {
+        if prefix == "xml" {
+            return Some(XML_NS);
+        }
+        let mut at = Some(id.0);
+        while let Some(i) = at {
+            if let Some(e) = self.element(i) {
+                if let Some((_, uri)) = e.ns_decls.iter().find(|(p, _)| p == prefix) {
+                    return (!uri.is_empty()).then_some(uri.as_str());
+                }
+            }
+            at = self.nodes.get(i).and_then(|n| n.parent);
+        }
+        None
+    }
+
     /// The attributes of element `id` as (namespace, local name, value), in document order.
     /// Namespace declarations are not attributes here.
     pub fn attributes(&self, id: NodeId) -> impl Iterator<Item = (Option<&str>, &str, &str)> + '_ {
