@@ -84,8 +84,14 @@ pub(crate) struct ValidateArgs {
     #[arg(long, value_name = "FORMAT", default_value = "text", value_parser = ["text", "json"])]
     pub(crate) format: String,
     /// Use only the data the document embeds: never fetch revocation data (OCSP, CRL).
+    /// A certificate whose status the file does not carry is then reported as not
+    /// checked, and does not stop the validation (unless --require-revocation).
     #[arg(long)]
     pub(crate) offline: bool,
+    /// With --offline: a certificate whose revocation status the file does not carry
+    /// makes the signature INDETERMINATE / TRY_LATER.
+    #[arg(long, requires = "offline")]
+    pub(crate) require_revocation: bool,
 }
 
 /// Options of `shomei admin`.

@@ -38,6 +38,7 @@ pub(crate) fn run(args: &ValidateArgs) -> ExitCode {
         }
     }
     let mut options = Options::new(anchors);
+    options.revocation_soft_fail = args.offline && !args.require_revocation;
     if let Some(at) = &args.at {
         match time::OffsetDateTime::parse(at, &time::format_description::well_known::Rfc3339) {
             Ok(t) => options.at = Some(t.into()),

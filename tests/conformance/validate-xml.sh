@@ -6,8 +6,9 @@
 #    EC signers at B-B, B-T, B-LT and B-LTA: validate-xml passes each at its level
 #    (detached: xmlsec1 only, signxml cannot dereference), and `shomei validate --trust
 #    ROOT` says TOTAL-PASSED at that level (exit 0), fetching the revocation data B-B
-#    and B-T files do not carry; B-LT and B-LTA also pass --offline, B-B and B-T
-#    --offline are INDETERMINATE / TRY_LATER (exit 3). B-LT and B-LTA pass at
+#    and B-T files do not carry; --offline they all pass too (B-B and B-T with the
+#    signer's status reported as not checked), and B-B and B-T --offline
+#    --require-revocation are INDETERMINATE / TRY_LATER (exit 3). B-LT and B-LTA pass at
 #    2049-06-01 (after the signer certificates' notAfter, 2049-01-01) from their
 #    proofs of existence; at 2051 (TSA expired, nothing renewed) OUT_OF_BOUNDS_NO_POE.
 #  * a signxml B-B signature extended to B-LTA by shomei: TOTAL-PASSED at B-LTA offline.
@@ -84,8 +85,11 @@ for pk in enveloped enveloping detached; do
       judge "$f" --offline "${det[@]}"
       case "$lvl" in
         B-B|B-T)
-          if [ "$RC" = 3 ] && [ "$SUB" = TRY_LATER ]; then ok "$f --offline: INDETERMINATE/TRY_LATER (no revocation data in it)"
-          else bad "$f --offline: shomei exit $RC $IND $SUB"; fi ;;
+          if [ "$RC" = 0 ] && [ "$LEVEL" = "$lvl" ] && grep -q "not checked (revocation soft-fail" judge.json; then ok "$f --offline: $IND at $LEVEL, the signer's revocation status reported as not checked"
+          else bad "$f --offline: shomei exit $RC $IND $SUB level $LEVEL"; fi
+          judge "$f" --offline --require-revocation "${det[@]}"
+          if [ "$RC" = 3 ] && [ "$SUB" = TRY_LATER ]; then ok "$f --offline --require-revocation: INDETERMINATE/TRY_LATER (no revocation data in it)"
+          else bad "$f --offline --require-revocation: shomei exit $RC $IND $SUB"; fi ;;
         *)
           if [ "$RC" = 0 ] && [ "$LEVEL" = "$lvl" ]; then ok "$f --offline: $IND at $LEVEL"; LONG+=("$f")
           else bad "$f --offline: shomei exit $RC $IND $SUB level $LEVEL"; fi ;;

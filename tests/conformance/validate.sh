@@ -5,9 +5,10 @@
 #  * shomei signs examples/sample.pdf with the kit's RSA and EC signers at B-B, B-T,
 #    B-LT and B-LTA, and extends a pyHanko B-T file to B-LTA: validate-pdf passes each
 #    at its level, and `shomei validate --trust ROOT` says TOTAL-PASSED at that level
-#    (exit 0), fetching the revocation data B-B and B-T files do not carry; B-LT and
-#    B-LTA pass --offline too, B-B and B-T --offline are INDETERMINATE / TRY_LATER
-#    (exit 3). The B-LT and B-LTA files pass at 2049-06-01, after the signer
+#    (exit 0), fetching the revocation data B-B and B-T files do not carry; --offline
+#    they all pass too, B-B and B-T with the signer's status reported as not checked
+#    (revocation soft-fail), and B-B and B-T --offline --require-revocation are
+#    INDETERMINATE / TRY_LATER (exit 3). The B-LT and B-LTA files pass at 2049-06-01, after the signer
 #    certificates' notAfter (2049-01-01) but before the TSA's (2050-01-01), from the
 #    proofs of existence; at 2051 exit 3 OUT_OF_BOUNDS_NO_POE (the archive time-stamp
 #    was not renewed in time).
@@ -92,8 +93,11 @@ for who in RSA EC; do
     judge "$f" --offline
     case "$lvl" in
       B-B|B-T)
-        if [ "$RC" = 3 ] && [ "$SUB" = TRY_LATER ]; then ok "$who $lvl --offline: INDETERMINATE/TRY_LATER (the file carries no revocation data)"
-        else bad "$who $lvl --offline: shomei exit $RC $IND $SUB"; fi ;;
+        if [ "$RC" = 0 ] && [ "$LEVEL" = "$lvl" ] && grep -q "not checked (revocation soft-fail" judge.json; then ok "$who $lvl --offline: $IND at $LEVEL, the signer's revocation status reported as not checked"
+        else bad "$who $lvl --offline: shomei exit $RC $IND $SUB level $LEVEL"; fi
+        judge "$f" --offline --require-revocation
+        if [ "$RC" = 3 ] && [ "$SUB" = TRY_LATER ]; then ok "$who $lvl --offline --require-revocation: INDETERMINATE/TRY_LATER (the file carries no revocation data)"
+        else bad "$who $lvl --offline --require-revocation: shomei exit $RC $IND $SUB"; fi ;;
       *)
         if [ "$RC" = 0 ] && [ "$LEVEL" = "$lvl" ]; then ok "$who $lvl --offline: $IND at $LEVEL"; GOOD+=("$f")
         else bad "$who $lvl --offline: shomei exit $RC $IND $SUB level $LEVEL"; fi ;;

@@ -22,12 +22,22 @@ pub struct Options {
     pub anchors: Vec<ChainCert>,
     /// Validate as of this time instead of now.
     pub at: Option<SystemTime>,
+    /// When neither the file nor a fetch gives a certificate's revocation status, go
+    /// on without it (the report says, for each certificate, that its status was not
+    /// checked) instead of stopping at INDETERMINATE / TRY_LATER. Off by default; an
+    /// offline validation asked for by the user turns it on. Never raises a level: a
+    /// status not established is never B-LT.
+    pub revocation_soft_fail: bool,
 }
 
 impl Options {
     /// Options with these trust anchors, validating as of now.
     pub fn new(anchors: Vec<ChainCert>) -> Self {
-        Self { anchors, at: None }
+        Self {
+            anchors,
+            at: None,
+            revocation_soft_fail: false,
+        }
     }
 }
 
@@ -125,6 +135,8 @@ pub(crate) enum Status {
 pub(crate) struct Evidence<'a> {
     pub(crate) anchors: &'a [ChainCert],
     pub(crate) now: SystemTime,
+    /// Go on without a revocation status no data gives ([`Options::revocation_soft_fail`]).
+    pub(crate) soft_fail: bool,
     pub(crate) embedded: &'a Embedded,
     pub(crate) fetched: &'a Embedded,
     /// The (certificate, issuer) pairs no data was found for.
@@ -146,13 +158,14 @@ type CrlVerdict = (&'static str, usize, Vec<u8>, bool);
 
 impl<'a> Evidence<'a> {
     pub(crate) fn new(
-        anchors: &'a [ChainCert],
+        options: &'a Options,
         now: SystemTime,
         embedded: &'a Embedded,
         fetched: &'a Embedded,
     ) -> Self {
         Self {
-            anchors,
+            anchors: &options.anchors,
+            soft_fail: options.revocation_soft_fail,
             now,
             embedded,
             fetched,
@@ -456,6 +469,14 @@ impl Evidence<'_> {
                         ))
                     }
                 },
+                Status::Unknown(how) if self.soft_fail => {
+                    all_embedded = false;
+                    draft.check(
+                        "revocation",
+                        false,
+                        format!("{how}: not checked (revocation soft-fail: offline validation)"),
+                    );
+                }
                 Status::Unknown(how) => {
                     // The rest of the chain is looked at too, so that everything
                     // missing is known (and can be fetched) at once.

@@ -98,7 +98,7 @@ fn validate_with(
         file,
         permission: certification.map(|c| c.permission),
         late_certification,
-        ev: Evidence::new(&options.anchors, now, &embedded, fetched),
+        ev: Evidence::new(options, now, &embedded, fetched),
     };
     // Document time-stamps first: each valid one is a proof of existence for what it
     // covers.

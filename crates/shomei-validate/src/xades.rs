@@ -75,7 +75,7 @@ fn validate_with(
                 .filter_map(|d| Crl::from_der_or_pem(d).ok())
                 .collect(),
         };
-        let ev = Evidence::new(&options.anchors, now, &embedded, fetched);
+        let ev = Evidence::new(options, now, &embedded, fetched);
         reports.push(signature(s, &ev));
         for pair in ev.missing.into_inner() {
             if !missing.iter().any(|(c, i): &(ChainCert, ChainCert)| {
