@@ -1,10 +1,15 @@
 //! shomei's in-process validation rate of one signed PDF (offline), for the ratio
-//! against pyHanko in benches/README.md g).
+//! against pyHanko in benches/README.md g), with the allocator of the `shomei` binary
+//! (mimalloc).
 //!
 //!     cargo run --release --example validate_loop -- FILE.pdf ROOT.pem [SECONDS] [cold|warm]
 
 use shomei::validate::{validate_pdf, Options};
 use std::time::{Duration, Instant};
+
+/// The allocator the `shomei` binary uses, so that the rate is the shipped one.
+#[global_allocator]
+static GLOBAL: mimalloc::MiMalloc = mimalloc::MiMalloc;
 
 fn main() -> Result<(), Box<dyn std::error::Error>> {
     let args: Vec<String> = std::env::args().collect();
