@@ -1,7 +1,8 @@
 //! Certificate paths (RFC 5280 6, the parts a signature validator needs): from a
 //! signing or time-stamping certificate through the certificates at hand to a trust
 //! anchor. Each link's issuer name matches and its signature verifies; every issuer is
-//! a CA (basic constraints, path length) allowed to sign certificates (key usage).
+//! a CA (basic constraints, path length) allowed to sign certificates (key usage); the
+//! signer may sign documents (key usage, extended key usage: [`may_sign`]).
 //! Name constraints (directory names, e-mail addresses, DNS names) of every CA on the
 //! path bind the certificates below it. Validity is checked separately, at the time the
 //! caller has a proof for ([`check_validity`]). Not handled yet: certificate policies.
@@ -10,7 +11,9 @@ use shomei_core::chain::ChainCert;
 use shomei_revocation::{check_issued_by, validity};
 use std::time::SystemTime;
 use x509_cert::ext::pkix::name::GeneralName;
-use x509_cert::ext::pkix::{BasicConstraints, KeyUsage, NameConstraints, SubjectAltName};
+use x509_cert::ext::pkix::{
+    BasicConstraints, ExtendedKeyUsage, KeyUsage, NameConstraints, SubjectAltName,
+};
 
 /// Longest path followed (leaf and anchor included).
 pub const MAX_DEPTH: usize = 8;
@@ -79,19 +82,48 @@ fn may_issue(cert: &ChainCert, below: usize) -> Result<(), String> {
     Ok(())
 }
 
-/// May the leaf make signatures (key usage digitalSignature or nonRepudiation, when
-/// the certificate restricts it)?
+/// Extended key usages that are for other things than signing documents: TLS
+/// servers, time-stamping, OCSP responses.
+const NOT_FOR_DOCUMENTS: [&str; 3] = [
+    "1.3.6.1.5.5.7.3.1",
+    "1.3.6.1.5.5.7.3.8",
+    "1.3.6.1.5.5.7.3.9",
+];
+
+/// May the leaf make signatures? Key usage digitalSignature or nonRepudiation, when the
+/// certificate restricts it; an extended key usage, when present, that is not only for
+/// TLS servers, time-stamping or OCSP responses (any other purpose — documentSigning,
+/// emailProtection, clientAuth as national eIDs have, anyExtendedKeyUsage — is taken).
 pub fn may_sign(leaf: &ChainCert) -> Result<(), PathFailure> {
-    match key_usage(leaf) {
-        Some(ku) if !ku.digital_signature() && !ku.non_repudiation() => {
-            Err(PathFailure::Constraints(format!(
+    if let Some(ku) = key_usage(leaf) {
+        if !ku.digital_signature() && !ku.non_repudiation() {
+            return Err(PathFailure::Constraints(format!(
                 "{} may not make signatures (key usage has neither digitalSignature nor \
                  nonRepudiation)",
                 leaf.subject()
-            )))
+            )));
         }
-        _ => Ok(()),
     }
+    let eku = leaf
+        .cert()
+        .tbs_certificate()
+        .get_extension::<ExtendedKeyUsage>()
+        .ok()
+        .flatten()
+        .map(|(_, eku)| eku.0);
+    if let Some(purposes) = eku.filter(|p| !p.is_empty()) {
+        let other =
+            |o: &const_oid::ObjectIdentifier| NOT_FOR_DOCUMENTS.contains(&o.to_string().as_str());
+        if purposes.iter().all(other) {
+            let names: Vec<String> = purposes.iter().map(ToString::to_string).collect();
+            return Err(PathFailure::Constraints(format!(
+                "{} may not sign documents (extended key usage {} only)",
+                leaf.subject(),
+                names.join(", ")
+            )));
+        }
+    }
+    Ok(())
 }
 
 /// A path from `leaf` to one of `anchors` through `pool`: leaf first, anchor last (a

@@ -12,11 +12,11 @@
 )]
 
 use rcgen::{
-    BasicConstraints, CertificateParams, DistinguishedName, DnType, GeneralSubtree, IsCa, KeyPair,
-    NameConstraints, SanType,
+    BasicConstraints, CertificateParams, DistinguishedName, DnType, ExtendedKeyUsagePurpose,
+    GeneralSubtree, IsCa, KeyPair, NameConstraints, SanType,
 };
 use shomei_core::chain::ChainCert;
-use shomei_validate::path::{build, PathFailure};
+use shomei_validate::path::{build, may_sign, PathFailure};
 
 fn dn(o: &str, cn: &str) -> DistinguishedName {
     let mut d = DistinguishedName::new();
@@ -118,4 +118,29 @@ fn name_constraints_of_an_intermediate_bind_the_leaf() {
         Err(PathFailure::Constraints(why)) => assert!(why.contains("excludes"), "{why}"),
         other => panic!("an excluded e-mail address: {other:?}"),
     }
+}
+
+#[test]
+fn a_certificate_only_for_tls_servers_may_not_sign_documents() {
+    let root = ca(dn("Root Org", "Root"), None, None);
+    let make = |purposes: Vec<ExtendedKeyUsagePurpose>| {
+        let mut params = CertificateParams::default();
+        params.distinguished_name = dn("Org", "Leaf");
+        params.extended_key_usages = purposes;
+        let key = KeyPair::generate().unwrap();
+        let issuer = root.params.clone().self_signed(&root.key).unwrap();
+        let cert = params.signed_by(&key, &issuer, &root.key).unwrap();
+        ChainCert::from_der(cert.der()).unwrap()
+    };
+    assert!(matches!(
+        may_sign(&make(vec![ExtendedKeyUsagePurpose::ServerAuth])),
+        Err(PathFailure::Constraints(_))
+    ));
+    assert!(may_sign(&make(vec![
+        ExtendedKeyUsagePurpose::ServerAuth,
+        ExtendedKeyUsagePurpose::EmailProtection
+    ]))
+    .is_ok());
+    assert!(may_sign(&make(vec![ExtendedKeyUsagePurpose::ClientAuth])).is_ok());
+    assert!(may_sign(&make(vec![])).is_ok());
 }
