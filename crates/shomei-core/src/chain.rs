@@ -1,6 +1,7 @@
 //! Certificate chains: the signing certificate first, then its issuers.
 
 use crate::alg::{oid, KeyKind};
+use const_oid::ObjectIdentifier;
 use der::{Decode, Encode};
 use serde::{Deserialize, Serialize};
 use x509_cert::Certificate;
@@ -141,21 +142,30 @@ impl ChainCert {
 /// prints them (the shortest name in const-oid's database, upper-cased). Looking a
 /// type up here instead of in the whole database makes printing a name several
 /// times cheaper; a test checks the table against the database.
-const COMMON_ATTRIBUTES: [(&str, &str); 14] = [
-    ("2.5.4.3", "CN"),
-    ("2.5.4.6", "C"),
-    ("2.5.4.10", "O"),
-    ("2.5.4.11", "OU"),
-    ("2.5.4.7", "L"),
-    ("2.5.4.8", "ST"),
-    ("2.5.4.5", "SERIALNUMBER"),
-    ("2.5.4.42", "GN"),
-    ("2.5.4.4", "SN"),
-    ("2.5.4.12", "TITLE"),
-    ("2.5.4.9", "STREET"),
-    ("1.2.840.113549.1.9.1", "EMAIL"),
-    ("0.9.2342.19200300.100.1.25", "DC"),
-    ("0.9.2342.19200300.100.1.1", "UID"),
+const COMMON_ATTRIBUTES: [(ObjectIdentifier, &str); 14] = [
+    (ObjectIdentifier::new_unwrap("2.5.4.3"), "CN"),
+    (ObjectIdentifier::new_unwrap("2.5.4.6"), "C"),
+    (ObjectIdentifier::new_unwrap("2.5.4.10"), "O"),
+    (ObjectIdentifier::new_unwrap("2.5.4.11"), "OU"),
+    (ObjectIdentifier::new_unwrap("2.5.4.7"), "L"),
+    (ObjectIdentifier::new_unwrap("2.5.4.8"), "ST"),
+    (ObjectIdentifier::new_unwrap("2.5.4.5"), "SERIALNUMBER"),
+    (ObjectIdentifier::new_unwrap("2.5.4.42"), "GN"),
+    (ObjectIdentifier::new_unwrap("2.5.4.4"), "SN"),
+    (ObjectIdentifier::new_unwrap("2.5.4.12"), "TITLE"),
+    (ObjectIdentifier::new_unwrap("2.5.4.9"), "STREET"),
+    (
+        ObjectIdentifier::new_unwrap("1.2.840.113549.1.9.1"),
+        "EMAIL",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.25"),
+        "DC",
+    ),
+    (
+        ObjectIdentifier::new_unwrap("0.9.2342.19200300.100.1.1"),
+        "UID",
+    ),
 ];
 
 /// A distinguished name as RFC 4514 text, exactly as x509-cert's `Display` writes it.
@@ -171,10 +181,9 @@ pub fn format_name(name: &x509_cert::name::Name) -> String {
             if j > 0 {
                 out.push('+');
             }
-            let oid = atv.oid.to_string();
             let known = COMMON_ATTRIBUTES
                 .iter()
-                .find(|(o, _)| *o == oid)
+                .find(|(o, _)| *o == atv.oid)
                 .map(|(_, n)| *n);
             let text = string_value(&atv.value);
             match (known, text) {
@@ -367,7 +376,6 @@ mod tests {
     #[test]
     fn the_table_has_the_names_the_database_gives() {
         for (oid, name) in COMMON_ATTRIBUTES {
-            let oid = const_oid::ObjectIdentifier::new(oid).unwrap_or_else(|_| unreachable!());
             // x509-cert prints the shortest of the database's names.
             let db = const_oid::db::DB
                 .find_names_for_oid(oid)

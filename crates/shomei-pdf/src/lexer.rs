@@ -371,13 +371,10 @@ fn number_or_keyword(word: &[u8], start: u64) -> Result<Token, PdfError> {
     }
 }
 
-fn hex_val(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c.saturating_sub(b'0')),
-        b'a'..=b'f' => Some(c.saturating_sub(b'a').saturating_add(10)),
-        b'A'..=b'F' => Some(c.saturating_sub(b'A').saturating_add(10)),
-        _ => None,
-    }
+/// The value of a hex digit (`0`–`9`, `a`–`f`, `A`–`F`), as PDF hex strings and name
+/// escapes write them.
+pub fn hex_digit(c: u8) -> Option<u8> {
+    HEX_CLASS.get(usize::from(c)).copied().filter(|v| *v < 16)
 }
 
 /// In [`HEX_CLASS`]: white space, skipped inside a hex string.
@@ -537,10 +534,10 @@ fn name<S: ByteSource>(s: &mut S) -> Result<Vec<u8>, PdfError> {
         }
         s.bump();
         if c == b'#' {
-            let h = s.peek()?.and_then(hex_val);
+            let h = s.peek()?.and_then(hex_digit);
             if let Some(h) = h {
                 s.bump();
-                if let Some(l) = s.peek()?.and_then(hex_val) {
+                if let Some(l) = s.peek()?.and_then(hex_digit) {
                     s.bump();
                     out.push(h.wrapping_shl(4) | l);
                 } else {

@@ -24,6 +24,7 @@ mod xref;
 pub use dss::{prepare_dss_update, DssData};
 pub use error::PdfError;
 pub use existing::ExistingSignature;
+pub use lexer::hex_digit;
 pub use object::{Dictionary, Object, ObjectId, Stream};
 pub use reader::PdfReader;
 pub use serialize::{decode_text, text_string};

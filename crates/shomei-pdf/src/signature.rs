@@ -114,7 +114,7 @@ mod hex_bytes {
         digits
             .chunks_exact(2)
             .map(|p| match p {
-                [h, l] => match (super::hex_value(*h), super::hex_value(*l)) {
+                [h, l] => match (crate::lexer::hex_digit(*h), crate::lexer::hex_digit(*l)) {
                     (Some(h), Some(l)) => Ok(h << 4 | l),
                     _ => Err(serde::de::Error::custom("invalid hex digit")),
                 },
@@ -131,15 +131,6 @@ fn hex_digit(v: u8) -> char {
             .copied()
             .unwrap_or(b'0'),
     )
-}
-
-fn hex_value(c: u8) -> Option<u8> {
-    match c {
-        b'0'..=b'9' => Some(c - b'0'),
-        b'a'..=b'f' => Some(c - b'a' + 10),
-        b'A'..=b'F' => Some(c - b'A' + 10),
-        _ => None,
-    }
 }
 
 /// The appended incremental update with its `/Contents` placeholder.

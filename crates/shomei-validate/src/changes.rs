@@ -55,43 +55,10 @@ pub fn certification<R: std::io::Read + std::io::Seek>(
     let Some(sig) = reader.resolve_dict(&sig)? else {
         return Ok(None);
     };
-    let byte_range = match sig
-        .get(b"ByteRange")
-        .map(|r| reader.resolve(r))
-        .transpose()?
-    {
-        Some(Object::Array(items)) => items
-            .iter()
-            .filter_map(Object::as_i64)
-            .filter_map(|n| u64::try_from(n).ok())
-            .collect(),
-        _ => Vec::new(),
-    };
-    let mut permission = 2;
-    if let Some(Object::Array(refs)) = sig
-        .get(b"Reference")
-        .map(|r| reader.resolve(r))
-        .transpose()?
-    {
-        for r in &refs {
-            let Some(r) = reader.resolve_dict(r)? else {
-                continue;
-            };
-            if !r.name_is(b"TransformMethod", b"DocMDP") {
-                continue;
-            }
-            let params = match r.get(b"TransformParams") {
-                Some(p) => reader.resolve_dict(p)?,
-                None => None,
-            };
-            permission = params
-                .as_ref()
-                .and_then(|p| p.get(b"P"))
-                .and_then(Object::as_i64)
-                .unwrap_or(2);
-            break;
-        }
-    }
+    let byte_range = byte_range_of(reader, &sig)?;
+    let permission = transform_params(reader, &sig, b"DocMDP")?
+        .and_then(|p| p.get(b"P").and_then(Object::as_i64))
+        .unwrap_or(2);
     Ok(Some(Certification {
         permission,
         byte_range,
@@ -116,6 +83,55 @@ impl Lock {
             Self::Exclude(names) => !names.iter().any(|n| n == name),
         }
     }
+}
+
+/// The `/ByteRange` of signature dictionary `sig` (its non-negative integers).
+fn byte_range_of<R: std::io::Read + std::io::Seek>(
+    reader: &mut PdfReader<R>,
+    sig: &Dictionary,
+) -> Result<Vec<u64>, PdfError> {
+    Ok(
+        match sig
+            .get(b"ByteRange")
+            .map(|r| reader.resolve(r))
+            .transpose()?
+        {
+            Some(Object::Array(items)) => items
+                .iter()
+                .filter_map(Object::as_i64)
+                .filter_map(|n| u64::try_from(n).ok())
+                .collect(),
+            _ => Vec::new(),
+        },
+    )
+}
+
+/// The `/TransformParams` of the first signature reference of `sig` whose
+/// `/TransformMethod` is `method` (`DocMDP`, `FieldMDP`).
+fn transform_params<R: std::io::Read + std::io::Seek>(
+    reader: &mut PdfReader<R>,
+    sig: &Dictionary,
+    method: &[u8],
+) -> Result<Option<Dictionary>, PdfError> {
+    let Some(Object::Array(refs)) = sig
+        .get(b"Reference")
+        .map(|r| reader.resolve(r))
+        .transpose()?
+    else {
+        return Ok(None);
+    };
+    for r in &refs {
+        let Some(r) = reader.resolve_dict(r)? else {
+            continue;
+        };
+        if r.name_is(b"TransformMethod", method) {
+            return match r.get(b"TransformParams") {
+                Some(p) => reader.resolve_dict(p),
+                None => Ok(None),
+            };
+        }
+    }
+    Ok(None)
 }
 
 /// One revision opened for comparison.
@@ -370,40 +386,13 @@ impl<'a> View<'a> {
             else {
                 continue;
             };
-            let ends_here = match sig
-                .get(b"ByteRange")
-                .map(|r| self.reader.resolve(r))
-                .transpose()?
-            {
-                Some(Object::Array(r)) => {
-                    let n: Vec<i64> = r.iter().filter_map(Object::as_i64).collect();
-                    matches!(n.as_slice(), [_, _, c, d]
-                        if c.checked_add(*d).and_then(|e| u64::try_from(e).ok()) == Some(end))
-                }
-                _ => false,
-            };
+            let range = byte_range_of(&mut self.reader, &sig)?;
+            let ends_here = matches!(range.as_slice(), [_, _, c, d]
+                if c.checked_add(*d) == Some(end));
             if !ends_here {
                 continue;
             }
-            let mut params = None;
-            if let Some(Object::Array(refs)) = sig
-                .get(b"Reference")
-                .map(|r| self.reader.resolve(r))
-                .transpose()?
-            {
-                for r in &refs {
-                    let Some(r) = self.reader.resolve_dict(r)? else {
-                        continue;
-                    };
-                    if r.name_is(b"TransformMethod", b"FieldMDP") {
-                        params = r
-                            .get(b"TransformParams")
-                            .map(|p| self.reader.resolve_dict(p))
-                            .transpose()?
-                            .flatten();
-                    }
-                }
-            }
+            let mut params = transform_params(&mut self.reader, &sig, b"FieldMDP")?;
             if params.is_none() {
                 params = field
                     .get(b"Lock")

@@ -145,14 +145,10 @@ pub(crate) struct Evidence<'a> {
     pub(crate) statuses: RefCell<Vec<Known>>,
     /// Revocation data found inside the signatures' CMS.
     pub(crate) cms: RefCell<Embedded>,
-    /// Certificate signatures checked: (certificate, issuer, verified).
-    issued: RefCell<Vec<IssuedVerdict>>,
     /// CRL signatures checked.
     crls_checked: RefCell<Vec<CrlVerdict>>,
 }
 
-/// A certificate signature checked: (certificate DER, issuer DER, verified).
-type IssuedVerdict = (Vec<u8>, Vec<u8>, bool);
 /// A CRL signature checked: (source, index in it, issuer DER, verified).
 type CrlVerdict = (&'static str, usize, Vec<u8>, bool);
 
@@ -172,7 +168,6 @@ impl<'a> Evidence<'a> {
             missing: RefCell::new(Vec::new()),
             statuses: RefCell::new(Vec::new()),
             cms: RefCell::new(Embedded::default()),
-            issued: RefCell::new(Vec::new()),
             crls_checked: RefCell::new(Vec::new()),
         }
     }
@@ -285,23 +280,8 @@ impl Evidence<'_> {
         leaf: &ChainCert,
         pool: &[ChainCert],
     ) -> Result<Vec<ChainCert>, Failure> {
-        // Each certificate signature is verified once per validation.
-        let issued_by = |child: &ChainCert, issuer: &ChainCert| {
-            let known = self
-                .issued
-                .borrow()
-                .iter()
-                .find(|(c, i, _)| c == child.der() && i == issuer.der())
-                .map(|(_, _, ok)| *ok);
-            known.unwrap_or_else(|| {
-                let ok = crate::path::issued_by_cached(child, issuer);
-                self.issued
-                    .borrow_mut()
-                    .push((child.der().to_vec(), issuer.der().to_vec(), ok));
-                ok
-            })
-        };
-        path::build_with(leaf, self.anchors, pool, &issued_by).map_err(|e| match e {
+        // Each certificate signature is verified once per process (path::issued_by_cached).
+        path::build_with(leaf, self.anchors, pool, &path::issued_by_cached).map_err(|e| match e {
             PathFailure::NoChain(why) => (
                 Indication::Indeterminate,
                 SubIndication::NoCertificateChainFound,

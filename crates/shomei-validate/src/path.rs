@@ -84,10 +84,10 @@ fn may_issue(cert: &ChainCert, below: usize) -> Result<(), String> {
 
 /// Extended key usages that are for other things than signing documents: TLS
 /// servers, time-stamping, OCSP responses.
-const NOT_FOR_DOCUMENTS: [&str; 3] = [
-    "1.3.6.1.5.5.7.3.1",
-    "1.3.6.1.5.5.7.3.8",
-    "1.3.6.1.5.5.7.3.9",
+const NOT_FOR_DOCUMENTS: [const_oid::ObjectIdentifier; 3] = [
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.1"),
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.8"),
+    const_oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.3.9"),
 ];
 
 /// May the leaf make signatures? Key usage digitalSignature or nonRepudiation, when the
@@ -112,8 +112,7 @@ pub fn may_sign(leaf: &ChainCert) -> Result<(), PathFailure> {
         .flatten()
         .map(|(_, eku)| eku.0);
     if let Some(purposes) = eku.filter(|p| !p.is_empty()) {
-        let other =
-            |o: &const_oid::ObjectIdentifier| NOT_FOR_DOCUMENTS.contains(&o.to_string().as_str());
+        let other = |o: &const_oid::ObjectIdentifier| NOT_FOR_DOCUMENTS.contains(o);
         if purposes.iter().all(other) {
             let names: Vec<String> = purposes.iter().map(ToString::to_string).collect();
             return Err(PathFailure::Constraints(format!(

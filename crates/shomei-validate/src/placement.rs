@@ -158,38 +158,11 @@ fn only_eol(file: &[u8], from: u64, to: u64) -> bool {
         .is_some_and(|s| s.iter().all(|x| matches!(x, b'\r' | b'\n')))
 }
 
-/// The value of a hex digit, or 0xFF.
-const fn nibble(c: u8) -> u8 {
-    match c {
-        b'0'..=b'9' => c - b'0',
-        b'a'..=b'f' => c - b'a' + 10,
-        b'A'..=b'F' => c - b'A' + 10,
-        _ => 0xFF,
-    }
-}
-
-/// Each byte's hex value, 0xFF for a byte that is not a hex digit.
-// Built at compile time over indices below 256: exact casts, no index out of bounds.
-#[allow(
-    clippy::as_conversions,
-    clippy::indexing_slicing,
-    clippy::cast_possible_truncation
-)]
-const NIBBLE: [u8; 256] = {
-    let mut t = [0xFFu8; 256];
-    let mut i = 0usize;
-    while i < 256 {
-        t[i] = nibble(i as u8);
-        i += 1;
-    }
-    t
-};
-
 /// `None` when `hex` holds anything but hex digits; else whether the digits spell
 /// `bytes` (an odd final digit is followed by an implied 0, ISO 32000-2 7.3.4.3).
 /// One pass, compared in place: the string is as long as the signature.
 fn hex_spells(hex: &[u8], bytes: &[u8]) -> Option<bool> {
-    let value = |c: &u8| NIBBLE.get(usize::from(*c)).copied().unwrap_or(0xFF);
+    let value = |c: &u8| shomei_pdf::hex_digit(*c).unwrap_or(0xFF);
     let mut same = hex.len().div_ceil(2) == bytes.len();
     let mut expected = bytes.iter();
     for pair in hex.chunks(2) {

@@ -85,7 +85,7 @@ fn malformed(message: impl Into<String>) -> Problem {
 pub type Verdict = Result<(), CheckFailure>;
 
 /// The hash a `DigestMethod` or signature URI names, SHA-1 included (old signatures).
-fn hash_from_uri(uri: &str) -> Option<CheckHash> {
+pub(crate) fn hash_from_uri(uri: &str) -> Option<CheckHash> {
     Some(match uri {
         "http://www.w3.org/2000/09/xmldsig#sha1" => CheckHash::Sha1,
         "http://www.w3.org/2001/04/xmlenc#sha256" => CheckHash::Sha2(DigestAlgorithm::Sha256),

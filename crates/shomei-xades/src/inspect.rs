@@ -7,7 +7,7 @@
 //! such). The validation policy (paths, revocation, proofs of existence, verdicts) is
 //! the validator's.
 
-use crate::check::{check, CheckFailure, Covered, Problem};
+use crate::check::{check, hash_from_uri, CheckFailure, Covered, Problem};
 use crate::extension::archive_input_before;
 use crate::located::Located;
 use crate::references::{
@@ -19,8 +19,6 @@ use crate::unsigned::XADES141_NS;
 use crate::uris::{DS_NS, XADES_NS};
 use crate::XadesError;
 use shomei_core::chain::ChainCert;
-use shomei_core::check::CheckHash;
-use shomei_core::DigestAlgorithm;
 use shomei_tsp::TimestampToken;
 use shomei_xml::{C14nMethod, Document, NodeId, NodeKind};
 
@@ -316,16 +314,6 @@ fn decimal(bytes: &[u8]) -> String {
     digits.iter().rev().map(|d| char::from(b'0' + d)).collect()
 }
 
-fn hash_of(uri: &str) -> Option<CheckHash> {
-    Some(match uri {
-        "http://www.w3.org/2000/09/xmldsig#sha1" => CheckHash::Sha1,
-        "http://www.w3.org/2001/04/xmlenc#sha256" => CheckHash::Sha2(DigestAlgorithm::Sha256),
-        "http://www.w3.org/2001/04/xmldsig-more#sha384" => CheckHash::Sha2(DigestAlgorithm::Sha384),
-        "http://www.w3.org/2001/04/xmlenc#sha512" => CheckHash::Sha2(DigestAlgorithm::Sha512),
-        _ => return None,
-    })
-}
-
 /// The signing certificate the signed properties name, among `pool`.
 fn signing_certificate(
     doc: &Document,
@@ -349,7 +337,7 @@ fn signing_certificate(
         };
         let Some(hash) = child(doc, cd, DS_NS, "DigestMethod")
             .and_then(|m| doc.attribute(m, None, "Algorithm"))
-            .and_then(hash_of)
+            .and_then(hash_from_uri)
         else {
             continue;
         };
