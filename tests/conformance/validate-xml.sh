@@ -36,31 +36,8 @@ for tool in xmlsec1 "$KIT/validate-xml" "$BIN" "$PY"; do
 done
 OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/validate-xml"
 rm -rf "$OUT"; mkdir -p "$OUT"; cd "$OUT" || exit 2
-SCHEMA="$HERE/../../docs/validation-report.schema.json"
-TEST_PY="${SHOMEI_TEST_PY:-${XDG_CACHE_HOME:-$HOME/.cache}/shomei-tests/venv/bin/python}"
-"$TEST_PY" -c 'import jsonschema' 2>/dev/null || { echo "missing tool: jsonschema (see .ci/run)" >&2; exit 2; }
-SCHEMA_CHECKED=0; SCHEMA_BAD=0
+source "$HERE/judge.sh"
 
-# shomei validate FILE [args]: sets RC, IND and SUB (per signature, comma separated), LEVEL.
-judge() {
-  local f="$1"; shift
-  "$BIN" validate "$f" --trust "$TRUST_ROOT" --format json "$@" > judge.json 2> judge.err; RC=$?
-  if [ "$RC" != 2 ]; then
-    SCHEMA_CHECKED=$((SCHEMA_CHECKED + 1))
-    "$TEST_PY" - "$SCHEMA" judge.json 2> schema.err <<'PY' || { SCHEMA_BAD=$((SCHEMA_BAD + 1)); cp judge.json "bad-report-$SCHEMA_BAD.json"; }
-import json, sys, jsonschema
-jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
-PY
-  fi
-  read -r IND SUB LEVEL < <("$PY" - judge.json <<'PY' 2>/dev/null || echo "unreadable - -"
-import json, sys
-r = json.load(open(sys.argv[1]))
-s = r["signatures"]
-print(",".join(x["indication"] for x in s) or "none", ",".join(x["sub_indication"] or "-" for x in s) or "-",
-      s[0]["level"] if s and s[0]["level"] else "-")
-PY
-)
-}
 kit() { (cd "$(dirname "$1")" && "$KIT/validate-xml" "$(basename "$1")" --trust "$TRUST_ROOT" --level "$2" >/dev/null 2>&1); }
 # xmlsec1 FILE: core validation with the key of the X.509 certificate chained to the
 # root; the Id attributes of make_inputs.py's elements are declared to it.

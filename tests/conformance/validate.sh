@@ -47,37 +47,8 @@ OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/validate"
 rm -rf "$OUT"; mkdir -p "$OUT"; cd "$OUT" || exit 2
 SAMPLE="$HERE/../../examples/sample.pdf"
 
-# shomei validate FILE [args]: sets RC, IND and SUB (per signature, comma separated), LEVEL.
-judge() {
-  local f="$1"; shift
-  "$BIN" validate "$f" --trust "$TRUST_ROOT" --format json "$@" > judge.json 2> judge.err; RC=$?
-  if [ "$RC" != 2 ]; then
-    SCHEMA_CHECKED=$((SCHEMA_CHECKED + 1))
-    conforms judge.json 2> schema.err || { SCHEMA_BAD=$((SCHEMA_BAD + 1)); cp judge.json "bad-report-$SCHEMA_BAD.json"; }
-  fi
-  read -r IND SUB LEVEL < <("$PY" - judge.json <<'PY' 2>/dev/null || echo "unreadable - -"
-import json, sys
-r = json.load(open(sys.argv[1]))
-sigs = [s for s in r["signatures"] if s["kind"] == "signature"] or r["signatures"]
-print(",".join(s["indication"] for s in r["signatures"]) or "none",
-      ",".join(s["sub_indication"] or "-" for s in r["signatures"]) or "-",
-      sigs[0]["level"] if sigs and sigs[0]["level"] else "-")
-PY
-)
-}
+source "$HERE/judge.sh"
 kit() { "$KIT/validate-pdf" "$1" --trust "$TRUST_ROOT" --level "$2" >/dev/null 2>&1; }
-# Every JSON report is checked against the documented schema (jsonschema, .ci/run
-# installs it): judge() counts the ones that do not conform.
-SCHEMA="$HERE/../../docs/validation-report.schema.json"
-TEST_PY="${SHOMEI_TEST_PY:-${XDG_CACHE_HOME:-$HOME/.cache}/shomei-tests/venv/bin/python}"
-"$TEST_PY" -c 'import jsonschema' 2>/dev/null || { echo "missing tool: jsonschema (see .ci/run)" >&2; exit 2; }
-SCHEMA_CHECKED=0; SCHEMA_BAD=0
-conforms() {
-  "$TEST_PY" - "$SCHEMA" "$1" <<'PY'
-import json, sys, jsonschema
-jsonschema.validate(json.load(open(sys.argv[2])), json.load(open(sys.argv[1])))
-PY
-}
 
 echo "--- shomei's own files, judged by both"
 GOOD=()
