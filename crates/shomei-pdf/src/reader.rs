@@ -204,6 +204,17 @@ impl<R: Read + Seek> PdfReader<R> {
         size.max(self.xref.len()).max(1)
     }
 
+    /// Where object `number` lives in the newest revision (`None`: no revision has an
+    /// entry for it).
+    pub fn location(&self, number: u32) -> Option<XrefEntry> {
+        self.xref.get(number)
+    }
+
+    /// One more than the highest object number any cross-reference section names.
+    pub fn object_number_bound(&self) -> u64 {
+        self.xref.len()
+    }
+
     /// Accounts for `bytes` of parsing or decoding work.
     pub(crate) fn charge(&mut self, bytes: usize, offset: u64) -> Result<(), PdfError> {
         self.work = self

@@ -12,15 +12,25 @@ use crate::object::{Dictionary, Object};
 use crate::parser::Parser;
 use crate::reader::PdfReader;
 
-/// Where an object lives.
+/// Where an object lives, as the cross-reference data says.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum XrefEntry {
+pub enum XrefEntry {
     /// Free (deleted) or pointing nowhere: resolves to null.
     Free,
     /// An ordinary object at `offset` (relative to the reader's base).
-    InFile { offset: u64, generation: u16 },
+    InFile {
+        /// Byte offset of `N G obj`, relative to the `%PDF` header.
+        offset: u64,
+        /// Generation number.
+        generation: u16,
+    },
     /// Object number `index` inside object stream `stream`.
-    InStream { stream: u32, index: u32 },
+    InStream {
+        /// The object stream's object number.
+        stream: u32,
+        /// The position inside it.
+        index: u32,
+    },
 }
 
 /// The merged cross-reference table, newest revision first, indexed by object number.

@@ -467,6 +467,52 @@ pub fn disallowed_changes(
     signed_end: u64,
     permission: Option<i64>,
 ) -> Result<Vec<String>, PdfError> {
+    Ok(findings(file, signed_end, permission)?
+        .into_iter()
+        .map(|f| f.text)
+        .collect())
+}
+
+/// What part of the document a change touches: the per-revision report marks an
+/// object not allowed when a finding names a part the object belongs to.
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
+pub enum Scope {
+    /// An entry of the document catalog (other than those signing may touch).
+    Catalog,
+    /// The page tree: the number of pages, inherited attributes.
+    PageTree,
+    /// What page `n` (1-based) shows: content, resources, geometry.
+    Page(usize),
+    /// The list of annotations of page `n`.
+    AnnotList(usize),
+    /// One annotation (`"12 0"`, or `"inline 3"` for a direct one).
+    Annot(String),
+    /// A form field by its fully qualified name.
+    Field(String),
+}
+
+/// One change a signature does not allow: in words, and the parts it touches.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Finding {
+    /// The change, for the report.
+    pub text: String,
+    /// The parts of the document it touches.
+    pub scopes: Vec<Scope>,
+}
+
+fn finding(text: String, scopes: Vec<Scope>) -> Finding {
+    Finding { text, scopes }
+}
+
+/// [`disallowed_changes`] with the parts of the document each change touches.
+///
+/// # Errors
+/// A revision cannot be read or compared within the limits.
+pub fn findings(
+    file: &[u8],
+    signed_end: u64,
+    permission: Option<i64>,
+) -> Result<Vec<Finding>, PdfError> {
     let end = usize::try_from(signed_end).unwrap_or(usize::MAX);
     let Some(signed_bytes) = file.get(..end) else {
         return Err(PdfError::OutOfRange("signed revision"));
@@ -512,9 +558,12 @@ pub fn disallowed_changes(
             None => Vec::new(),
         };
         if a != b {
-            found.push(format!(
-                "the document catalog's /{} was changed",
-                String::from_utf8_lossy(&key)
+            found.push(finding(
+                format!(
+                    "the document catalog's /{} was changed",
+                    String::from_utf8_lossy(&key)
+                ),
+                vec![Scope::Catalog],
             ));
         }
     }
@@ -523,10 +572,13 @@ pub fn disallowed_changes(
     let pages_before = before.pages()?;
     let pages_after = after.pages()?;
     if pages_before.len() != pages_after.len() {
-        found.push(format!(
-            "the document had {} pages when signed and has {} now",
-            pages_before.len(),
-            pages_after.len()
+        found.push(finding(
+            format!(
+                "the document had {} pages when signed and has {} now",
+                pages_before.len(),
+                pages_after.len()
+            ),
+            vec![Scope::PageTree],
         ));
     }
     for (i, ((obj_a, page_a, anc_a), (obj_b, page_b, anc_b))) in
@@ -539,8 +591,11 @@ pub fn disallowed_changes(
         let fb = after.rendering(page_b)?;
         let same_object = obj_a.as_reference() == obj_b.as_reference();
         if fa != fb || !same_object {
-            found.push(format!(
-                "page {n} was changed after signing (its content, resources or attributes)"
+            found.push(finding(
+                format!(
+                    "page {n} was changed after signing (its content, resources or attributes)"
+                ),
+                vec![Scope::Page(n)],
             ));
         }
         let mut fa = Vec::new();
@@ -552,8 +607,9 @@ pub fn disallowed_changes(
             fb.extend(after.rendering(d)?);
         }
         if fa != fb {
-            found.push(format!(
-                "the attributes page {n} inherits were changed after signing"
+            found.push(finding(
+                format!("the attributes page {n} inherits were changed after signing"),
+                vec![Scope::PageTree, Scope::Page(n)],
             ));
         }
         // Annotations: new signature widgets are fine; form filling changes a
@@ -566,8 +622,11 @@ pub fn disallowed_changes(
                     if let Some(timestamp) = after.signature_widget(dict)? {
                         // Document time-stamps are validation data: allowed even at P=1.
                         if p == 1 && !timestamp {
-                            found.push(format!(
-                                "a signature was added on page {n}, which the certification (DocMDP P=1) forbids"
+                            found.push(finding(
+                                format!(
+                                    "a signature was added on page {n}, which the certification (DocMDP P=1) forbids"
+                                ),
+                                vec![Scope::Annot(id.clone()), Scope::AnnotList(n)],
                             ));
                         }
                     } else if p < 3 {
@@ -576,8 +635,11 @@ pub fn disallowed_changes(
                             .and_then(Object::as_name)
                             .map(|s| String::from_utf8_lossy(s).into_owned())
                             .unwrap_or_default();
-                        found.push(format!(
-                            "an annotation ({subtype}) was added on page {n} after signing"
+                        found.push(finding(
+                            format!(
+                                "an annotation ({subtype}) was added on page {n} after signing"
+                            ),
+                            vec![Scope::Annot(id.clone()), Scope::AnnotList(n)],
                         ));
                     }
                 }
@@ -594,8 +656,9 @@ pub fn disallowed_changes(
                         || (!widget && p < 3 && old != dict)
                         || (widget && p == 1 && !timestamp && old != dict)
                     {
-                        found.push(format!(
-                            "annotation {id} on page {n} was changed after signing"
+                        found.push(finding(
+                            format!("annotation {id} on page {n} was changed after signing"),
+                            vec![Scope::Annot(id.clone())],
                         ));
                     }
                 }
@@ -603,8 +666,9 @@ pub fn disallowed_changes(
         }
         for (id, _) in &annots_a {
             if !annots_b.iter().any(|(x, _)| x == id) && p < 3 {
-                found.push(format!(
-                    "annotation {id} on page {n} was removed after signing"
+                found.push(finding(
+                    format!("annotation {id} on page {n} was removed after signing"),
+                    vec![Scope::Annot(id.clone()), Scope::AnnotList(n)],
                 ));
             }
         }
@@ -622,8 +686,11 @@ pub fn disallowed_changes(
                 None => None,
             };
             if now.as_ref() != Some(&then) {
-                found.push(format!(
-                    "form field `{name}`, which the signature locks (FieldMDP), was changed after signing"
+                found.push(finding(
+                    format!(
+                        "form field `{name}`, which the signature locks (FieldMDP), was changed after signing"
+                    ),
+                    vec![Scope::Field(name.clone())],
                 ));
             }
         }

@@ -15,6 +15,7 @@ pub mod pades;
 pub mod path;
 pub mod placement;
 pub mod report;
+mod revisions;
 pub mod xades;
 
 pub use evidence::{Options, ValidateError};

@@ -4,12 +4,14 @@
 //! from the document's `/DSS` first; [`validate_pdf_online`] fetches what is missing
 //! through a [`RevocationSource`] (never needed for B-LT and B-LTA files).
 
+use crate::changes::Finding;
 use crate::evidence::{fetch, Draft, Embedded, Evidence};
 pub use crate::evidence::{Options, ValidateError};
 use crate::placement::{self, Coverage};
 use crate::report::{
     rfc3339, Indication, Level, Report, SignatureKind, SignatureReport, SubIndication,
 };
+use crate::revisions::Signed;
 use shomei_cms::check::CheckFailure;
 use shomei_cms::ess_check::EssFailure;
 use shomei_cms::inspect::{der_prefix, summarize, SignatureSummary};
@@ -18,6 +20,7 @@ use shomei_core::Digest;
 use shomei_pdf::{ExistingSignature, PdfReader};
 use shomei_revocation::{Crl, RevocationSource};
 use shomei_tsp::TimestampToken;
+use std::cell::RefCell;
 use std::io::Cursor;
 use std::time::SystemTime;
 
@@ -99,6 +102,7 @@ fn validate_with(
         permission: certification.map(|c| c.permission),
         late_certification,
         ev: Evidence::new(options, now, &embedded, fetched),
+        findings: RefCell::new(Vec::new()),
     };
     // Document time-stamps first: each valid one is a proof of existence for what it
     // covers.
@@ -122,10 +126,36 @@ fn validate_with(
             reports.push(ctx.signature(sig, &anchors));
         }
     }
+    // Each revision and what it changed, judged by the findings of the signatures
+    // before it.
+    let findings = ctx.findings.borrow();
+    let signed: Vec<Signed<'_>> = signatures
+        .iter()
+        .filter_map(|s| {
+            let end = coverage_end(&s.byte_range)?;
+            let found = findings
+                .iter()
+                .find(|(e, _)| *e == end)
+                .map_or(&[][..], |(_, f)| f.as_slice());
+            Some(Signed {
+                end,
+                name: &s.field_name,
+                findings: found,
+            })
+        })
+        .collect();
+    let (revisions, revisions_error) = match crate::revisions::revisions(file, &signed) {
+        Ok(r) => (r, None),
+        Err(e) => (Vec::new(), Some(e.to_string())),
+    };
+    drop(signed);
+    drop(findings);
     let report = Report {
         format: "PDF".into(),
         validation_time: rfc3339(now),
         signatures: reports,
+        revisions,
+        revisions_error,
     };
     Ok((report, ctx.ev.missing.into_inner()))
 }
@@ -137,6 +167,8 @@ struct Context<'a> {
     /// The `/ByteRange` of a certification signature that is not the first signature.
     late_certification: Option<Vec<u64>>,
     ev: Evidence<'a>,
+    /// The changes each signature does not allow, by where its coverage ends.
+    findings: RefCell<Vec<(u64, Vec<Finding>)>>,
 }
 
 /// The result of the integrity and signature-value checks, as a verdict.
@@ -192,19 +224,22 @@ impl Context<'_> {
             "verifies with the key of the certificate the signature names",
         );
         if !coverage.is_whole_file() {
-            match crate::changes::disallowed_changes(self.file, coverage.end, self.permission) {
+            match crate::changes::findings(self.file, coverage.end, self.permission) {
                 Ok(found) if found.is_empty() => draft.check(
                     "changes after signing",
                     true,
                     "only validation data, time-stamps, signatures or form filling were added after it",
                 ),
                 Ok(found) => {
+                    let text: Vec<&str> = found.iter().map(|f| f.text.as_str()).collect();
+                    let text = text.join("; ");
+                    self.findings.borrow_mut().push((coverage.end, found));
                     return Err((
                         Indication::TotalFailed,
                         SubIndication::SigConstraintsFailure,
                         "changes after signing",
-                        found.join("; "),
-                    ))
+                        text,
+                    ));
                 }
                 Err(e) => {
                     return Err((

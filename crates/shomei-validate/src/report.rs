@@ -150,7 +150,15 @@ pub struct Report {
     pub validation_time: String,
     /// Every signature and document time-stamp, in document order.
     pub signatures: Vec<SignatureReport>,
+    /// PDF: each revision, and what each incremental update changed (empty for XML).
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub revisions: Vec<RevisionReport>,
+    /// PDF: why the revisions could not be listed, if they could not.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub revisions_error: Option<String>,
 }
+
+pub use crate::revisions::{ChangeKind, ObjectChange, RevisionReport};
 
 impl Report {
     /// The verdict of the file: TOTAL-FAILED if any signature failed, else
@@ -242,6 +250,15 @@ impl Report {
                 out.push_str(&format!("  {mark} {}: {}\n", c.name, c.detail));
             }
         }
+        if !self.revisions.is_empty() {
+            out.push_str("\nrevisions:\n");
+        }
+        for r in &self.revisions {
+            out.push_str(&r.to_text());
+        }
+        if let Some(e) = &self.revisions_error {
+            out.push_str(&format!("\nrevisions: cannot be listed: {e}\n"));
+        }
         out
     }
 }
@@ -284,6 +301,8 @@ mod tests {
             format: "PDF".into(),
             validation_time: String::new(),
             signatures: vec![],
+            revisions: vec![],
+            revisions_error: None,
         };
         assert_eq!(report.indication(), Indication::Indeterminate);
         report.signatures = vec![sig(Indication::TotalPassed)];

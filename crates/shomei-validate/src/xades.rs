@@ -89,6 +89,8 @@ fn validate_with(
         format: "XML".into(),
         validation_time: rfc3339(now),
         signatures: reports,
+        revisions: Vec::new(),
+        revisions_error: None,
     };
     Ok((report, missing))
 }

@@ -21,6 +21,7 @@ use shomei_test_support::ocsp_responder::{
 };
 use shomei_test_support::sample_pdf::one_page;
 use shomei_test_support::signers::test_signer;
+use shomei_validate::report::ChangeKind;
 use shomei_validate::{validate_pdf, Indication, Level, Options, SubIndication};
 use std::io::Cursor;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
@@ -283,4 +284,64 @@ fn hostile_later_revisions_end_in_an_error_not_a_hang() {
     if let Ok(report) = validate_pdf(&prev_loop, &options(vec![fixture_cert("root")])) {
         assert_ne!(report.indication(), Indication::TotalPassed, "{report:#?}");
     }
+}
+
+#[test]
+fn each_revision_lists_the_objects_it_changed_and_whether_that_is_allowed() {
+    let signed = with_dss(&signed("signer-ec"), good_revocation("signer-ec"));
+    let report = validate_pdf(&signed, &options(vec![fixture_cert("root")])).unwrap();
+    let name = report.signatures[0].name.clone();
+    let revs = &report.revisions;
+    assert_eq!(revs.len(), 3, "{revs:#?}");
+    assert!(revs[0].changes.is_empty() && revs[0].objects > 0);
+    assert_eq!(revs[1].signed_by, vec![name.clone()]);
+    assert!(!revs[1].after_signature);
+    assert!(
+        revs[1]
+            .changes
+            .iter()
+            .any(|c| c.change == ChangeKind::Added
+                && c.what == format!("signature value of `{name}`"))
+    );
+    // The DSS update: after the signature, every object allowed.
+    assert!(revs[2].after_signature);
+    assert!(revs[2].changes.iter().all(|c| c.allowed), "{:#?}", revs[2]);
+    assert!(revs[2]
+        .changes
+        .iter()
+        .any(|c| c.what == "validation data (DSS)"));
+
+    // An update that rotates every page through the page tree: refused, by object.
+    let mut reader = PdfReader::open(Cursor::new(&signed[..])).unwrap();
+    let (_, catalog) = reader.catalog().unwrap();
+    let tree = reader
+        .resolve_dict(catalog.get(b"Pages").unwrap())
+        .unwrap()
+        .unwrap();
+    let kid = tree.get(b"Kids").unwrap().as_array().unwrap()[0]
+        .as_reference()
+        .unwrap();
+    let rotated = redefine(
+        &signed,
+        |_| {
+            format!(
+                "<< /Type /Pages /Kids [{} 0 R] /Count 1 /Rotate 90 >>",
+                kid.number
+            )
+        },
+        false,
+    );
+    let report = validate_pdf(&rotated, &options(vec![fixture_cert("root")])).unwrap();
+    assert_eq!(report.indication(), Indication::TotalFailed);
+    let last = report.revisions.last().unwrap();
+    assert_eq!(report.revisions.len(), 4);
+    assert_eq!(last.changes.len(), 1, "{last:#?}");
+    assert_eq!(last.changes[0].change, ChangeKind::Changed);
+    assert_eq!(last.changes[0].what, "page tree");
+    assert!(!last.changes[0].allowed);
+    assert!(
+        report.to_text().contains("NO changed"),
+        "{}",
+        report.to_text()
+    );
 }
