@@ -373,6 +373,7 @@ fn number_or_keyword(word: &[u8], start: u64) -> Result<Token, PdfError> {
 
 /// The value of a hex digit (`0`–`9`, `a`–`f`, `A`–`F`), as PDF hex strings and name
 /// escapes write them.
+#[inline]
 pub fn hex_digit(c: u8) -> Option<u8> {
     HEX_CLASS.get(usize::from(c)).copied().filter(|v| *v < 16)
 }
@@ -425,7 +426,20 @@ fn hex_string<S: ByteSource>(s: &mut S, start: u64) -> Result<Vec<u8>, PdfError>
         out.reserve(window.len() / 2);
         let mut used = 0usize;
         let mut closed = false;
-        for &c in window {
+        // Pairs of digits first, without white space: what signature /Contents are.
+        if high.is_none() {
+            for pair in window.chunks_exact(2) {
+                let [a, b] = pair else { break };
+                let class = |c: &u8| HEX_CLASS.get(usize::from(*c)).copied().unwrap_or(HEX_BAD);
+                let (a, b) = (class(a), class(b));
+                if (a | b) >= 16 {
+                    break;
+                }
+                out.push(a.wrapping_shl(4) | b);
+                used += 2;
+            }
+        }
+        for &c in window.get(used..).unwrap_or_default() {
             used += 1;
             let v = HEX_CLASS.get(usize::from(c)).copied().unwrap_or(HEX_BAD);
             if v < 16 {

@@ -140,11 +140,13 @@ fn validate_with(
             Some(Signed {
                 end,
                 name: &s.field_name,
+                timestamp: s.is_document_timestamp,
                 findings: found,
             })
         })
         .collect();
-    let (revisions, revisions_error) = match crate::revisions::revisions(file, &signed) {
+    let (revisions, revisions_error) = match crate::revisions::revisions(file, &mut reader, &signed)
+    {
         Ok(r) => (r, None),
         Err(e) => (Vec::new(), Some(e.to_string())),
     };

@@ -93,7 +93,8 @@ impl RevisionReport {
             }
         ));
         out.push_str(match (self.after_signature, refused.is_empty()) {
-            (false, _) => " — before any signature\n",
+            (false, _) if self.signed_by.is_empty() => " — no signature before it\n",
+            (false, _) => " — signed as made\n",
             (true, true) => " — all allowed after the signatures before it\n",
             (true, false) => " — NOT ALLOWED after the signatures before it:\n",
         });
@@ -119,18 +120,26 @@ impl RevisionReport {
 pub(crate) struct Signed<'a> {
     pub end: u64,
     pub name: &'a str,
+    /// A document time-stamp, not a signature.
+    pub timestamp: bool,
     pub findings: &'a [Finding],
 }
 
-/// The per-revision report of `file`.
+/// The per-revision report of `file`; `last` is a reader of the whole file.
 ///
 /// # Errors
 /// A revision cannot be read within the limits.
-pub(crate) fn revisions(
-    file: &[u8],
+pub(crate) fn revisions<'f>(
+    file: &'f [u8],
+    last: &mut PdfReader<Cursor<&'f [u8]>>,
     signed: &[Signed<'_>],
 ) -> Result<Vec<RevisionReport>, PdfError> {
     let len = u64::try_from(file.len()).unwrap_or(u64::MAX);
+    let timestamps: Vec<&str> = signed
+        .iter()
+        .filter(|s| s.timestamp)
+        .map(|s| s.name)
+        .collect();
     let mut ends: Vec<u64> = revision_ends(file);
     if ends.len() > MAX_REVISIONS {
         ends = signed.iter().map(|s| s.end).collect();
@@ -143,20 +152,29 @@ pub(crate) fn revisions(
     // A `%%EOF` only ends a revision the reader can open on its own (the first-page
     // section of a linearized file does not). Two revisions are open at a time.
     let mut out: Vec<RevisionReport> = Vec::new();
-    let mut previous: Option<PdfReader<Cursor<&[u8]>>> = None;
+    let mut previous: Option<PdfReader<Cursor<&'f [u8]>>> = None;
     for end in ends {
         let Some(bytes) = file.get(..usize::try_from(end).unwrap_or(usize::MAX)) else {
             continue;
         };
         let signature_end = signed.iter().any(|s| s.end == end);
-        let mut view = match PdfReader::open(Cursor::new(bytes)) {
-            Ok(r) => r,
-            Err(e) if signature_end || end == len => return Err(e),
-            Err(_) => continue,
-        };
-        if view.catalog().is_err() && !signature_end && end != len {
-            continue;
+        // The whole file is the reader the validation already has open.
+        let mut opened = None;
+        if end != len {
+            let mut r = match PdfReader::open(Cursor::new(bytes)) {
+                Ok(r) => r,
+                Err(e) if signature_end => return Err(e),
+                Err(_) => continue,
+            };
+            if r.catalog().is_err() && !signature_end {
+                continue;
+            }
+            opened = Some(r);
         }
+        let view: &mut PdfReader<Cursor<&[u8]>> = match opened.as_mut() {
+            Some(r) => r,
+            None => &mut *last,
+        };
         let prev_end = out.last().map_or(0, |r: &RevisionReport| r.end);
         let forbidding: HashSet<&Scope> = signed
             .iter()
@@ -185,13 +203,14 @@ pub(crate) fn revisions(
                     .fold(0, |n, _| n.saturating_add(1));
             }
             Some(before) => {
-                let diff = diff(before, &mut view)?;
+                let diff = diff(before, view)?;
                 report.objects = u64::try_from(diff.len()).unwrap_or(u64::MAX);
                 let (freed, rest): (Vec<_>, Vec<_>) = diff
                     .into_iter()
                     .partition(|(_, kind)| *kind == ChangeKind::Freed);
-                let mut new_roles = roles(&mut view, rest.iter().map(|(id, _)| id.number))?;
-                let mut old_roles = roles(before, freed.iter().map(|(id, _)| id.number))?;
+                let mut new_roles = roles(view, &timestamps, rest.iter().map(|(id, _)| id.number))?;
+                let mut old_roles =
+                    roles(before, &timestamps, freed.iter().map(|(id, _)| id.number))?;
                 for (id, kind) in rest.into_iter().chain(freed) {
                     if report.changes.len() >= MAX_LISTED {
                         report.unlisted = report.unlisted.saturating_add(1);
@@ -215,7 +234,9 @@ pub(crate) fn revisions(
             }
         }
         out.push(report);
-        previous = Some(view);
+        if let Some(r) = opened {
+            previous = Some(r);
+        }
     }
     Ok(out)
 }
@@ -297,6 +318,8 @@ impl Role {
 /// Walks the document from its catalog, naming objects, until every target is named.
 struct Walk<'r, 'a> {
     reader: &'r mut PdfReader<Cursor<&'a [u8]>>,
+    /// The fields that hold document time-stamps.
+    timestamps: &'r [&'r str],
     targets: HashSet<u32>,
     named: HashMap<u32, Role>,
     budget: usize,
@@ -364,10 +387,12 @@ impl Walk<'_, '_> {
 /// The roles of `targets` in a revision (walks the document only as far as needed).
 fn roles(
     reader: &mut PdfReader<Cursor<&[u8]>>,
+    timestamps: &[&str],
     targets: impl Iterator<Item = u32>,
 ) -> Result<HashMap<u32, Role>, PdfError> {
     let mut w = Walk {
         reader,
+        timestamps,
         targets: targets.collect(),
         named: HashMap::new(),
         budget: WALK_BUDGET,
@@ -501,8 +526,9 @@ fn fields(
         w.name(&obj, &role);
         if let Some(v) = field.get(b"V") {
             if signature {
-                let value = w.reader.resolve_dict(v)?;
-                let what = if value.is_some_and(|d| d.name_is(b"Type", b"DocTimeStamp")) {
+                // Known from the signatures found (reading the value again would parse
+                // its long /Contents once more).
+                let what = if w.timestamps.contains(&name.as_str()) {
                     format!("document time-stamp `{name}`")
                 } else {
                     format!("signature value of `{name}`")
