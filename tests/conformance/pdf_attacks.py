@@ -23,6 +23,10 @@ replace:       (likewise) the font (5 0) redefined: the same text codes draw oth
                glyphs.
 hide-and-replace: (likewise) a cross-reference section and nothing else, pointing the
                content stream's entry at the orphan body signed with the document.
+cms-revocation: (not an attack) an OCSP response put into the signature's CMS as
+               RFC 5940 other revocation information, and a CRL beside it, in
+               SignedData.crls (unsigned: the signature stays valid).
+    python pdf_attacks.py SIGNED.pdf cms-revocation OUT.pdf OCSP.der CRL.der
 sign-after:    a new approval signature by pyHanko, its own refusal to sign a document
                certified with DocMDP P=1 switched off (the attack a validator must see).
 certify-after: a certification signature added after an existing signature (pyHanko's
@@ -141,6 +145,29 @@ def shadow_update(src, kind, out):
     open(out, "wb").write(data)
 
 
+def cms_revocation(src, out, ocsp_der, crl_der):
+    import re
+    from asn1crypto import cms, crl, ocsp
+    data = open(src, "rb").read()
+    m = re.search(rb"/Contents\s*<([0-9A-Fa-f]+)>", data)
+    hexs = m.group(1)
+    raw = bytes.fromhex(hexs.decode())
+    info = cms.ContentInfo.load(raw)
+    info = cms.ContentInfo.load(raw[:len(info.dump())])
+    signed = info["content"]
+    choices = [] if signed["crls"].native is None else list(signed["crls"])
+    choices.append(cms.RevocationInfoChoice(name="crl", value=crl.CertificateList.load(open(crl_der, "rb").read())))
+    choices.append(cms.RevocationInfoChoice(name="other", value=cms.OtherRevocationInfoFormat({
+        "other_rev_info_format": "ocsp_response",
+        "other_rev_info": ocsp.OCSPResponse.load(open(ocsp_der, "rb").read())})))
+    signed["crls"] = choices
+    new = cms.ContentInfo({"content_type": "signed_data", "content": signed}).dump(force=True)
+    new = new.hex().upper().encode()
+    if len(new) > len(hexs):
+        raise SystemExit(f"the CMS no longer fits its /Contents ({len(new)} > {len(hexs)})")
+    open(out, "wb").write(data[:m.start(1)] + new + b"0" * (len(hexs) - len(new)) + data[m.end(1):])
+
+
 def fill_form(src, out):
     with open(src, "rb") as f:
         w = IncrementalPdfFileWriter(f)
@@ -185,6 +212,8 @@ def main(src, kind, out, *rest):
         return form_pdf(out)
     if kind == "fill-form":
         return fill_form(src, out)
+    if kind == "cms-revocation":
+        return cms_revocation(src, out, rest[0], rest[1])
     if kind == "shadow-pdf":
         return shadow_pdf(out)
     if kind in ("hide", "replace", "hide-and-replace"):

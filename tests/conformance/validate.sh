@@ -21,6 +21,8 @@
 #    incremental writer): the page content replaced, an annotation added (DocMDP P=2)
 #    — shomei TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE naming the change, validate-pdf
 #    fails them too; control: a second signature with its DSS update passes both.
+#  * Revocation data in the CMS: an OCSP response in RFC 5940 form and a CRL in
+#    SignedData.crls are used (TOTAL-PASSED at B-T with --require-revocation).
 #  * Shadow attacks (hide: the overlay freed by a bare xref section; replace: the font
 #    redefined; hide-and-replace: the content's xref entry pointed at an orphan body
 #    signed with the document) — TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE, and the
@@ -176,6 +178,24 @@ if "$PY" "$HERE/pdf_attacks.py" - shadow-pdf shadow.pdf \
     else bad "shadow attack ($attack): shomei exit $RC $IND $SUB, refused \"$got\" (want \"$want\"); $kitv"; fi
   done
 else bad "could not make and sign the shadow attacks' document"; fi
+
+# Revocation data in the CMS itself (RFC 5652 RevocationInfoChoices): a CRL, and an
+# OCSP response in the RFC 5940 `other` form, which the cms crate cannot decode.
+echo "--- revocation data in the CMS"
+if "$BIN" sign pdf "$SAMPLE" -o cms-bt.pdf --key "$SIGNER_EC_KEY" --cert "$SIGNER_EC_CERT" --chain "$CHAIN" \
+     --level B-T --tsa "$TSA_URL" >/dev/null 2>&1 \
+   && openssl ocsp -issuer "$(dirname "$CHAIN")/interm.cert.pem" -cert "$SIGNER_EC_CERT" -url "$OCSP_URL" \
+        -respout cms-signer.ocsp -noverify >/dev/null 2>&1 \
+   && curl -sf -o cms-root.crl "$CRL_ROOT_URL" \
+   && "$PY" "$HERE/pdf_attacks.py" cms-bt.pdf cms-revocation cms-rev.pdf cms-signer.ocsp cms-root.crl; then
+  judge cms-rev.pdf --offline --require-revocation
+  # The kit's verdict joins pyHanko and poppler's pdfsig: say each.
+  "$KIT/validate-pdf" cms-rev.pdf --trust "$TRUST_ROOT" --level B-T > cms-kit.json 2>/dev/null
+  kitv="$("$PY" -c 'import json,sys; s=json.load(open(sys.argv[1]))["signatures"][0]; print("pyHanko:", s["pyhanko_summary"] + ";", "pdfsig:", s["pdfsig"]["signature"])' cms-kit.json 2>/dev/null || echo "validate-pdf: no verdict")"
+  if [ "$RC" = 0 ] && [ "$LEVEL" = B-T ] && grep -q "CMS-embedded OCSP" judge.json && grep -q "CMS-embedded CRL" judge.json; then
+    ok "an OCSP response (RFC 5940) and a CRL in SignedData.crls: used, TOTAL-PASSED at B-T with --require-revocation (not B-LT: the DSS is what counts); $kitv"
+  else bad "revocation data in the CMS: shomei exit $RC $IND $SUB $LEVEL; $kitv"; fi
+else bad "could not make the file with revocation data in its CMS"; fi
 
 # Certification (DocMDP) signatures made by shomei, then changed by pyHanko with its own
 # refusals switched off.

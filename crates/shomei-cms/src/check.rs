@@ -7,7 +7,6 @@
 
 use crate::inspect::{certificates_of, der_prefix, signer_certificate};
 use cms::content_info::ContentInfo;
-use cms::signed_data::SignedData;
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode, Reader};
 use shomei_core::check::{verify_existing_digest, CheckHash, CheckScheme};
@@ -128,7 +127,8 @@ fn check_inner(
     };
     // The signed attributes and eContent exactly as encoded: re-encoding may reorder.
     let raw = RawSignedData::walk(der).map_err(unchecked)?;
-    let signed: SignedData = info.content.decode_as().map_err(unchecked)?;
+    let (signed, other_ocsps) =
+        crate::inspect::decode_signed_data(&info.content).map_err(unchecked)?;
     let signer = signed
         .signer_infos
         .0
@@ -137,7 +137,7 @@ fn check_inner(
         .ok_or_else(|| unchecked("the CMS has no SignerInfo"))?;
     let certificates = certificates_of(&signed);
     let cert = signer_certificate(&certificates, &signer.sid);
-    *summary = crate::inspect::summary_of(&signed, certificates).ok();
+    *summary = crate::inspect::summary_of(&signed, certificates, other_ocsps).ok();
     let cert = cert.ok_or(CheckFailure::NoSignerCertificate)?;
     let hash = CheckHash::from_oid(&signer.digest_alg.oid).ok_or_else(|| {
         let oid = signer.digest_alg.oid.to_string();

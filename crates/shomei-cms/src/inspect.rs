@@ -28,7 +28,8 @@ pub struct SignatureSummary {
     /// CRLs the CMS carries (`SignedData.crls`, and Adobe's `revocationInfoArchival`
     /// signed attribute), DER.
     pub crls: Vec<Vec<u8>>,
-    /// OCSP responses carried in Adobe's `revocationInfoArchival` signed attribute, DER.
+    /// OCSP responses carried in `SignedData.crls` (RFC 5940) and in Adobe's
+    /// `revocationInfoArchival` signed attribute, DER.
     pub ocsps: Vec<Vec<u8>>,
 }
 
@@ -89,6 +90,69 @@ fn revocation_info_archival(der: &[u8], crls: &mut Vec<Vec<u8>>, ocsps: &mut Vec
     }
 }
 
+/// `id-ri-ocsp-response` (RFC 5940): an OCSP response as other revocation information.
+const ID_RI_OCSP_RESPONSE: der::oid::ObjectIdentifier =
+    der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
+
+/// Decodes the `SignedData` of a ContentInfo, with the OCSP responses its
+/// `RevocationInfoChoices` carry in the RFC 5940 `other` form (DER). The cms crate
+/// cannot decode that form (it reads OtherRevocationInfoFormat as an algorithm
+/// identifier), so when it fails the `crls` field is read here: its OCSP responses
+/// taken out, its CRLs kept, other formats dropped — they are not signed (only the
+/// signed attributes are), so the signature is checked all the same.
+pub(crate) fn decode_signed_data(
+    content: &der::Any,
+) -> Result<(SignedData, Vec<Vec<u8>>), der::Error> {
+    let first = match content.decode_as::<SignedData>() {
+        Ok(signed) => return Ok((signed, Vec::new())),
+        Err(e) => e,
+    };
+    let mut body = Vec::new();
+    let mut ocsps = Vec::new();
+    let mut touched = false;
+    for field in children(content.value()) {
+        // crls [1] IMPLICIT RevocationInfoChoices
+        if field.first() != Some(&0xA1) {
+            body.extend_from_slice(field);
+            continue;
+        }
+        touched = true;
+        let mut kept = Vec::new();
+        for choice in children(content_of(field)) {
+            match choice.first() {
+                // CertificateList
+                Some(0x30) => kept.extend_from_slice(choice),
+                // other [1] IMPLICIT OtherRevocationInfoFormat: an OID, then the value.
+                Some(0xA1) => {
+                    let parts = children(content_of(choice));
+                    let format = parts
+                        .first()
+                        .and_then(|oid| der::asn1::ObjectIdentifier::from_der(oid).ok());
+                    if let (Some(ID_RI_OCSP_RESPONSE), Some(value)) = (format, parts.get(1)) {
+                        ocsps.push(value.to_vec());
+                    }
+                }
+                _ => {}
+            }
+        }
+        if !kept.is_empty() {
+            let tag = der::Tag::ContextSpecific {
+                constructed: true,
+                number: der::TagNumber(1),
+            };
+            body.extend_from_slice(&der::Any::new(tag, kept)?.to_der()?);
+        }
+    }
+    if !touched {
+        return Err(first);
+    }
+    let rebuilt = der::Any::new(der::Tag::Sequence, body)?;
+    match rebuilt.decode_as::<SignedData>() {
+        Ok(signed) => Ok((signed, ocsps)),
+        Err(_) => Err(first),
+    }
+}
+
 /// The DER value at the start of `bytes` (a PDF `/Contents` is zero padded).
 pub fn der_prefix(bytes: &[u8]) -> Result<&[u8], CmsError> {
     let mut reader = der::SliceReader::new(bytes)?;
@@ -110,15 +174,16 @@ pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
         // Many producers write BER (indefinite lengths, constructed strings).
         Err(_) => ContentInfo::from_der(&crate::ber::ber_to_der(bytes)?)?,
     };
-    let signed: SignedData = info.content.decode_as()?;
+    let (signed, other_ocsps) = decode_signed_data(&info.content)?;
     let certificates = certificates_of(&signed);
-    summary_of(&signed, certificates)
+    summary_of(&signed, certificates, other_ocsps)
 }
 
 /// The summary of a decoded `SignedData` whose certificates are `certificates`.
 pub(crate) fn summary_of(
     signed: &SignedData,
     certificates: Vec<ChainCert>,
+    other_ocsps: Vec<Vec<u8>>,
 ) -> Result<SignatureSummary, CmsError> {
     let Some(signer_info) = signed.signer_infos.0.iter().next() else {
         return Err(CmsError::Certificate("the CMS has no SignerInfo".into()));
@@ -143,7 +208,7 @@ pub(crate) fn summary_of(
             _ => None,
         })
         .collect();
-    let mut ocsps = Vec::new();
+    let mut ocsps = other_ocsps;
     if let Some(signed_attrs) = &signer_info.signed_attrs {
         for attr in signed_attrs.iter() {
             if attr.oid == ADBE_REVOCATION_INFO_ARCHIVAL {
@@ -204,4 +269,56 @@ pub(crate) fn signer_certificate(
             }
         })
         .cloned()
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+    use der::Encode;
+
+    /// A time-stamp token (a SignedData) with `crls` inserted before its SignerInfos.
+    fn with_crls(choices: &[u8]) -> der::Any {
+        let token = include_bytes!("../../shomei-tsp/tests/data/kit-token.der");
+        let info = ContentInfo::from_der(token).unwrap();
+        let fields = children(info.content.value());
+        let (last, rest) = fields.split_last().unwrap();
+        let mut body: Vec<u8> = rest.concat();
+        let tag = der::Tag::ContextSpecific {
+            constructed: true,
+            number: der::TagNumber(1),
+        };
+        body.extend(
+            der::Any::new(tag, choices.to_vec())
+                .unwrap()
+                .to_der()
+                .unwrap(),
+        );
+        body.extend_from_slice(last);
+        der::Any::new(der::Tag::Sequence, body).unwrap()
+    }
+
+    #[test]
+    fn ocsp_responses_in_rfc_5940_form_are_read_beside_crls() {
+        // other [1] { id-ri-ocsp-response, an OCSPResponse (here a stand-in) }
+        let response = [0x30, 0x03, 0x0A, 0x01, 0x00];
+        let oid = ID_RI_OCSP_RESPONSE.to_der().unwrap();
+        let other = [oid.as_slice(), &response].concat();
+        let tag = der::Tag::ContextSpecific {
+            constructed: true,
+            number: der::TagNumber(1),
+        };
+        let choice = der::Any::new(tag, other).unwrap().to_der().unwrap();
+        let any = with_crls(&choice);
+        // The cms crate alone refuses it.
+        assert!(any.decode_as::<SignedData>().is_err());
+        let (signed, ocsps) = decode_signed_data(&any).unwrap();
+        assert_eq!(ocsps, vec![response.to_vec()]);
+        assert!(signed.crls.is_none());
+        assert_eq!(signed.signer_infos.0.len(), 1);
+        // Without the `other` form nothing is taken out.
+        let token = include_bytes!("../../shomei-tsp/tests/data/kit-token.der");
+        let plain = ContentInfo::from_der(token).unwrap().content;
+        assert!(decode_signed_data(&plain).unwrap().1.is_empty());
+    }
 }
