@@ -83,6 +83,11 @@ impl OnlineServices {
         self.revocation.as_ref()
     }
 
+    /// The revocation source, shared (for a server's validation, say).
+    pub fn revocation_source(&self) -> Arc<dyn RevocationSource> {
+        self.revocation.clone()
+    }
+
     /// The shared transport (for a CSC client, say).
     pub fn transport(&self) -> Arc<dyn HttpTransport> {
         self.transport.clone()

@@ -269,10 +269,28 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
                 Failure::Input(format!("[validation] trust {}: {e}", path.display()))
             })?);
         }
+        let revocation = match config.validation.revocation {
+            shomei_server::config::RevocationMode::Require => {
+                shomei_server::RevocationPolicy::Require
+            }
+            shomei_server::config::RevocationMode::SoftFail => {
+                shomei_server::RevocationPolicy::SoftFail
+            }
+            shomei_server::config::RevocationMode::Fetch => {
+                let online = shomei::online::OnlineServices::new(
+                    None,
+                    Default::default(),
+                    std::time::Duration::from_secs(30),
+                )
+                .map_err(|e| Failure::Input(format!("[validation] revocation: {e}")))?;
+                shomei_server::RevocationPolicy::Fetch(online.revocation_source())
+            }
+        };
         let state = shomei_server::AppState {
             service: Arc::new(service),
             tsa,
             trust_anchors: Arc::new(trust_anchors),
+            revocation,
             name: "shomei".into(),
             metrics: Arc::new(
                 shomei_server::Metrics::new()

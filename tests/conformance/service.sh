@@ -72,6 +72,7 @@ $([ -n "$DBURL" ] && echo "database_url = \"$DBURL\"")
 
 [validation]
 trust = ["$TRUST_ROOT"]
+revocation = "fetch"
 
 [audit_anchor]
 every_records = 5
@@ -209,6 +210,23 @@ assert ("signature", "TOTAL-PASSED", "B-LTA") in sigs, sigs
 PY
 then ok "POST /api/v1/validate: the B-LTA file signed through the service is TOTAL-PASSED at B-LTA"
 else bad "POST /api/v1/validate did not pass the B-LTA file"; fi
+# A B-T file carries no revocation data: with `revocation = "fetch"` the service asks
+# the kit's OCSP responder and CRL distribution point.
+if "$BIN" sign pdf "$HERE/../../examples/sample.pdf" -o fetch-bt.pdf --key "$KIT/pki/keys/signer-ec.key.pem" \
+     --cert "$SIGNER_EC_CERT" --chain "$CHAIN" --level B-T --tsa "$TSA_URL" >/dev/null 2>&1 \
+   && "$PY" - "$BASE" fetch-bt.pdf <<'PY'
+import json, sys, urllib.request
+base, path = sys.argv[1], sys.argv[2]
+req = urllib.request.Request(base + "/api/v1/validate", data=open(path, "rb").read(),
+                             headers={"Content-Type": "application/pdf"}, method="POST")
+report = json.load(urllib.request.urlopen(req))
+s = report["signatures"][0]
+assert (s["indication"], s["level"]) == ("TOTAL-PASSED", "B-T"), s
+fetched = [c for c in s["checks"] if c["name"] == "revocation" and "fetched" in c["detail"]]
+assert len(fetched) >= 2, s["checks"]
+PY
+then ok "POST /api/v1/validate with [validation] revocation = \"fetch\": a B-T file without revocation data is TOTAL-PASSED at B-T, its statuses fetched"
+else bad "POST /api/v1/validate did not fetch the revocation status of a B-T file"; fi
 # Multipart upload: the XAdES B-LT file signed through the service as the `document` part.
 code="$(curl -s -o mp.json -w '%{http_code}' -F "document=@ours-v2.xml" "$BASE/api/v1/validate")"
 if [ "$code" = 200 ] && "$PY" -c 'import json,sys; r=json.load(open("mp.json")); s=r["signatures"]; assert r["format"]=="XML" and s and all(x["indication"]=="TOTAL-PASSED" and x["level"]=="B-LT" for x in s), s'; then

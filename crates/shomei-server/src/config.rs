@@ -25,6 +25,7 @@
 //!
 //! [validation]                                      # POST /api/v1/validate
 //! trust = ["/etc/shomei/trust/root.pem"]
+//! revocation = "fetch"                              # or "require" (default), "soft-fail"
 //!
 //! [pkcs11]                                          # keys generated on a token
 //! module = "/usr/lib/softhsm/libsofthsm2.so"
@@ -88,6 +89,23 @@ pub struct ValidationConfig {
     /// Trust anchor files (PEM or DER certificates).
     #[serde(default)]
     pub trust: Vec<PathBuf>,
+    /// What to do for a certificate whose status the document does not carry.
+    #[serde(default)]
+    pub revocation: RevocationMode,
+}
+
+/// `[validation] revocation`: the status of certificates the document has no
+/// revocation data for.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Deserialize)]
+#[serde(rename_all = "kebab-case")]
+pub enum RevocationMode {
+    /// Unknown: the signature is INDETERMINATE / TRY_LATER (nothing is fetched).
+    #[default]
+    Require,
+    /// Fetched over OCSP (CRL as fallback) from the addresses the certificates give.
+    Fetch,
+    /// Reported as not checked, and the validation goes on (never counts for B-LT).
+    SoftFail,
 }
 
 /// `[pkcs11]`: the token new credentials' keys may be generated on.
@@ -350,5 +368,23 @@ mod tests {
         assert!(config
             .apply_env(env(&[("SHOMEI_LOG_FORMAT", "xml")]))
             .is_err());
+        assert!(Config::from_toml("[validation]\nrevocation = \"maybe\"").is_err());
+    }
+
+    #[test]
+    fn validation_revocation_is_required_unless_configured() {
+        assert_eq!(
+            Config::default().validation.revocation,
+            RevocationMode::Require
+        );
+        for (text, mode) in [
+            ("fetch", RevocationMode::Fetch),
+            ("soft-fail", RevocationMode::SoftFail),
+            ("require", RevocationMode::Require),
+        ] {
+            let config =
+                Config::from_toml(&format!("[validation]\nrevocation = \"{text}\"")).unwrap();
+            assert_eq!(config.validation.revocation, mode);
+        }
     }
 }

@@ -46,6 +46,32 @@ pub struct AppState {
     pub metrics: Arc<Metrics>,
     /// The trust anchors of `POST /api/v1/validate`.
     pub trust_anchors: Arc<Vec<shomei_core::chain::ChainCert>>,
+    /// How `POST /api/v1/validate` learns the status of certificates the document
+    /// carries no revocation data for.
+    pub revocation: RevocationPolicy,
+}
+
+/// How `POST /api/v1/validate` treats certificates without revocation data in the
+/// document (`[validation] revocation`).
+#[derive(Clone, Default)]
+pub enum RevocationPolicy {
+    /// INDETERMINATE / TRY_LATER.
+    #[default]
+    Require,
+    /// Fetched through this source (OCSP, CRL).
+    Fetch(Arc<dyn shomei_revocation::RevocationSource>),
+    /// Reported as not checked; the validation goes on.
+    SoftFail,
+}
+
+impl std::fmt::Debug for RevocationPolicy {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.write_str(match self {
+            Self::Require => "Require",
+            Self::Fetch(_) => "Fetch",
+            Self::SoftFail => "SoftFail",
+        })
+    }
 }
 
 impl std::fmt::Debug for AppState {

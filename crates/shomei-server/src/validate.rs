@@ -6,7 +6,7 @@
 //! URL named in an uploaded document — so signatures without embedded revocation data
 //! are INDETERMINATE / TRY_LATER.
 
-use crate::{ApiError, AppState};
+use crate::{ApiError, AppState, RevocationPolicy};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Request, State};
 use axum::Json;
@@ -93,9 +93,22 @@ pub(crate) async fn validate(
              as the body or the `document` part of a multipart upload)",
         ));
     }
-    let anchors = state.trust_anchors.as_ref().clone();
-    let report = shomei_core::blocking::run_blocking(move || {
-        validate_offline(&bytes, &Options::new(anchors), &detached)
+    let mut options = Options::new(state.trust_anchors.as_ref().clone());
+    options.revocation_soft_fail = matches!(state.revocation, RevocationPolicy::SoftFail);
+    let policy = state.revocation.clone();
+    let report = shomei_core::blocking::run_blocking(move || match &policy {
+        // The validation's own work stays off the async workers; only the fetches
+        // wait on the runtime.
+        RevocationPolicy::Fetch(source) => match tokio::runtime::Handle::try_current() {
+            Ok(runtime) => runtime.block_on(shomei_validate::validate(
+                &bytes,
+                &options,
+                &detached,
+                Some(source.as_ref()),
+            )),
+            Err(_) => validate_offline(&bytes, &options, &detached),
+        },
+        _ => validate_offline(&bytes, &options, &detached),
     })
     .await
     .map_err(|e| ApiError::invalid(format!("Validation stopped: {e}")))?

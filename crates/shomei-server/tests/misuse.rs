@@ -782,6 +782,7 @@ fn router(service: Arc<Service>) -> Router {
         name: "misuse".into(),
         metrics: Arc::new(Metrics::new().unwrap()),
         trust_anchors: Arc::new(Vec::new()),
+        revocation: Default::default(),
     })
 }
 
