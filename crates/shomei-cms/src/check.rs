@@ -5,7 +5,7 @@
 //! `adbe.pkcs7.sha1` (the SHA-1 of the content as encapsulated data) and RFC 3161
 //! document time-stamps (the TSTInfo's message imprint).
 
-use crate::inspect::{certificates_of, der_prefix, signer_certificate};
+use crate::inspect::{der_prefix, signer_certificate};
 use cms::content_info::ContentInfo;
 use der::asn1::{ObjectIdentifier, OctetString};
 use der::{Decode, Encode, Reader};
@@ -127,17 +127,17 @@ fn check_inner(
     };
     // The signed attributes and eContent exactly as encoded: re-encoding may reorder.
     let raw = RawSignedData::walk(der).map_err(unchecked)?;
-    let (signed, other_ocsps) =
-        crate::inspect::decode_signed_data(&info.content).map_err(unchecked)?;
+    let decoded = crate::inspect::decode_signed_data(&info.content).map_err(unchecked)?;
+    let signed = decoded.signed;
     let signer = signed
         .signer_infos
         .0
         .iter()
         .next()
         .ok_or_else(|| unchecked("the CMS has no SignerInfo"))?;
-    let certificates = certificates_of(&signed);
+    let certificates = decoded.certificates;
     let cert = signer_certificate(&certificates, &signer.sid);
-    *summary = crate::inspect::summary_of(&signed, certificates, other_ocsps).ok();
+    *summary = crate::inspect::summary_of(&signed, certificates, decoded.ocsps).ok();
     let cert = cert.ok_or(CheckFailure::NoSignerCertificate)?;
     let hash = CheckHash::from_oid(&signer.digest_alg.oid).ok_or_else(|| {
         let oid = signer.digest_alg.oid.to_string();

@@ -4,7 +4,6 @@
 
 use crate::attributes::ID_AA_SIGNATURE_TIME_STAMP_TOKEN;
 use crate::CmsError;
-use cms::cert::CertificateChoices;
 use cms::content_info::ContentInfo;
 use cms::signed_data::{SignedData, SignerIdentifier};
 use der::{Decode, Encode};
@@ -94,63 +93,88 @@ fn revocation_info_archival(der: &[u8], crls: &mut Vec<Vec<u8>>, ocsps: &mut Vec
 const ID_RI_OCSP_RESPONSE: der::oid::ObjectIdentifier =
     der::oid::ObjectIdentifier::new_unwrap("1.3.6.1.5.5.7.16.2");
 
-/// Decodes the `SignedData` of a ContentInfo, with the OCSP responses its
-/// `RevocationInfoChoices` carry in the RFC 5940 `other` form (DER). The cms crate
-/// cannot decode that form (it reads OtherRevocationInfoFormat as an algorithm
-/// identifier), so when it fails the `crls` field is read here: its OCSP responses
-/// taken out, its CRLs kept, other formats dropped — they are not signed (only the
-/// signed attributes are), so the signature is checked all the same.
-pub(crate) fn decode_signed_data(
-    content: &der::Any,
-) -> Result<(SignedData, Vec<Vec<u8>>), der::Error> {
-    let first = match content.decode_as::<SignedData>() {
-        Ok(signed) => return Ok((signed, Vec::new())),
-        Err(e) => e,
-    };
-    let mut body = Vec::new();
+/// A `SignedData` as [`decode_signed_data`] reads it.
+pub(crate) struct DecodedSignedData {
+    /// The SignedData, without its certificates and without revocation data in
+    /// other formats (both below).
+    pub signed: SignedData,
+    /// Its certificates, each with the bytes it was received as.
+    pub certificates: Vec<ChainCert>,
+    /// OCSP responses in `RevocationInfoChoices` (RFC 5940 `other` form), DER.
+    pub ocsps: Vec<Vec<u8>>,
+}
+
+/// Decodes the `SignedData` of a ContentInfo. Two fields are read here rather than by
+/// the cms crate: the certificates, each decoded once from its own bytes (the crate
+/// would decode, sort and re-encode them), and the revocation information, whose
+/// RFC 5940 `other` form (an OCSP response) the crate cannot decode — it reads
+/// OtherRevocationInfoFormat as an algorithm identifier. OCSP responses are taken
+/// out, CRLs kept, other formats dropped: none of it is signed (only the signed
+/// attributes are), so the signature is checked all the same.
+pub(crate) fn decode_signed_data(content: &der::Any) -> Result<DecodedSignedData, der::Error> {
+    if der::Tagged::tag(content) != der::Tag::Sequence {
+        return content
+            .decode_as::<SignedData>()
+            .map(|signed| DecodedSignedData {
+                signed,
+                certificates: Vec::new(),
+                ocsps: Vec::new(),
+            });
+    }
+    let mut body = Vec::with_capacity(content.value().len());
+    let mut certificates = Vec::new();
     let mut ocsps = Vec::new();
-    let mut touched = false;
     for field in children(content.value()) {
-        // crls [1] IMPLICIT RevocationInfoChoices
-        if field.first() != Some(&0xA1) {
-            body.extend_from_slice(field);
-            continue;
-        }
-        touched = true;
-        let mut kept = Vec::new();
-        for choice in children(content_of(field)) {
-            match choice.first() {
-                // CertificateList
-                Some(0x30) => kept.extend_from_slice(choice),
-                // other [1] IMPLICIT OtherRevocationInfoFormat: an OID, then the value.
-                Some(0xA1) => {
-                    let parts = children(content_of(choice));
-                    let format = parts
-                        .first()
-                        .and_then(|oid| der::asn1::ObjectIdentifier::from_der(oid).ok());
-                    if let (Some(ID_RI_OCSP_RESPONSE), Some(value)) = (format, parts.get(1)) {
-                        ocsps.push(value.to_vec());
+        match field.first() {
+            // certificates [0] IMPLICIT CertificateSet
+            Some(0xA0) => {
+                for choice in children(content_of(field)) {
+                    // Certificate; the other choices (attribute certificates…) are
+                    // not used.
+                    if choice.first() == Some(&0x30) {
+                        certificates.push(ChainCert::from_der(choice)?);
                     }
                 }
-                _ => {}
             }
+            // crls [1] IMPLICIT RevocationInfoChoices
+            Some(0xA1) => {
+                let mut kept = Vec::new();
+                for choice in children(content_of(field)) {
+                    match choice.first() {
+                        // CertificateList
+                        Some(0x30) => kept.extend_from_slice(choice),
+                        // other [1] IMPLICIT OtherRevocationInfoFormat: an OID, then
+                        // the value.
+                        Some(0xA1) => {
+                            let parts = children(content_of(choice));
+                            let format = parts
+                                .first()
+                                .and_then(|oid| der::asn1::ObjectIdentifier::from_der(oid).ok());
+                            if let (Some(ID_RI_OCSP_RESPONSE), Some(value)) = (format, parts.get(1))
+                            {
+                                ocsps.push(value.to_vec());
+                            }
+                        }
+                        _ => {}
+                    }
+                }
+                if !kept.is_empty() {
+                    let tag = der::Tag::ContextSpecific {
+                        constructed: true,
+                        number: der::TagNumber(1),
+                    };
+                    body.extend_from_slice(&der::Any::new(tag, kept)?.to_der()?);
+                }
+            }
+            _ => body.extend_from_slice(field),
         }
-        if !kept.is_empty() {
-            let tag = der::Tag::ContextSpecific {
-                constructed: true,
-                number: der::TagNumber(1),
-            };
-            body.extend_from_slice(&der::Any::new(tag, kept)?.to_der()?);
-        }
     }
-    if !touched {
-        return Err(first);
-    }
-    let rebuilt = der::Any::new(der::Tag::Sequence, body)?;
-    match rebuilt.decode_as::<SignedData>() {
-        Ok(signed) => Ok((signed, ocsps)),
-        Err(_) => Err(first),
-    }
+    let signed = der::Any::new(der::Tag::Sequence, body)?.decode_as::<SignedData>()?;
+    Ok(DecodedSignedData {
+        signed,
+        certificates,
+        ocsps,
+    })
 }
 
 /// The DER value at the start of `bytes` (a PDF `/Contents` is zero padded).
@@ -174,9 +198,8 @@ pub fn summarize(bytes: &[u8]) -> Result<SignatureSummary, CmsError> {
         // Many producers write BER (indefinite lengths, constructed strings).
         Err(_) => ContentInfo::from_der(&crate::ber::ber_to_der(bytes)?)?,
     };
-    let (signed, other_ocsps) = decode_signed_data(&info.content)?;
-    let certificates = certificates_of(&signed);
-    summary_of(&signed, certificates, other_ocsps)
+    let decoded = decode_signed_data(&info.content)?;
+    summary_of(&decoded.signed, decoded.certificates, decoded.ocsps)
 }
 
 /// The summary of a decoded `SignedData` whose certificates are `certificates`.
@@ -235,19 +258,6 @@ pub(crate) fn summary_of(
     })
 }
 
-/// The X.509 certificates in `SignedData.certificates` (other choices skipped).
-pub(crate) fn certificates_of(signed: &SignedData) -> Vec<ChainCert> {
-    signed
-        .certificates
-        .iter()
-        .flat_map(|set| set.0.iter())
-        .filter_map(|choice| match choice {
-            CertificateChoices::Certificate(c) => ChainCert::from_decoded(c.clone()).ok(),
-            _ => None,
-        })
-        .collect()
-}
-
 /// The certificate a SignerInfo's `sid` names, among `certificates`.
 pub(crate) fn signer_certificate(
     certificates: &[ChainCert],
@@ -276,6 +286,10 @@ mod tests {
     #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
     use super::*;
     use der::Encode;
+
+    fn token_der() -> &'static [u8] {
+        include_bytes!("../../shomei-tsp/tests/data/kit-token.der")
+    }
 
     /// A time-stamp token (a SignedData) with `crls` inserted before its SignerInfos.
     fn with_crls(choices: &[u8]) -> der::Any {
@@ -312,13 +326,21 @@ mod tests {
         let any = with_crls(&choice);
         // The cms crate alone refuses it.
         assert!(any.decode_as::<SignedData>().is_err());
-        let (signed, ocsps) = decode_signed_data(&any).unwrap();
-        assert_eq!(ocsps, vec![response.to_vec()]);
-        assert!(signed.crls.is_none());
-        assert_eq!(signed.signer_infos.0.len(), 1);
+        let decoded = decode_signed_data(&any).unwrap();
+        assert_eq!(decoded.ocsps, vec![response.to_vec()]);
+        assert!(decoded.signed.crls.is_none());
+        assert_eq!(decoded.signed.signer_infos.0.len(), 1);
+        // The certificates come out with the bytes they were received as.
+        let certs = decode_signed_data(&ContentInfo::from_der(token_der()).unwrap().content)
+            .unwrap()
+            .certificates;
+        assert!(!certs.is_empty());
+        for c in &certs {
+            assert!(token_der().windows(c.der().len()).any(|w| w == c.der()));
+        }
         // Without the `other` form nothing is taken out.
         let token = include_bytes!("../../shomei-tsp/tests/data/kit-token.der");
         let plain = ContentInfo::from_der(token).unwrap().content;
-        assert!(decode_signed_data(&plain).unwrap().1.is_empty());
+        assert!(decode_signed_data(&plain).unwrap().ocsps.is_empty());
     }
 }

@@ -34,9 +34,14 @@ pub enum ChainError {
     UnsupportedKey(String),
 }
 
-/// One certificate with its original DER encoding kept byte for byte.
+/// One certificate with its original DER encoding kept byte for byte. Cloning is
+/// cheap (the decoded certificate is shared): path building and reports pass
+/// certificates around many times per validation.
 #[derive(Debug, Clone)]
-pub struct ChainCert {
+pub struct ChainCert(std::sync::Arc<Inner>);
+
+#[derive(Debug)]
+struct Inner {
     der: Vec<u8>,
     cert: Certificate,
     /// The subject as text, once printed (reports print it many times).
@@ -46,7 +51,7 @@ pub struct ChainCert {
 /// Two certificates are the same when their encodings are.
 impl PartialEq for ChainCert {
     fn eq(&self, other: &Self) -> bool {
-        self.der == other.der
+        self.0.der == other.0.der
     }
 }
 
@@ -56,36 +61,37 @@ impl ChainCert {
     /// Parses DER.
     pub fn from_der(der: &[u8]) -> Result<Self, der::Error> {
         let cert = Certificate::from_der(der)?;
-        Ok(Self {
+        Ok(Self(std::sync::Arc::new(Inner {
             der: der.to_vec(),
             cert,
             subject: std::sync::OnceLock::new(),
-        })
+        })))
     }
 
     /// A certificate already decoded (from a CMS, say): its DER is encoded from it,
     /// which for DER input gives back the bytes received — without decoding twice.
     pub fn from_decoded(cert: Certificate) -> Result<Self, der::Error> {
-        Ok(Self {
+        Ok(Self(std::sync::Arc::new(Inner {
             der: cert.to_der()?,
             cert,
             subject: std::sync::OnceLock::new(),
-        })
+        })))
     }
 
     /// The DER encoding as received.
     pub fn der(&self) -> &[u8] {
-        &self.der
+        &self.0.der
     }
 
     /// The decoded certificate.
     pub fn cert(&self) -> &Certificate {
-        &self.cert
+        &self.0.cert
     }
 
     /// The DER of the SubjectPublicKeyInfo.
     pub fn spki_der(&self) -> Result<Vec<u8>, der::Error> {
-        self.cert
+        self.0
+            .cert
             .tbs_certificate()
             .subject_public_key_info()
             .to_der()
@@ -93,7 +99,8 @@ impl ChainCert {
 
     /// The raw subject public key bits (PKCS#1 RSAPublicKey or an EC point).
     pub fn public_key_bits(&self) -> &[u8] {
-        self.cert
+        self.0
+            .cert
             .tbs_certificate()
             .subject_public_key_info()
             .subject_public_key
@@ -102,14 +109,15 @@ impl ChainCert {
 
     /// The subject, RFC 4514 style.
     pub fn subject(&self) -> String {
-        self.subject
-            .get_or_init(|| format_name(self.cert.tbs_certificate().subject()))
+        self.0
+            .subject
+            .get_or_init(|| format_name(self.0.cert.tbs_certificate().subject()))
             .clone()
     }
 
     /// What kind of key the certificate holds.
     pub fn key_kind(&self) -> Result<KeyKind, ChainError> {
-        let spki = self.cert.tbs_certificate().subject_public_key_info();
+        let spki = self.0.cert.tbs_certificate().subject_public_key_info();
         if spki.algorithm.oid == oid::RSA_ENCRYPTION {
             let bits = rsa_modulus_bits(self.public_key_bits()).ok_or_else(|| {
                 ChainError::UnsupportedKey("RSA public key could not be decoded".into())
@@ -278,7 +286,7 @@ impl CertificateChain {
     /// Adds issuer certificates that are not in the chain yet.
     pub fn extend(&mut self, more: impl IntoIterator<Item = ChainCert>) {
         for c in more {
-            if !self.certs.iter().any(|have| have.der == c.der) {
+            if !self.certs.iter().any(|have| have.der() == c.der()) {
                 self.certs.push(c);
             }
         }
@@ -345,7 +353,7 @@ impl Serialize for CertificateChain {
         let hexes: Vec<String> = self
             .certs
             .iter()
-            .map(|c| crate::digest::hex_bytes::encode(&c.der))
+            .map(|c| crate::digest::hex_bytes::encode(c.der()))
             .collect();
         hexes.serialize(s)
     }

@@ -627,16 +627,19 @@ fn pages_of(
             if let Object::Array(items) = w.reader.resolve(list)? {
                 for a in items {
                     let Object::Reference(id) = &a else { continue };
-                    let subtype = w
-                        .reader
-                        .resolve_dict(&a)?
-                        .and_then(|d| {
-                            d.get(b"Subtype")
-                                .and_then(Object::as_name)
-                                .map(<[u8]>::to_vec)
-                        })
-                        .map(|s| String::from_utf8_lossy(&s).into_owned())
-                        .unwrap_or_default();
+                    // Its subtype is read only when the report names it.
+                    let subtype = if w.targets.contains(&id.number) {
+                        w.reader.resolve_dict(&a)?
+                    } else {
+                        None
+                    }
+                    .and_then(|d| {
+                        d.get(b"Subtype")
+                            .and_then(Object::as_name)
+                            .map(<[u8]>::to_vec)
+                    })
+                    .map(|s| String::from_utf8_lossy(&s).into_owned())
+                    .unwrap_or_default();
                     let role = Role::new(
                         format!("annotation ({subtype}) on page {n}"),
                         vec![Scope::Annot(format!("{} {}", id.number, id.generation))],
