@@ -21,6 +21,9 @@
 #    incremental writer): the page content replaced, an annotation added (DocMDP P=2)
 #    — shomei TOTAL-FAILED / SIG_CONSTRAINTS_FAILURE naming the change, validate-pdf
 #    fails them too; control: a second signature with its DSS update passes both.
+#  * Hostile files (a page tree that contains itself, a /Prev that points at itself,
+#    /Kids nested 100 000 arrays deep, a content stream inflating to 256 MiB): exit
+#    1-3, in under 3 s and 256 MiB peak RSS.
 #  * Revocation data in the CMS: an OCSP response in RFC 5940 form and a CRL in
 #    SignedData.crls are used (TOTAL-PASSED at B-T with --require-revocation).
 #  * Shadow attacks (hide: the overlay freed by a bare xref section; replace: the font
@@ -178,6 +181,18 @@ if "$PY" "$HERE/pdf_attacks.py" - shadow-pdf shadow.pdf \
     else bad "shadow attack ($attack): shomei exit $RC $IND $SUB, refused \"$got\" (want \"$want\"); $kitv"; fi
   done
 else bad "could not make and sign the shadow attacks' document"; fi
+
+# Files made to loop, nest or inflate: an error or a verdict that is not a pass, in
+# under 3 s and 256 MiB (the whole process, debug build).
+echo "--- hostile files: bounded time and memory"
+if python3 "$HERE/hostile_pdf.py" shadow-signed.pdf .; then
+  for f in hostile-page-cycle.pdf hostile-prev-cycle.pdf hostile-deep.pdf hostile-bomb.pdf; do
+    read -r rc secs rss < <(python3 "$HERE/hostile_pdf.py" --measure "$BIN" "$f" --trust "$TRUST_ROOT" --offline)
+    if [ "$rc" -ge 1 ] && [ "$rc" -le 3 ] && python3 -c "import sys; sys.exit(not ($secs < 3 and $rss < 262144))"; then
+      ok "$f: exit $rc (not a pass, no crash) in $secs s, peak RSS $((rss / 1024)) MiB"
+    else bad "$f: exit $rc in $secs s, peak RSS $((rss / 1024)) MiB"; fi
+  done
+else bad "could not make the hostile files"; fi
 
 # Revocation data in the CMS itself (RFC 5652 RevocationInfoChoices): a CRL, and an
 # OCSP response in the RFC 5940 `other` form, which the cms crate cannot decode.
