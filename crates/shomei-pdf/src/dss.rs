@@ -121,7 +121,8 @@ pub fn prepare_dss_update<R: Read + Seek>(
 
 impl<R: Read + Seek> PdfReader<R> {
     /// What the document's `/DSS` holds (the newest revision's): certificates, OCSP
-    /// responses and CRLs, decoded from their streams (FlateDecode included). Items that
+    /// responses and CRLs, from its arrays and its `/VRI` entries, each stream once,
+    /// decoded (FlateDecode included). Items that
     /// cannot be read are skipped; at most [`MAX_EXISTING_ITEMS`] of each are read.
     pub fn dss_data(&mut self) -> Result<DssData, PdfError> {
         let (_, catalog) = self.catalog()?;
@@ -132,25 +133,97 @@ impl<R: Read + Seek> PdfReader<R> {
             return Ok(DssData::default());
         };
         let mut data = DssData::default();
-        for (key, out) in [
-            (&b"Certs"[..], &mut data.certs),
-            (&b"OCSPs"[..], &mut data.ocsps),
-            (&b"CRLs"[..], &mut data.crls),
-        ] {
-            let Some(obj) = dss.get(key).cloned() else {
-                continue;
-            };
-            let Object::Array(items) = self.resolve(&obj)? else {
-                continue;
-            };
-            for entry in items.iter().take(MAX_EXISTING_ITEMS) {
-                if let Object::Stream(s) = self.resolve(entry)? {
-                    if let Ok(bytes) = crate::filter::decode(&s.dict, &s.data, 0) {
-                        out.push(bytes);
+        let mut seen = HashSet::new();
+        // The document-wide arrays, then each signature's /VRI entry (ISO 32000-2
+        // 12.8.4.4): some producers list validation data only there.
+        let mut lists: Vec<(Dictionary, [&[u8]; 3])> =
+            vec![(dss.clone(), [b"Certs", b"OCSPs", b"CRLs"])];
+        if let Some(vri) = dss.get(b"VRI").cloned() {
+            if let Some(vri) = self.resolve_dict(&vri)? {
+                for (_, entry) in vri.iter().take(MAX_EXISTING_ITEMS) {
+                    if let Some(entry) = self.resolve_dict(entry)? {
+                        lists.push((entry, [b"Cert", b"OCSP", b"CRL"]));
+                    }
+                }
+            }
+        }
+        for (dict, keys) in lists {
+            for (key, kind) in keys.into_iter().zip(0..) {
+                let out = match kind {
+                    0 => &mut data.certs,
+                    1 => &mut data.ocsps,
+                    _ => &mut data.crls,
+                };
+                let Some(obj) = dict.get(key).cloned() else {
+                    continue;
+                };
+                let Object::Array(items) = self.resolve(&obj)? else {
+                    continue;
+                };
+                for entry in &items {
+                    if out.len() >= MAX_EXISTING_ITEMS {
+                        break;
+                    }
+                    if let Object::Reference(id) = entry {
+                        if !seen.insert(*id) {
+                            continue;
+                        }
+                    }
+                    if let Object::Stream(s) = self.resolve(entry)? {
+                        if let Ok(bytes) = crate::filter::decode(&s.dict, &s.data, 0) {
+                            out.push(bytes);
+                        }
                     }
                 }
             }
         }
         Ok(data)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use std::io::Cursor;
+
+    /// A PDF whose `/DSS` lists one OCSP response at the top and, in a `/VRI` entry,
+    /// that one again and one more.
+    fn with_vri() -> Vec<u8> {
+        let objects: [&[u8]; 5] = [
+            b"<< /Type /Catalog /Pages 2 0 R /DSS << /OCSPs [4 0 R] /VRI << /ABC << /OCSP [4 0 R 5 0 R] /Cert [] >> >> >> >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
+            b"<< /Length 3 >>\nstream\nAAA\nendstream",
+            b"<< /Length 3 >>\nstream\nBBB\nendstream",
+        ];
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in objects.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+            pdf.extend_from_slice(body);
+            pdf.extend_from_slice(b"\nendobj\n");
+        }
+        let xref = pdf.len();
+        pdf.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
+        for o in offsets {
+            pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn validation_data_listed_only_under_vri_is_read_once() {
+        let pdf = with_vri();
+        let data = PdfReader::open(Cursor::new(&pdf[..]))
+            .unwrap()
+            .dss_data()
+            .unwrap();
+        assert_eq!(data.ocsps, vec![b"AAA".to_vec(), b"BBB".to_vec()]);
+        assert!(data.certs.is_empty() && data.crls.is_empty());
     }
 }
