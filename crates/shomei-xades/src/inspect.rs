@@ -351,11 +351,17 @@ fn signing_certificate(
         };
         let serial = found.cert().tbs_certificate().serial_number();
         let consistent = if v2 {
-            // IssuerSerialV2 is the DER of ESS IssuerSerial, which ends with the serial
-            // number's INTEGER.
+            // IssuerSerialV2 is the DER of ESS IssuerSerial: the issuer's name inside
+            // GeneralNames, then the serial number's INTEGER.
+            let issuer = der::Encode::to_der(found.cert().tbs_certificate().issuer());
             match child(doc, cert, ns, "IssuerSerialV2").map(|i| decode_b64(doc, i)) {
                 None => true,
-                Some(Ok(der)) => der::Encode::to_der(serial).is_ok_and(|s| der.ends_with(&s)),
+                Some(Ok(der)) => {
+                    der::Encode::to_der(serial).is_ok_and(|s| der.ends_with(&s))
+                        && issuer.is_ok_and(|name| {
+                            !name.is_empty() && der.windows(name.len()).any(|w| w == name)
+                        })
+                }
                 Some(Err(_)) => false,
             }
         } else {
@@ -635,7 +641,64 @@ fn inspect_one(
 
 #[cfg(test)]
 mod tests {
-    use super::decimal;
+    #![allow(clippy::unwrap_used)]
+    use super::*;
+    use base64ct::Encoding;
+    use der::Encode;
+
+    /// SignedSignatureProperties naming `cert` by its SHA-256 and by an
+    /// IssuerSerialV2 with `issuer` (DER of a Name).
+    fn properties(cert: &ChainCert, issuer: &[u8]) -> String {
+        let hash = hash_from_uri("http://www.w3.org/2001/04/xmlenc#sha256").unwrap();
+        let digest = base64ct::Base64::encode_string(&hash.digest(cert.der()));
+        let directory = der::Tag::ContextSpecific {
+            constructed: true,
+            number: der::TagNumber(4),
+        };
+        let names = der::Any::new(directory, issuer.to_vec())
+            .unwrap()
+            .to_der()
+            .unwrap();
+        let names = der::Any::new(der::Tag::Sequence, names)
+            .unwrap()
+            .to_der()
+            .unwrap();
+        let serial = cert
+            .cert()
+            .tbs_certificate()
+            .serial_number()
+            .to_der()
+            .unwrap();
+        let issuer_serial = der::Any::new(der::Tag::Sequence, [names, serial].concat())
+            .unwrap()
+            .to_der()
+            .unwrap();
+        format!(
+            r#"<x:SignedSignatureProperties xmlns:x="http://uri.etsi.org/01903/v1.3.2#" xmlns:ds="http://www.w3.org/2000/09/xmldsig#"><x:SigningCertificateV2><x:Cert><x:CertDigest><ds:DigestMethod Algorithm="http://www.w3.org/2001/04/xmlenc#sha256"/><ds:DigestValue>{digest}</ds:DigestValue></x:CertDigest><x:IssuerSerialV2>{}</x:IssuerSerialV2></x:Cert></x:SigningCertificateV2></x:SignedSignatureProperties>"#,
+            base64ct::Base64::encode_string(&issuer_serial)
+        )
+    }
+
+    #[test]
+    fn issuer_serial_v2_must_name_the_issuer_too() {
+        let cert = shomei_test_support::ocsp_responder::fixture_cert("signer-ec");
+        let tbs = cert.cert().tbs_certificate();
+        let ns = "http://uri.etsi.org/01903/v1.3.2#";
+        let pool = [cert.clone()];
+        let bound = |issuer: &[u8]| {
+            let doc = Document::parse(properties(&cert, issuer).as_bytes()).unwrap();
+            signing_certificate(&doc, Some(doc.root()), ns, &pool, None)
+        };
+        assert!(matches!(
+            bound(&tbs.issuer().to_der().unwrap()),
+            SigningCertificate::Bound { v2: true, .. }
+        ));
+        // The right digest and serial number, another issuer: not this certificate.
+        assert!(matches!(
+            bound(&tbs.subject().to_der().unwrap()),
+            SigningCertificate::Unmatched(_)
+        ));
+    }
 
     #[test]
     fn serial_numbers_print_in_decimal() {
