@@ -493,9 +493,18 @@ fn fields(
         }
         None => Vec::new(),
     };
+    // Each field object once: /Kids that repeat or contain their parent would
+    // otherwise multiply the walk.
+    let mut seen = HashSet::new();
     while let Some((obj, prefix, inherited_sig, depth)) = stack.pop() {
         if w.done() || depth > 32 {
             break;
+        }
+        w.budget = w.budget.saturating_sub(1);
+        if let Object::Reference(id) = &obj {
+            if !seen.insert(*id) {
+                continue;
+            }
         }
         let Some(field) = w.reader.resolve_dict(&obj)? else {
             continue;
@@ -663,4 +672,74 @@ fn pages_of(
         }
     }
     Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    #![allow(clippy::unwrap_used, clippy::indexing_slicing)]
+    use super::*;
+
+    /// A two-revision PDF: the second adds object 6 and a form whose field lists itself
+    /// twice as its kids (a walk that follows kids blindly never ends).
+    fn cyclic_form() -> Vec<u8> {
+        let first: [&[u8]; 3] = [
+            b"<< /Type /Catalog /Pages 2 0 R >>",
+            b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
+            b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
+        ];
+        let mut pdf = b"%PDF-1.7\n".to_vec();
+        let mut offsets = Vec::new();
+        for (i, body) in first.iter().enumerate() {
+            offsets.push(pdf.len());
+            pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+            pdf.extend_from_slice(body);
+            pdf.extend_from_slice(b"\nendobj\n");
+        }
+        let xref = pdf.len();
+        pdf.extend_from_slice(b"xref\n0 4\n0000000000 65535 f \n");
+        for o in &offsets {
+            pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!("trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
+        );
+        let second: [(u32, &[u8]); 3] = [
+            (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm 4 0 R >>"),
+            (4, b"<< /Fields [5 0 R] >>"),
+            (5, b"<< /T (loop) /Kids [5 0 R 5 0 R 6 0 R] >>"),
+        ];
+        let mut at = Vec::new();
+        for (n, body) in second {
+            at.push((n, pdf.len()));
+            pdf.extend_from_slice(format!("{n} 0 obj\n").as_bytes());
+            pdf.extend_from_slice(body);
+            pdf.extend_from_slice(b"\nendobj\n");
+        }
+        at.push((6, pdf.len()));
+        pdf.extend_from_slice(b"6 0 obj\n(orphan)\nendobj\n");
+        let prev = xref;
+        let xref = pdf.len();
+        pdf.extend_from_slice(b"xref\n0 1\n0000000000 65535 f \n");
+        for (n, o) in at {
+            pdf.extend_from_slice(format!("{n} 1\n{o:010} 00000 n \n").as_bytes());
+        }
+        pdf.extend_from_slice(
+            format!("trailer\n<< /Size 7 /Root 1 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n")
+                .as_bytes(),
+        );
+        pdf
+    }
+
+    #[test]
+    fn a_form_whose_fields_repeat_is_walked_once() {
+        let pdf = cyclic_form();
+        let mut reader = PdfReader::open(Cursor::new(&pdf[..])).unwrap();
+        let revs = revisions(&pdf, &mut reader, &[]).unwrap();
+        assert_eq!(revs.len(), 2);
+        let changes = &revs[1].changes;
+        let what = |n: &str| changes.iter().find(|c| c.object == n).unwrap().what.clone();
+        assert_eq!(what("5 0"), "form field `loop`");
+        assert_eq!(what("1 0"), "document catalog");
+        assert_eq!(changes.len(), 4, "{changes:#?}");
+    }
 }
