@@ -15,6 +15,10 @@ use std::io::Cursor;
 /// Most revisions read one by one (beyond, only those where a signature ends and the
 /// last are listed).
 const MAX_REVISIONS: usize = 64;
+/// Most object numbers looked at over all comparisons of revisions.
+const MAX_DIFF_STEPS: u64 = 16_000_000;
+/// Bytes parsed or decoded for all earlier revisions together.
+const REVISIONS_WORK: u64 = 128 << 20;
 /// Most changed objects listed per revision (the rest are counted).
 const MAX_LISTED: usize = 2_000;
 /// Most objects visited to learn what the changed objects are.
@@ -140,8 +144,14 @@ pub(crate) fn revisions<'f>(
         .filter(|s| s.timestamp)
         .map(|s| s.name)
         .collect();
+    // Comparing two revisions looks at every object number: bound the total.
+    let bound = last.object_number_bound().max(1);
+    let too_much = |n: usize| {
+        n > MAX_REVISIONS
+            || u64::try_from(n).map_or(true, |n| n.saturating_mul(bound) > MAX_DIFF_STEPS)
+    };
     let mut ends: Vec<u64> = revision_ends(file);
-    if ends.len() > MAX_REVISIONS {
+    if too_much(ends.len()) {
         ends = signed.iter().map(|s| s.end).collect();
     }
     ends.push(len);
@@ -149,6 +159,12 @@ pub(crate) fn revisions<'f>(
     ends.sort_unstable();
     ends.dedup();
     ends.retain(|e| *e > 0 && *e <= len);
+    if too_much(ends.len()) {
+        return Err(PdfError::OutOfRange("revisions to list"));
+    }
+    // Each earlier revision is read with its share of one budget.
+    let share = u64::try_from(ends.len()).unwrap_or(u64::MAX).max(1);
+    let per_revision = (REVISIONS_WORK / share).max(1 << 20);
     // A `%%EOF` only ends a revision the reader can open on its own (the first-page
     // section of a linearized file does not). Two revisions are open at a time.
     let mut out: Vec<RevisionReport> = Vec::new();
@@ -166,6 +182,7 @@ pub(crate) fn revisions<'f>(
                 Err(e) if signature_end => return Err(e),
                 Err(_) => continue,
             };
+            r.set_work_budget(per_revision);
             if r.catalog().is_err() && !signature_end {
                 continue;
             }
