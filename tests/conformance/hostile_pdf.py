@@ -19,24 +19,7 @@ import sys
 import time
 import zlib
 
-
-def update(data, objects, prev=None):
-    """`data` with an update defining `objects` ({number: body bytes})."""
-    last_xref = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
-    size = max(int(x) for x in re.findall(rb"/Size\s+(\d+)", data))
-    root = re.findall(rb"/Root\s+(\d+\s+\d+)\s+R", data)[-1]
-    out = bytearray(data if data.endswith(b"\n") else data + b"\n")
-    offsets = {}
-    for number, body in sorted(objects.items()):
-        offsets[number] = len(out)
-        out += b"%d 0 obj\n" % number + body + b"\nendobj\n"
-    xref = len(out)
-    out += b"xref\n0 1\n0000000000 65535 f \n"
-    for number, at in sorted(offsets.items()):
-        out += b"%d 1\n%010d 00000 n \n" % (number, at)
-    out += (b"trailer\n<< /Size %d /Root %s R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
-            % (size, root, xref if prev == "self" else last_xref, xref))
-    return bytes(out)
+from pdf_bytes import update
 
 
 def pages_root(data):
@@ -66,9 +49,7 @@ def make(src, outdir):
     files["bomb"] = update(data, {
         size: b"<< /Length %d /Filter /FlateDecode >>\nstream\n" % len(bomb) + bomb + b"\nendstream",
         first: new_page.strip(),
-    })
-    # The new object number is within the new /Size.
-    files["bomb"] = files["bomb"].replace(b"/Size %d /Root" % size, b"/Size %d /Root" % (size + 1))
+    }, size=size + 1)
     for name, body in files.items():
         open(os.path.join(outdir, f"hostile-{name}.pdf"), "wb").write(body)
 

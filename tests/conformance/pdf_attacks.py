@@ -32,8 +32,10 @@ sign-after:    a new approval signature by pyHanko, its own refusal to sign a do
 certify-after: a certification signature added after an existing signature (pyHanko's
                refusal switched off likewise): not the first signature, as PDF requires.
 """
+import re
 import sys
 
+from pdf_bytes import update, write_pdf
 from pyhanko.pdf_utils import generic
 from pyhanko.pdf_utils.incremental_writer import IncrementalPdfFileWriter
 
@@ -67,17 +69,7 @@ def form_pdf(out):
     ]
     content = b"BT /Helv 12 Tf 72 740 Td (Name:) Tj ET"
     objs[4] = b"<< /Length %d >>\nstream\n" % len(content) + content + b"\nendstream"
-    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objs, 1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n" % i + body + b"\nendobj\n"
-    xref = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for o in offsets:
-        pdf += b"%010d 00000 n \n" % o
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    open(out, "wb").write(bytes(pdf))
+    open(out, "wb").write(write_pdf(objs))
 
 
 SHADOW_ORPHAN = b"BT /F1 24 Tf 72 700 Td (PAY 1000000 TO MALLORY) Tj ET"
@@ -97,56 +89,31 @@ def shadow_pdf(out):
         b"<< /Type /XObject /Subtype /Form /BBox [0 0 595 842] /Length %d >>\nstream\n"
         % len(cover) + cover + b"\nendstream",
     ]
-    pdf = bytearray(b"%PDF-1.7\n%\xe2\xe3\xcf\xd3\n")
-    offsets = []
-    for i, body in enumerate(objs, 1):
-        offsets.append(len(pdf))
-        pdf += b"%d 0 obj\n" % i + body + b"\nendobj\n"
     # The orphan: object 4 once more, in the signed bytes but in no xref section.
-    pdf += (b"4 0 obj\n<< /Length %d >>\nstream\n" % len(SHADOW_ORPHAN) + SHADOW_ORPHAN
-            + b"\nendstream\nendobj\n")
-    xref = len(pdf)
-    pdf += b"xref\n0 %d\n0000000000 65535 f \n" % (len(objs) + 1)
-    for o in offsets:
-        pdf += b"%010d 00000 n \n" % o
-    pdf += b"trailer\n<< /Size %d /Root 1 0 R >>\nstartxref\n%d\n%%%%EOF\n" % (len(objs) + 1, xref)
-    open(out, "wb").write(bytes(pdf))
+    orphan = (b"4 0 obj\n<< /Length %d >>\nstream\n" % len(SHADOW_ORPHAN) + SHADOW_ORPHAN
+              + b"\nendstream\nendobj\n")
+    open(out, "wb").write(write_pdf(objs, extra=orphan))
 
 
 def shadow_update(src, kind, out):
     """An incremental update written by hand: pyHanko's writer cannot leave out the
     objects, which is the point of these attacks."""
-    import re
     data = open(src, "rb").read()
-    prev = int(re.findall(rb"startxref\s+(\d+)", data)[-1])
-    size = max(int(x) for x in re.findall(rb"/Size\s+(\d+)", data))
-    root = re.findall(rb"/Root\s+(\d+\s+\d+)\s+R", data)[-1]
-    if not data.endswith(b"\n"):
-        data += b"\n"
-    body = b""
     if kind == "hide":
-        entries = b"6 1\n0000000000 00001 f \n"
+        data = update(data, entries=b"6 1\n0000000000 00001 f \n")
     elif kind == "replace":
-        at = len(data)
-        body = (b"5 0 obj\n<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
-                b"/Encoding << /Differences [49 /nine /zero] >> >>\nendobj\n")
-        entries = b"5 1\n%010d 00000 n \n" % at
+        data = update(data, {5: b"<< /Type /Font /Subtype /Type1 /BaseFont /Helvetica "
+                                b"/Encoding << /Differences [49 /nine /zero] >> >>"})
     elif kind == "hide-and-replace":
-        # The orphan: the last "4 0 obj" before the first signature's bytes end.
+        # The orphan: the second "4 0 obj" of the file, signed with the document.
         at = [m.start() for m in re.finditer(rb"(?<![0-9])4 0 obj", data)][1]
-        entries = b"4 1\n%010d 00000 n \n" % at
+        data = update(data, entries=b"4 1\n%010d 00000 n \n" % at)
     else:
         raise SystemExit(f"unknown shadow attack {kind}")
-    data += body
-    xref = len(data)
-    data += (b"xref\n0 1\n0000000000 65535 f \n" + entries
-             + b"trailer\n<< /Size %d /Root %s R /Prev %d >>\nstartxref\n%d\n%%%%EOF\n"
-             % (size, root, prev, xref))
     open(out, "wb").write(data)
 
 
 def cms_revocation(src, out, ocsp_der, crl_der):
-    import re
     from asn1crypto import cms, crl, ocsp
     data = open(src, "rb").read()
     m = re.search(rb"/Contents\s*<([0-9A-Fa-f]+)>", data)
