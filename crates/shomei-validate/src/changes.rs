@@ -134,6 +134,15 @@ fn transform_params<R: std::io::Read + std::io::Seek>(
     Ok(None)
 }
 
+/// A form field's fully qualified name (`a.b.c`): its parent's and its own `/T`.
+pub(crate) fn qualified_name(parent: &str, field: &Dictionary) -> String {
+    match field.get(b"T").and_then(Object::as_string_bytes) {
+        Some(t) if parent.is_empty() => String::from_utf8_lossy(t).into_owned(),
+        Some(t) => format!("{parent}.{}", String::from_utf8_lossy(t)),
+        None => parent.to_owned(),
+    }
+}
+
 /// One revision opened for comparison.
 struct View<'a> {
     reader: PdfReader<Cursor<&'a [u8]>>,
@@ -345,11 +354,7 @@ impl<'a> View<'a> {
             let Some(field) = self.reader.resolve_dict(&obj)? else {
                 continue;
             };
-            let name = match field.get(b"T").and_then(Object::as_string_bytes) {
-                Some(t) if prefix.is_empty() => String::from_utf8_lossy(t).into_owned(),
-                Some(t) => format!("{prefix}.{}", String::from_utf8_lossy(t)),
-                None => prefix.clone(),
-            };
+            let name = qualified_name(&prefix, &field);
             if let Some(Object::Array(kids)) = field
                 .get(b"Kids")
                 .map(|k| self.reader.resolve(k))

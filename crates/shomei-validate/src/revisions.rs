@@ -347,6 +347,16 @@ impl Walk<'_, '_> {
         self.targets.is_empty() || self.budget == 0
     }
 
+    /// One step of a tree walk (on the budget): whether `node` is met for the first
+    /// time (direct objects always are).
+    fn first_visit(&mut self, seen: &mut HashSet<ObjectId>, node: &Object) -> bool {
+        self.budget = self.budget.saturating_sub(1);
+        match node {
+            Object::Reference(id) => seen.insert(*id),
+            _ => true,
+        }
+    }
+
     /// Names the object `obj` refers to (if it refers to one not named yet). Returns
     /// whether it was new.
     fn name(&mut self, obj: &Object, role: &Role) -> bool {
@@ -517,20 +527,13 @@ fn fields(
         if w.done() || depth > 32 {
             break;
         }
-        w.budget = w.budget.saturating_sub(1);
-        if let Object::Reference(id) = &obj {
-            if !seen.insert(*id) {
-                continue;
-            }
+        if !w.first_visit(&mut seen, &obj) {
+            continue;
         }
         let Some(field) = w.reader.resolve_dict(&obj)? else {
             continue;
         };
-        let name = match field.get(b"T").and_then(Object::as_string_bytes) {
-            Some(t) if prefix.is_empty() => String::from_utf8_lossy(t).into_owned(),
-            Some(t) => format!("{prefix}.{}", String::from_utf8_lossy(t)),
-            None => prefix.clone(),
-        };
+        let name = crate::changes::qualified_name(&prefix, &field);
         let signature = field.name_is(b"FT", b"Sig") || (inherited_sig && !field.has(b"FT"));
         let widget = field.name_is(b"Subtype", b"Widget");
         let mut scopes = vec![Scope::Field(name.clone())];
@@ -598,11 +601,8 @@ fn pages_of(
         if w.budget == 0 || depth > 32 {
             break;
         }
-        w.budget = w.budget.saturating_sub(1);
-        if let Object::Reference(id) = &node {
-            if !seen.insert(*id) {
-                continue;
-            }
+        if !w.first_visit(&mut seen, &node) {
+            continue;
         }
         let Some(dict) = w.reader.resolve_dict(&node)? else {
             continue;
@@ -699,52 +699,22 @@ mod tests {
     /// A two-revision PDF: the second adds object 6 and a form whose field lists itself
     /// twice as its kids (a walk that follows kids blindly never ends).
     fn cyclic_form() -> Vec<u8> {
-        let first: [&[u8]; 3] = [
+        use shomei_test_support::sample_pdf::{from_objects, with_update};
+        let first = from_objects(&[
             b"<< /Type /Catalog /Pages 2 0 R >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
-        ];
-        let mut pdf = b"%PDF-1.7\n".to_vec();
-        let mut offsets = Vec::new();
-        for (i, body) in first.iter().enumerate() {
-            offsets.push(pdf.len());
-            pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-            pdf.extend_from_slice(body);
-            pdf.extend_from_slice(b"\nendobj\n");
-        }
-        let xref = pdf.len();
-        pdf.extend_from_slice(b"xref\n0 4\n0000000000 65535 f \n");
-        for o in &offsets {
-            pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-        }
-        pdf.extend_from_slice(
-            format!("trailer\n<< /Size 4 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
-        );
-        let second: [(u32, &[u8]); 3] = [
-            (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm 4 0 R >>"),
-            (4, b"<< /Fields [5 0 R] >>"),
-            (5, b"<< /T (loop) /Kids [5 0 R 5 0 R 6 0 R] >>"),
-        ];
-        let mut at = Vec::new();
-        for (n, body) in second {
-            at.push((n, pdf.len()));
-            pdf.extend_from_slice(format!("{n} 0 obj\n").as_bytes());
-            pdf.extend_from_slice(body);
-            pdf.extend_from_slice(b"\nendobj\n");
-        }
-        at.push((6, pdf.len()));
-        pdf.extend_from_slice(b"6 0 obj\n(orphan)\nendobj\n");
-        let prev = xref;
-        let xref = pdf.len();
-        pdf.extend_from_slice(b"xref\n0 1\n0000000000 65535 f \n");
-        for (n, o) in at {
-            pdf.extend_from_slice(format!("{n} 1\n{o:010} 00000 n \n").as_bytes());
-        }
-        pdf.extend_from_slice(
-            format!("trailer\n<< /Size 7 /Root 1 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n")
-                .as_bytes(),
-        );
-        pdf
+        ]);
+        with_update(
+            &first,
+            &[
+                (1, b"<< /Type /Catalog /Pages 2 0 R /AcroForm 4 0 R >>"),
+                (4, b"<< /Fields [5 0 R] >>"),
+                (5, b"<< /T (loop) /Kids [5 0 R 5 0 R 6 0 R] >>"),
+                (6, b"(orphan)"),
+            ],
+            7,
+        )
     }
 
     #[test]
