@@ -190,30 +190,13 @@ mod tests {
     /// A PDF whose `/DSS` lists one OCSP response at the top and, in a `/VRI` entry,
     /// that one again and one more.
     fn with_vri() -> Vec<u8> {
-        let objects: [&[u8]; 5] = [
+        shomei_test_support::sample_pdf::from_objects(&[
             b"<< /Type /Catalog /Pages 2 0 R /DSS << /OCSPs [4 0 R] /VRI << /ABC << /OCSP [4 0 R 5 0 R] /Cert [] >> >> >> >>",
             b"<< /Type /Pages /Kids [3 0 R] /Count 1 >>",
             b"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 10 10] >>",
             b"<< /Length 3 >>\nstream\nAAA\nendstream",
             b"<< /Length 3 >>\nstream\nBBB\nendstream",
-        ];
-        let mut pdf = b"%PDF-1.7\n".to_vec();
-        let mut offsets = Vec::new();
-        for (i, body) in objects.iter().enumerate() {
-            offsets.push(pdf.len());
-            pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
-            pdf.extend_from_slice(body);
-            pdf.extend_from_slice(b"\nendobj\n");
-        }
-        let xref = pdf.len();
-        pdf.extend_from_slice(b"xref\n0 6\n0000000000 65535 f \n");
-        for o in offsets {
-            pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
-        }
-        pdf.extend_from_slice(
-            format!("trailer\n<< /Size 6 /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n").as_bytes(),
-        );
-        pdf
+        ])
     }
 
     #[test]

@@ -32,6 +32,64 @@ fn finish<W: Write>(w: &mut Counting<W>, offsets: &[u64], root: u32, info: u32) 
     )
 }
 
+/// A PDF 1.7 whose object `i + 1` is `objects[i]` (the catalog first), with a classic
+/// cross-reference table: the smallest file for a test to shape by hand.
+pub fn from_objects(objects: &[&[u8]]) -> Vec<u8> {
+    let mut pdf = b"%PDF-1.7\n".to_vec();
+    let mut offsets = Vec::new();
+    for (i, body) in objects.iter().enumerate() {
+        offsets.push(pdf.len());
+        pdf.extend_from_slice(format!("{} 0 obj\n", i + 1).as_bytes());
+        pdf.extend_from_slice(body);
+        pdf.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = pdf.len();
+    pdf.extend_from_slice(
+        format!("xref\n0 {}\n0000000000 65535 f \n", objects.len() + 1).as_bytes(),
+    );
+    for o in offsets {
+        pdf.extend_from_slice(format!("{o:010} 00000 n \n").as_bytes());
+    }
+    pdf.extend_from_slice(
+        format!(
+            "trailer\n<< /Size {} /Root 1 0 R >>\nstartxref\n{xref}\n%%EOF\n",
+            objects.len() + 1
+        )
+        .as_bytes(),
+    );
+    pdf
+}
+
+/// `pdf` (made by [`from_objects`] or another writer, catalog object 1) with an
+/// incremental update defining `objects` (number, body); `size` is the new /Size.
+pub fn with_update(pdf: &[u8], objects: &[(u32, &[u8])], size: u32) -> Vec<u8> {
+    let text = String::from_utf8_lossy(pdf);
+    let prev: usize = text
+        .rsplit("startxref")
+        .next()
+        .and_then(|t| t.split_whitespace().next())
+        .and_then(|n| n.parse().ok())
+        .expect("the PDF has a startxref");
+    let mut out = pdf.to_vec();
+    let mut at = Vec::new();
+    for (n, body) in objects {
+        at.push((*n, out.len()));
+        out.extend_from_slice(format!("{n} 0 obj\n").as_bytes());
+        out.extend_from_slice(body);
+        out.extend_from_slice(b"\nendobj\n");
+    }
+    let xref = out.len();
+    out.extend_from_slice(b"xref\n0 1\n0000000000 65535 f \n");
+    for (n, o) in at {
+        out.extend_from_slice(format!("{n} 1\n{o:010} 00000 n \n").as_bytes());
+    }
+    out.extend_from_slice(
+        format!("trailer\n<< /Size {size} /Root 1 0 R /Prev {prev} >>\nstartxref\n{xref}\n%%EOF\n")
+            .as_bytes(),
+    );
+    out
+}
+
 /// A one-page PDF 1.7 with a classic cross-reference table showing `text`.
 pub fn one_page(text: &str) -> Vec<u8> {
     let mut w = Counting {
