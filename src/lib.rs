@@ -9,6 +9,7 @@
 //! - [`cms`]: CAdES signed data (signed attributes, assembly);
 //! - [`pdf`]: the lazy PDF reader and incremental writer;
 //! - [`pades`]: the staged PAdES pipeline;
+//! - [`stamp`]: visible signature stamps (text in an embedded subset font, a seal image);
 //! - [`keys`]: signature creation devices (software keys);
 //! - [`tsp`], [`revocation`]: time-stamps, OCSP and CRLs for the long-term levels;
 //! - [`levels`]: the level layer (services bundle, validation data, level policy);
@@ -32,6 +33,7 @@ pub use shomei_levels as levels;
 pub use shomei_pades as pades;
 pub use shomei_pdf as pdf;
 pub use shomei_revocation as revocation;
+pub use shomei_stamp as stamp;
 pub use shomei_tsp as tsp;
 pub use shomei_validate as validate;
 pub use shomei_xades as xades;

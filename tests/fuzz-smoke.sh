@@ -25,6 +25,7 @@ for target in $(cargo fuzz list --fuzz-dir fuzz); do
     csc*) cp -n crates/shomei-csc/tests/data/* "$corpus"/ 2>/dev/null || true ;;
     xades*) find "$SHARED/fixtures/xml-signed" \( -name '*.xml' -o -name '*.asice' \) -exec cp -n {} "$corpus"/ \; 2>/dev/null || true ;;
     xml*) find "$SHARED/fixtures/xml-unsigned" -name '*.xml' ! -name '*bomb*' -exec cp -n {} "$corpus"/ \; 2>/dev/null || true ;;
+    stamp_png) find /usr/share/icons /usr/share/pixmaps -name '*.png' -size -64k 2>/dev/null | head -20 | xargs -r cp -t "$corpus"/ 2>/dev/null || true ;;
     key*) cp -n fixtures/pki/*.key.pem fixtures/pki/*.key.der fixtures/pki/*.p12 "$corpus"/ 2>/dev/null || true ;;
   esac
   echo "fuzz: $target for ${SECS}s"

@@ -407,7 +407,43 @@ pub(crate) struct SignPdfArgs {
     #[arg(long = "rsa-pss")]
     pub(crate) rsa_pss: bool,
     #[command(flatten)]
+    pub(crate) stamp: StampArgs,
+    #[command(flatten)]
     pub(crate) signer: SignerArgs,
+}
+
+/// A visible signature stamp.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Visible stamp")]
+pub(crate) struct StampArgs {
+    /// Draw a visible stamp (signer, time, text, seal) at PAGE,X,Y,WIDTH,HEIGHT: page from
+    /// 1, points (1/72 in) from the page's lower-left corner. Without it the signature is
+    /// invisible.
+    #[arg(long = "stamp", value_name = "PAGE,X,Y,W,H")]
+    pub(crate) placement: Option<String>,
+    /// Free text under the signer and time (Japanese and Latin script; \n for a new line).
+    #[arg(long = "stamp-text", value_name = "TEXT", requires = "placement")]
+    pub(crate) text: Option<String>,
+    /// Seal image (PNG, transparency kept) drawn at the stamp's right.
+    #[arg(long = "stamp-image", value_name = "PNG", requires = "placement")]
+    pub(crate) image: Option<PathBuf>,
+    /// Font file (PATH or PATH#FACE for a .ttc) [default: IPAex Gothic or Noto Sans CJK JP
+    /// from Debian's font packages].
+    #[arg(
+        long = "stamp-font",
+        value_name = "FONT",
+        env = "SHOMEI_STAMP_FONT",
+        requires = "placement"
+    )]
+    pub(crate) font: Option<String>,
+    /// UTC offset of the time shown, e.g. +09:00 [default: UTC].
+    #[arg(
+        long = "stamp-utc-offset",
+        value_name = "±HH:MM",
+        requires = "placement",
+        allow_hyphen_values = true
+    )]
+    pub(crate) utc_offset: Option<String>,
 }
 
 /// Where the key is: a key file, a PKCS#11 token, or a CSC remote signing service.

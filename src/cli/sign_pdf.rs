@@ -1,11 +1,13 @@
 //! `shomei sign pdf`.
 
 use super::services::Services;
-use super::{batch, signer, Failure, SignPdfArgs};
+use super::{batch, signer, Failure, SignPdfArgs, StampArgs};
 use shomei::output::AtomicOutput;
 use shomei_pades::ltv;
 use shomei_pades::{Level, PadesError, PadesOptions};
+use shomei_stamp::{SealImage, Stamp, StampError, StampFont};
 use std::fs::File;
+use std::sync::Arc;
 
 use std::path::Path;
 use std::time::SystemTime;
@@ -21,6 +23,37 @@ pub(crate) fn pades_failure(input: &Path, e: PadesError) -> Failure {
 
 fn io_failure(path: &Path, e: std::io::Error) -> Failure {
     Failure::Signing(format!("{}: cannot write: {e}", path.display()))
+}
+
+/// The visible stamp the arguments ask for, with its font and seal read.
+fn stamp(args: &StampArgs) -> Result<Option<Stamp>, Failure> {
+    let Some(placement) = &args.placement else {
+        return Ok(None);
+    };
+    let input = |e: StampError| Failure::Input(e.to_string());
+    let (page, rect) = Stamp::parse_placement(placement).map_err(input)?;
+    let font = match &args.font {
+        Some(spec) => StampFont::from_file(spec),
+        None => StampFont::system_default(),
+    }
+    .map_err(input)?;
+    let mut stamp = Stamp::new(page, rect, Arc::new(font));
+    if let Some(text) = &args.text {
+        let text = text.replace("\\n", "\n");
+        Stamp::check_text(&text).map_err(input)?;
+        stamp.text = Some(text);
+    }
+    if let Some(path) = &args.image {
+        let bytes = std::fs::read(path)
+            .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", path.display())))?;
+        let seal = SealImage::from_png(&bytes)
+            .map_err(|e| Failure::Input(format!("{}: {e}", path.display())))?;
+        stamp.seal = Some(Arc::new(seal));
+    }
+    if let Some(offset) = &args.utc_offset {
+        stamp.utc_offset_minutes = Stamp::parse_utc_offset(offset).map_err(input)?;
+    }
+    Ok(Some(stamp))
 }
 
 pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {
@@ -46,6 +79,7 @@ pub(crate) fn run(args: &SignPdfArgs) -> Result<String, Failure> {
     options.name.clone_from(&args.name);
     options.certify = args.certify;
     options.signing_time = SystemTime::now();
+    options.stamp = stamp(&args.stamp)?;
     let ltv_services = services.as_ref().map(Services::ltv).transpose()?;
     let requests = || Services::summary(services.as_ref());
     if let [(input, output)] = plan.as_slice() {

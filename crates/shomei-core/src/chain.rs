@@ -115,6 +115,22 @@ impl ChainCert {
             .clone()
     }
 
+    /// The subject's (last) common name, if it has one that is a directory string: the
+    /// name a person is shown, e.g. on a visible signature.
+    pub fn common_name(&self) -> Option<String> {
+        let cn = ObjectIdentifier::new_unwrap("2.5.4.3");
+        self.0
+            .cert
+            .tbs_certificate()
+            .subject()
+            .iter_rdn()
+            .flat_map(|rdn| rdn.iter())
+            .filter(|atv| atv.oid == cn)
+            .filter_map(|atv| string_value(&atv.value))
+            .last()
+            .map(str::to_owned)
+    }
+
     /// What kind of key the certificate holds.
     pub fn key_kind(&self) -> Result<KeyKind, ChainError> {
         let spki = self.0.cert.tbs_certificate().subject_public_key_info();

@@ -14,6 +14,9 @@ pub enum PadesError {
     /// The signing certificate cannot be used.
     #[error("signing certificate: {0}")]
     Certificate(#[from] shomei_core::ChainError),
+    /// The visible stamp cannot be made (font, image, text or rectangle).
+    #[error(transparent)]
+    Stamp(#[from] shomei_stamp::StampError),
     /// Reading the original document failed.
     #[error("reading the document: {0}")]
     Io(#[from] std::io::Error),
@@ -56,10 +59,12 @@ impl PadesError {
     /// True when the cause is the input document or the options (bad input, exit code 2),
     /// false when signing itself failed (exit code 1).
     pub fn is_input_error(&self) -> bool {
-        matches!(self, Self::Pdf(_) | Self::Options(_) | Self::Io(_))
-            && !matches!(
-                self,
-                Self::Pdf(shomei_pdf::PdfError::ContentsTooSmall { .. })
-            )
+        matches!(
+            self,
+            Self::Pdf(_) | Self::Options(_) | Self::Io(_) | Self::Stamp(_)
+        ) && !matches!(
+            self,
+            Self::Pdf(shomei_pdf::PdfError::ContentsTooSmall { .. })
+        )
     }
 }

@@ -27,6 +27,9 @@ pub struct PadesOptions {
     pub certify: Option<u8>,
     /// Signing time written to `/M` (PAdES keeps it out of the CMS).
     pub signing_time: SystemTime,
+    /// `Some`: a visible signature stamp (signer, time, free text, seal) on the page and
+    /// rectangle it names, inside the signed revision; `None`: an invisible signature.
+    pub stamp: Option<shomei_stamp::Stamp>,
     /// Extra bytes reserved in `/Contents` for unsigned attributes added when the
     /// signature is completed (a signature time-stamp token for B-T).
     pub unsigned_attrs_reserve: usize,
@@ -45,6 +48,7 @@ impl Default for PadesOptions {
             name: None,
             certify: None,
             signing_time: SystemTime::now(),
+            stamp: None,
             unsigned_attrs_reserve: 0,
         }
     }

@@ -122,6 +122,15 @@ pub fn prepare<R: Read + Seek>(
     request.field_name.clone_from(&options.field_name);
     request.dictionary = dictionary;
     request.contents_capacity = capacity;
+    if let Some(stamp) = &options.stamp {
+        let signer = description.chain.signing_cert();
+        let name = options
+            .name
+            .clone()
+            .or_else(|| signer.common_name())
+            .unwrap_or_else(|| signer.subject());
+        request.appearance = Some(stamp.render(&name, options.signing_time)?);
+    }
     let update = shomei_pdf::prepare_signature(&mut reader, &request)?;
     Ok(Draft {
         update,

@@ -139,11 +139,84 @@ impl<R: Read + Seek> PdfReader<R> {
             .count())
     }
 
-    /// The first page: its id and dictionary.
-    pub(crate) fn first_page(
+    /// The page with the 0-based `index`, in document order: its id and dictionary.
+    pub(crate) fn page(
         &mut self,
         catalog: &Dictionary,
+        index: usize,
     ) -> Result<(ObjectId, Dictionary), PdfError> {
+        let (count, found) = self.walk_pages(catalog, Some(index))?;
+        match found {
+            Some(page) => Ok(page),
+            None if count == 0 => Err(PdfError::Structure("the page tree has no page".into())),
+            None => Err(PdfError::InvalidRequest(format!(
+                "there is no page {}: the document has {count} page{}",
+                index.saturating_add(1),
+                if count == 1 { "" } else { "s" }
+            ))),
+        }
+    }
+
+    /// Number of pages (leaves of the page tree, counted, not read from `/Count`).
+    pub fn page_count(&mut self) -> Result<usize, PdfError> {
+        let (_, catalog) = self.catalog()?;
+        Ok(self.walk_pages(&catalog, None)?.0)
+    }
+
+    /// The `/MediaBox` of the page with the 0-based `index` (inherited from the page tree
+    /// when the page has none), normalized to `[llx, lly, urx, ury]` with `ll < ur`.
+    pub fn page_box(&mut self, index: usize) -> Result<[f64; 4], PdfError> {
+        let (_, catalog) = self.catalog()?;
+        let (_, page) = self.page(&catalog, index)?;
+        let mut node = page;
+        for _ in 0..MAX_DEPTH {
+            if let Some(b) = node.get(b"MediaBox").cloned() {
+                return self.rectangle(&b);
+            }
+            match node.get(b"Parent").cloned() {
+                Some(parent) => match self.resolve_dict(&parent)? {
+                    Some(d) => node = d,
+                    None => break,
+                },
+                None => break,
+            }
+        }
+        Err(PdfError::Structure(format!(
+            "page {} has no /MediaBox",
+            index.saturating_add(1)
+        )))
+    }
+
+    /// Reads a rectangle (four numbers, possibly indirect) and puts its corners in order.
+    fn rectangle(&mut self, obj: &Object) -> Result<[f64; 4], PdfError> {
+        let bad = || PdfError::Structure("a page rectangle is not four numbers".into());
+        let Object::Array(items) = self.resolve(obj)? else {
+            return Err(bad());
+        };
+        let mut v = [0f64; 4];
+        if items.len() != 4 {
+            return Err(bad());
+        }
+        for (slot, item) in v.iter_mut().zip(items.iter()) {
+            *slot = match self.resolve(item)? {
+                // Page coordinates are far inside f64's exact integer range.
+                #[allow(clippy::as_conversions)]
+                Object::Integer(i) => i as f64,
+                Object::Real(r) if r.is_finite() => r,
+                _ => return Err(bad()),
+            };
+        }
+        let [a, b, c, d] = v;
+        Ok([a.min(c), b.min(d), a.max(c), b.max(d)])
+    }
+
+    /// Walks the page tree in document order, counting leaves; stops at leaf `stop` and
+    /// returns it. Returns the number of leaves seen.
+    fn walk_pages(
+        &mut self,
+        catalog: &Dictionary,
+        stop: Option<usize>,
+    ) -> Result<(usize, Option<(ObjectId, Dictionary)>), PdfError> {
         let root = catalog
             .get(b"Pages")
             .ok_or_else(|| PdfError::Structure("the catalog has no /Pages".into()))?
@@ -158,6 +231,7 @@ impl<R: Read + Seek> PdfReader<R> {
         let mut stack = vec![(root, 0usize)];
         let mut seen = HashSet::new();
         let mut visited = 0usize;
+        let mut leaves = 0usize;
         while let Some((node, depth)) = stack.pop() {
             visited = visited.saturating_add(1);
             if visited > MAX_TREE_NODES {
@@ -190,12 +264,15 @@ impl<R: Read + Seek> PdfReader<R> {
                 }
                 _ => {
                     if dict.name_is(b"Type", b"Page") || !dict.name_is(b"Type", b"Pages") {
-                        return Ok((id, dict));
+                        if stop == Some(leaves) {
+                            return Ok((leaves.saturating_add(1), Some((id, dict))));
+                        }
+                        leaves = leaves.saturating_add(1);
                     }
                 }
             }
         }
-        Err(PdfError::Structure("the page tree has no page".into()))
+        Ok((leaves, None))
     }
 
     /// Refuses documents certified with DocMDP /P 1 (ISO 32000-1 §12.8.2.2).

@@ -7,6 +7,7 @@
 )]
 
 mod acroform;
+mod appearance;
 mod dss;
 mod error;
 mod existing;
@@ -21,6 +22,7 @@ mod signature;
 mod writer;
 mod xref;
 
+pub use appearance::{Appearance, AppearanceFont, AppearanceImage, FontOutlines};
 pub use dss::{prepare_dss_update, DssData};
 pub use error::PdfError;
 pub use existing::ExistingSignature;

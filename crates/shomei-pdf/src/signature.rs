@@ -5,6 +5,7 @@
 use std::collections::HashSet;
 use std::io::{Read, Seek};
 
+use crate::appearance::{self, Appearance};
 use crate::error::PdfError;
 use crate::limits::{MAX_CONTENTS_CAPACITY, MAX_OBJECT_NUMBER, MAX_TREE_NODES};
 use crate::object::{Dictionary, Object, ObjectId};
@@ -47,6 +48,9 @@ pub struct SignatureRequest {
     pub dictionary: SignatureDictionary,
     /// Bytes reserved for the DER-encoded CMS blob; the placeholder has twice as many hex digits.
     pub contents_capacity: usize,
+    /// `Some`: a visible signature — the new field's widget gets this rectangle, page and
+    /// appearance, written inside the signed update. `None`: an invisible widget on page 1.
+    pub appearance: Option<Appearance>,
 }
 
 /// Default reservation: 16 KiB covers a CAdES blob with a three-certificate chain and a
@@ -59,6 +63,7 @@ impl Default for SignatureRequest {
             field_name: None,
             dictionary: SignatureDictionary::default(),
             contents_capacity: DEFAULT_CONTENTS_CAPACITY,
+            appearance: None,
         }
     }
 }
@@ -70,6 +75,7 @@ impl SignatureRequest {
             field_name: None,
             dictionary,
             contents_capacity,
+            appearance: None,
         }
     }
 }
@@ -338,6 +344,14 @@ fn validate(req: &SignatureRequest) -> Result<(), PdfError> {
     if req.field_name.as_deref() == Some("") {
         return Err(PdfError::InvalidRequest("the field name is empty".into()));
     }
+    if let Some(a) = &req.appearance {
+        if d.doc_timestamp {
+            return Err(PdfError::InvalidRequest(
+                "a document timestamp has no visible appearance".into(),
+            ));
+        }
+        appearance::check(a)?;
+    }
     Ok(())
 }
 
@@ -422,6 +436,12 @@ pub fn prepare_signature<R: Read + Seek>(
         if field.is_signed() {
             return Err(PdfError::FieldAlreadySigned(name));
         }
+        if req.appearance.is_some() {
+            return Err(PdfError::InvalidRequest(format!(
+                "signature field {name:?} already exists and keeps its own widget; a visible \
+                 stamp is placed with a new field (choose another field name)"
+            )));
+        }
         let Some(field_id) = field.id else {
             return Err(PdfError::Unsupported {
                 offset: 0,
@@ -456,7 +476,8 @@ pub fn prepare_signature<R: Read + Seek>(
         };
         let field_id = alloc();
         let field_ref = Object::Reference(field_id);
-        let (page_id, page) = reader.first_page(&catalog)?;
+        let page_index = req.appearance.as_ref().map_or(0, |a| a.page);
+        let (page_id, page) = reader.page(&catalog, page_index)?;
         let mut page = match rewrites.load(reader, page_id)? {
             Object::Dictionary(d) => d,
             _ => page,
@@ -467,7 +488,36 @@ pub fn prepare_signature<R: Read + Seek>(
         field.set("V", sig_ref.clone());
         field.set("Type", Object::name("Annot"));
         field.set("Subtype", Object::name("Widget"));
-        field.set("Rect", Object::Array(vec![Object::Integer(0); 4]));
+        match &req.appearance {
+            Some(a) => {
+                let media = reader.page_box(page_index)?;
+                let [x0, y0, x1, y1] = a.rect;
+                let inside = x0 >= media[0] && y0 >= media[1] && x1 <= media[2] && y1 <= media[3];
+                if !inside || x1 <= x0 || y1 <= y0 {
+                    return Err(PdfError::InvalidRequest(format!(
+                        "the stamp [{x0} {y0} {x1} {y1}] does not lie inside page {} \
+                         ([{} {} {} {}])",
+                        page_index.saturating_add(1),
+                        media[0],
+                        media[1],
+                        media[2],
+                        media[3]
+                    )));
+                }
+                field.set(
+                    "Rect",
+                    Object::Array(a.rect.iter().map(|v| Object::Real(*v)).collect()),
+                );
+                let (form_id, objects) = appearance::objects(a, &mut alloc)?;
+                let mut ap = Dictionary::new();
+                ap.set("N", Object::Reference(form_id));
+                field.set("AP", Object::Dictionary(ap));
+                for (id, obj) in objects {
+                    rewrites.set(id, obj);
+                }
+            }
+            None => field.set("Rect", Object::Array(vec![Object::Integer(0); 4])),
+        }
         // Print (4) + Locked (128): an invisible widget that is printed and cannot be edited.
         field.set("F", Object::Integer(132));
         field.set("P", Object::Reference(page_id));
