@@ -148,6 +148,20 @@ pub(crate) async fn store(config: &Config) -> Result<Store, Failure> {
     opened.map_err(|e| Failure::Signing(format!("database: {e}")))
 }
 
+/// Deletes documents whose retention is over, once a minute.
+async fn purge_documents(
+    service: Arc<shomei_service::Service>,
+    desk: Arc<shomei_service::documents::DocumentDesk>,
+) {
+    let mut tick = tokio::time::interval(std::time::Duration::from_secs(60));
+    loop {
+        tick.tick().await;
+        if let Err(e) = service.purge_documents(&desk).await {
+            tracing::warn!(error = %e, "purging documents");
+        }
+    }
+}
+
 async fn shutdown_signal() {
     let ctrl_c = tokio::signal::ctrl_c();
     #[cfg(unix)]
@@ -269,6 +283,14 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
                 Failure::Input(format!("[validation] trust {}: {e}", path.display()))
             })?);
         }
+        // One transport for revocation fetches: the validation (`fetch`) and the
+        // long-term levels of uploaded documents.
+        let online = shomei::online::OnlineServices::new(
+            None,
+            Default::default(),
+            std::time::Duration::from_secs(30),
+        )
+        .map_err(|e| Failure::Input(format!("revocation sources: {e}")))?;
         let revocation = match config.validation.revocation {
             shomei_server::config::RevocationMode::Require => {
                 shomei_server::RevocationPolicy::Require
@@ -277,17 +299,19 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
                 shomei_server::RevocationPolicy::SoftFail
             }
             shomei_server::config::RevocationMode::Fetch => {
-                let online = shomei::online::OnlineServices::new(
-                    None,
-                    Default::default(),
-                    std::time::Duration::from_secs(30),
-                )
-                .map_err(|e| Failure::Input(format!("[validation] revocation: {e}")))?;
                 shomei_server::RevocationPolicy::Fetch(online.revocation_source())
             }
         };
+        let desk = Arc::new(
+            config
+                .document_desk(tsa.clone(), online.revocation_source())
+                .map_err(|e| Failure::Input(e.to_string()))?,
+        );
+        let service = Arc::new(service);
+        tokio::spawn(purge_documents(Arc::clone(&service), Arc::clone(&desk)));
         let state = shomei_server::AppState {
-            service: Arc::new(service),
+            service,
+            documents: Some(desk),
             tsa,
             trust_anchors: Arc::new(trust_anchors),
             revocation,

@@ -397,6 +397,106 @@ impl<'a> Run<'a> {
     }
 }
 
+/// A signature approved later (a web flow, CSC `signDoc`): [`prepare_deferred`] at upload
+/// gives a serializable [`Prepared`] whose hash the signer approves; once the device has
+/// signed it, [`Deferred::finish`] embeds the value and completes the level. The
+/// signer's validation data (B-LT and up) is gathered by [`Deferred::start`], before
+/// anything is signed, so a revoked, expired or not-yet-valid signer is refused first.
+pub struct Deferred<'a> {
+    run: Run<'a>,
+}
+
+impl std::fmt::Debug for Deferred<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("level", &self.run.options.level)
+            .finish_non_exhaustive()
+    }
+}
+
+/// Stage 1 of a deferred signature: reads `pdf`, builds the update for
+/// `options.level` (with room for the signature time-stamp above B-B; the services must
+/// be those [`Deferred::start`] will get) and hashes the ByteRange. Nothing is written.
+pub fn prepare_deferred<R: Read + Seek>(
+    description: &shomei_core::SignerDescription,
+    mut pdf: R,
+    options: &crate::PadesOptions,
+    services: Option<LtvServices<'_>>,
+) -> Result<Prepared, PadesError> {
+    let services =
+        shomei_levels::services_for_level(options.level, services).map_err(PadesError::Options)?;
+    let mut options = options.clone();
+    if let Some(s) = &services {
+        options.unsigned_attrs_reserve = s.tsa.expected_token_len().saturating_add(TOKEN_OVERHEAD);
+    }
+    pdf.seek(SeekFrom::Start(0))?;
+    let draft = crate::prepare(&mut pdf, description, &options)?;
+    pdf.seek(SeekFrom::Start(0))?;
+    draft.digest_document(pdf, None)
+}
+
+impl<'a> Deferred<'a> {
+    /// Gets ready to finish signatures of `chain`'s signer at `level`: checks the
+    /// services the level needs and gathers the signer's validation data (B-LT, B-LTA).
+    pub async fn start(
+        chain: &shomei_core::CertificateChain,
+        level: crate::Level,
+        services: Option<LtvServices<'a>>,
+    ) -> Result<Self, PadesError> {
+        let services =
+            shomei_levels::services_for_level(level, services).map_err(PadesError::Options)?;
+        let kind = chain.signing_cert().key_kind()?;
+        let description = shomei_core::SignerDescription::for_key(chain.clone(), kind);
+        let mut run = Run {
+            description,
+            validation: None,
+            options: crate::PadesOptions {
+                level,
+                ..Default::default()
+            },
+            services,
+        };
+        run.signer_validation().await?;
+        Ok(Self { run })
+    }
+
+    /// Stage 3 of a deferred signature: copies `original` to `out` (emptied first) while
+    /// checking it is byte for byte the document that was prepared
+    /// ([`PadesError::DocumentChanged`] if not), embeds `value` (verified against the
+    /// signing certificate; time-stamped above B-B) and completes the level (`/DSS`,
+    /// document time-stamp).
+    pub async fn finish<R: Read, O: SignedOutput>(
+        &self,
+        prepared: Prepared,
+        value: &SignatureValue,
+        original: R,
+        out: &mut O,
+    ) -> Result<(), PadesError> {
+        if prepared.chain().signing_cert().der() != self.run.description.chain.signing_cert().der()
+        {
+            return Err(PadesError::Options(
+                "the prepared signature is another signer's".into(),
+            ));
+        }
+        out.truncate_to(0)?;
+        out.seek(SeekFrom::Start(0))?;
+        let expected = prepared.document_digest().clone();
+        let mut hasher = shomei_core::Hasher::new(expected.algorithm());
+        let len = prepared.original_len();
+        let total = hash_stream(original, &mut hasher, Some(&mut *out), len)?;
+        let (before, after) = prepared.signed_update_parts();
+        hasher.update(before);
+        hasher.update(after);
+        if total != len || hasher.finish() != expected {
+            return Err(PadesError::DocumentChanged(
+                "the document is not the one whose hash was approved".into(),
+            ));
+        }
+        let token = self.run.embed(prepared, value, out).await?;
+        self.run.complete(out, token).await
+    }
+}
+
 /// Signs `pdf` at `options.level`, B-B to B-LTA, writing the whole signed file to `out`
 /// (which must be empty). The original is read once, hashed and copied in the same
 /// pass, so large files sign in flat memory. A time-stamp token larger than reserved

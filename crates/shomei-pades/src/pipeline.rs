@@ -195,6 +195,22 @@ impl Prepared {
         self.cades.signature_algorithm()
     }
 
+    /// Length of the original document.
+    pub fn original_len(&self) -> u64 {
+        self.update.original_len()
+    }
+
+    /// The signer's certificate chain.
+    pub fn chain(&self) -> &shomei_core::CertificateChain {
+        self.cades.chain()
+    }
+
+    /// The parts of the update covered by the ByteRange (see
+    /// [`shomei_pdf::PreparedUpdate::signed_update_parts`]).
+    pub(crate) fn signed_update_parts(&self) -> (&[u8], &[u8]) {
+        self.update.signed_update_parts()
+    }
+
     /// The digest of the ByteRange (the CMS message-digest).
     pub fn document_digest(&self) -> &Digest {
         &self.document_digest

@@ -27,6 +27,15 @@
 //! trust = ["/etc/shomei/trust/root.pem"]
 //! revocation = "fetch"                              # or "require" (default), "soft-fail"
 //!
+//! [documents]                                       # /api/v1/documents
+//! dir = "/srv/shared/shomei-documents"              # default DATA_DIR/documents; shared by all nodes
+//! max_pdf_mb = 256
+//! max_xml_mb = 32
+//! max_files = 20
+//! retention_seconds = 3600                          # uploaded and signed files are deleted after
+//! download_grace_seconds = 600                      # ... or this long after the first download
+//! stamp_font = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"  # default: IPAex or Noto CJK
+//!
 //! [pkcs11]                                          # keys generated on a token
 //! module = "/usr/lib/softhsm/libsofthsm2.so"
 //! token_label = "shomei"
@@ -108,6 +117,27 @@ pub enum RevocationMode {
     SoftFail,
 }
 
+/// `[documents]`: the desk that signs uploaded documents.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct DocumentsConfig {
+    /// Where files are kept (default `DATA_DIR/documents`); several nodes share it.
+    pub dir: Option<PathBuf>,
+    /// Largest PDF upload, MiB.
+    pub max_pdf_mb: Option<u64>,
+    /// Largest XML upload, MiB.
+    pub max_xml_mb: Option<u64>,
+    /// Most files in one upload.
+    pub max_files: Option<usize>,
+    /// Seconds documents are kept at most.
+    pub retention_seconds: Option<i64>,
+    /// Seconds a signed file stays after its first download.
+    pub download_grace_seconds: Option<i64>,
+    /// Font file of visible stamps (`PATH` or `PATH#FACE`).
+    pub stamp_font: Option<String>,
+}
+
 /// `[pkcs11]`: the token new credentials' keys may be generated on.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -154,6 +184,9 @@ pub struct Config {
     /// Validation.
     #[serde(default)]
     pub validation: ValidationConfig,
+    /// Signing uploaded documents.
+    #[serde(default)]
+    pub documents: DocumentsConfig,
 }
 
 /// A configuration that could not be read.
@@ -279,6 +312,66 @@ impl Config {
             }
         }
         Ok(())
+    }
+
+    /// The document desk of `[documents]` over the TSA and revocation sources the
+    /// levels above B-B use. A stamp font that is configured but unreadable is an
+    /// error; with none configured the first installed Japanese font is used, and
+    /// without one stamps are refused with a clear message.
+    ///
+    /// # Errors
+    /// An unreadable stamp font or a documents directory that cannot be created.
+    pub fn document_desk(
+        &self,
+        tsa: Option<std::sync::Arc<dyn shomei_tsp::TimestampAuthority>>,
+        revocation: std::sync::Arc<dyn shomei_revocation::RevocationSource>,
+    ) -> Result<shomei_service::documents::DocumentDesk, ConfigError> {
+        use shomei_service::documents::{DocumentDesk, DocumentLimits, SigningServices};
+        let d = &self.documents;
+        let mut limits = DocumentLimits::default();
+        if let Some(mb) = d.max_pdf_mb {
+            limits.max_pdf_bytes = mb.saturating_mul(1 << 20);
+        }
+        if let Some(mb) = d.max_xml_mb {
+            limits.max_xml_bytes = mb.saturating_mul(1 << 20);
+        }
+        if let Some(n) = d.max_files {
+            limits.max_files = n.max(1);
+        }
+        if let Some(s) = d.retention_seconds {
+            limits.retention_secs = s.max(60);
+        }
+        if let Some(s) = d.download_grace_seconds {
+            limits.download_grace_secs = s.max(0);
+        }
+        let stamp_font = match &d.stamp_font {
+            Some(spec) => Some(std::sync::Arc::new(
+                shomei_stamp::StampFont::from_file(spec)
+                    .map_err(|e| ConfigError(format!("[documents] stamp_font: {e}")))?,
+            )),
+            None => match shomei_stamp::StampFont::system_default() {
+                Ok(font) => Some(std::sync::Arc::new(font)),
+                Err(e) => {
+                    tracing::warn!(error = %e, "visible stamps are refused");
+                    None
+                }
+            },
+        };
+        let dir = d
+            .dir
+            .clone()
+            .unwrap_or_else(|| self.data_dir().join("documents"));
+        DocumentDesk::new(
+            dir,
+            limits,
+            SigningServices {
+                tsa,
+                revocation,
+                clock: std::sync::Arc::new(shomei_core::SystemClock),
+                stamp_font,
+            },
+        )
+        .map_err(|e| ConfigError(format!("[documents]: {e}")))
     }
 
     /// The file, if any, then the process environment.

@@ -35,7 +35,7 @@ fn version(parts: &Parts) -> Version {
         .unwrap_or(Version::V2)
 }
 
-fn client(parts: &Parts) -> String {
+pub(crate) fn client(parts: &Parts) -> String {
     parts
         .extensions
         .get::<ConnectInfo<SocketAddr>>()
@@ -105,7 +105,7 @@ fn bearer(headers: &HeaderMap) -> Result<&str, ApiError> {
 }
 
 /// The bearer token's user.
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
+pub(crate) async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
     Ok(state.service.token_user(bearer(headers)?).await?)
 }
 

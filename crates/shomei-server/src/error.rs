@@ -67,6 +67,17 @@ impl ApiError {
         }
     }
 
+    /// The same error with another description.
+    pub fn with_description(mut self, description: impl Into<String>) -> Self {
+        self.description = description.into();
+        self
+    }
+
+    /// What the client is told.
+    pub fn description(&self) -> &str {
+        &self.description
+    }
+
     /// The HTTP status.
     pub fn status(&self) -> StatusCode {
         self.status
@@ -184,6 +195,25 @@ fn refusal(r: &Refusal) -> ApiError {
             StatusCode::BAD_REQUEST,
             "invalid_request",
             format!("Password policy: {why}"),
+        ),
+        Refusal::TooLarge { .. } => (
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "invalid_request",
+            r.to_string(),
+        ),
+        Refusal::UnknownDocument => (StatusCode::NOT_FOUND, "invalid_request", r.to_string()),
+        Refusal::DocumentNotPending | Refusal::DocumentChanged | Refusal::DocumentNotSigned => {
+            (StatusCode::CONFLICT, "invalid_request", r.to_string())
+        }
+        Refusal::NotADocument => (
+            StatusCode::UNSUPPORTED_MEDIA_TYPE,
+            "invalid_request",
+            r.to_string(),
+        ),
+        Refusal::EncryptedPdf | Refusal::BadDocument(_) => (
+            StatusCode::UNPROCESSABLE_ENTITY,
+            "invalid_request",
+            r.to_string(),
         ),
         other => (
             StatusCode::BAD_REQUEST,

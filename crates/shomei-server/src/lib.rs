@@ -14,6 +14,7 @@
 
 pub mod config;
 mod csc;
+mod documents;
 mod error;
 mod metrics;
 mod openapi;
@@ -49,6 +50,9 @@ pub struct AppState {
     /// How `POST /api/v1/validate` learns the status of certificates the document
     /// carries no revocation data for.
     pub revocation: RevocationPolicy,
+    /// Where uploaded documents are prepared and kept (`/api/v1/documents`); `None`:
+    /// the service signs hashes only.
+    pub documents: Option<Arc<shomei_service::documents::DocumentDesk>>,
 }
 
 /// How `POST /api/v1/validate` treats certificates without revocation data in the
@@ -105,6 +109,19 @@ fn service_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)
         ("/readyz", get(csc::ready)),
         ("/metrics", get(metrics::expose)),
         ("/openapi.json", get(openapi::serve)),
+        (
+            "/api/v1/documents",
+            post(documents::upload)
+                .get(documents::list)
+                // Uploads are streamed to disk and limited per file by the desk.
+                .layer(axum::extract::DefaultBodyLimit::disable()),
+        ),
+        ("/api/v1/documents/approve", post(documents::approve)),
+        (
+            "/api/v1/documents/{id}",
+            get(documents::get_one).delete(documents::delete),
+        ),
+        ("/api/v1/documents/{id}/signed", get(documents::download)),
         (
             "/api/v1/validate",
             post(validate::validate)

@@ -783,6 +783,7 @@ fn router(service: Arc<Service>) -> Router {
         metrics: Arc::new(Metrics::new().unwrap()),
         trust_anchors: Arc::new(Vec::new()),
         revocation: Default::default(),
+        documents: None,
     })
 }
 

@@ -65,6 +65,36 @@ pub enum Refusal {
     /// The password does not meet the policy.
     #[error("password policy: {0}")]
     PasswordPolicy(String),
+    /// An upload larger than the limit.
+    #[error("the file is larger than {limit} bytes")]
+    TooLarge {
+        /// The limit in bytes.
+        limit: u64,
+    },
+    /// An upload that is neither a PDF nor an XML document.
+    #[error("the file is neither a PDF nor an XML document")]
+    NotADocument,
+    /// An encrypted PDF.
+    #[error("the PDF is encrypted; remove the password protection and upload it again")]
+    EncryptedPdf,
+    /// A document that cannot be signed as asked.
+    #[error("the document cannot be signed: {0}")]
+    BadDocument(String),
+    /// No such document (or another user's).
+    #[error("no such document")]
+    UnknownDocument,
+    /// The document is not waiting for approval (already signed, failed or deleted).
+    #[error("the document is not waiting for approval")]
+    DocumentNotPending,
+    /// The approval does not name the documents' files and hashes as they were shown.
+    #[error("the approved files or hashes are not those of the documents")]
+    ApprovalMismatch,
+    /// The stored file is not the one prepared.
+    #[error("the document changed after it was uploaded; upload it again")]
+    DocumentChanged,
+    /// The document has no signed file (yet).
+    #[error("the document is not signed")]
+    DocumentNotSigned,
 }
 
 impl Refusal {
@@ -90,6 +120,15 @@ impl Refusal {
             Self::TooManySignatures => "too_many_signatures",
             Self::HashAlgorithm => "hash_algorithm",
             Self::PasswordPolicy(_) => "password_policy",
+            Self::TooLarge { .. } => "too_large",
+            Self::NotADocument => "not_a_document",
+            Self::EncryptedPdf => "encrypted_pdf",
+            Self::BadDocument(_) => "bad_document",
+            Self::UnknownDocument => "unknown_document",
+            Self::DocumentNotPending => "document_not_pending",
+            Self::ApprovalMismatch => "approval_mismatch",
+            Self::DocumentChanged => "document_changed",
+            Self::DocumentNotSigned => "document_not_signed",
         }
     }
 }

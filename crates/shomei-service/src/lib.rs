@@ -14,6 +14,7 @@
 
 pub mod audit;
 pub mod demo;
+pub mod documents;
 mod error;
 pub mod keystore;
 mod service;

@@ -708,7 +708,7 @@ impl Service {
     }
 
     /// Records a refusal in its own transaction and returns it as the error.
-    async fn refuse(
+    pub(crate) async fn refuse(
         &self,
         actor: &str,
         refusal: Refusal,
@@ -1393,7 +1393,7 @@ impl Service {
     }
 
     /// A credential of `user` that may sign now.
-    async fn usable_credential(
+    pub(crate) async fn usable_credential(
         &self,
         user: &User,
         credential_id: &str,

@@ -133,3 +133,76 @@ pub(crate) async fn finish_and_extend(
     .await?
     .bytes)
 }
+
+/// A signature approved later (a web flow, CSC `signDoc`): [`crate::prepare`] at upload
+/// gives a serializable [`crate::Prepared`] whose hash the signer approves; once the
+/// device has signed it, [`Deferred::finish`] writes the signed document and completes
+/// the level. The same shape as `shomei_pades::ltv::Deferred`.
+pub struct Deferred<'a> {
+    level: Level,
+    services: Option<LtvServices<'a>>,
+    description: shomei_core::SignerDescription,
+    signer_data: ValidationData,
+}
+
+impl std::fmt::Debug for Deferred<'_> {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Deferred")
+            .field("level", &self.level)
+            .finish_non_exhaustive()
+    }
+}
+
+impl<'a> Deferred<'a> {
+    /// Gets ready to finish signatures of `chain`'s signer at `level`: checks the
+    /// services the level needs and gathers the signer's validation data (B-LT, B-LTA),
+    /// so a revoked, expired or not-yet-valid signer is refused before anything is
+    /// signed.
+    pub async fn start(
+        chain: &shomei_core::CertificateChain,
+        level: Level,
+        services: Option<LtvServices<'a>>,
+    ) -> Result<Self, XadesError> {
+        let services =
+            shomei_levels::services_for_level(level, services).map_err(XadesError::Options)?;
+        let kind = chain.signing_cert().key_kind()?;
+        let description = shomei_core::SignerDescription::for_key(chain.clone(), kind);
+        let signer_data =
+            shomei_levels::new_signer_data(level, services.as_ref(), &description.chain).await?;
+        Ok(Self {
+            level,
+            services,
+            description,
+            signer_data,
+        })
+    }
+
+    /// Writes the signed document for `prepared` (made from `data` with `options`, at
+    /// most this run's level), with `value` verified against the signing certificate,
+    /// and adds the long-term properties of the level.
+    pub async fn finish(
+        &self,
+        prepared: &crate::Prepared,
+        data: &[u8],
+        options: &crate::XadesOptions,
+        value: &shomei_core::SignatureValue,
+    ) -> Result<Vec<u8>, XadesError> {
+        if options.level > self.level {
+            return Err(XadesError::Options(format!(
+                "the document asks for {} but this run was started for {}",
+                options.level, self.level
+            )));
+        }
+        let doc = BatchDocument { data, options };
+        let services = self.services.filter(|_| options.level > Level::BB);
+        finish_and_extend(
+            prepared,
+            &doc,
+            value,
+            services,
+            &self.description,
+            &self.signer_data,
+        )
+        .await
+    }
+}
