@@ -169,6 +169,114 @@ fn openapi_json() {}
         (status = 400, body = CscError), (status = 413, body = CscError)))]
 fn validate() {}
 
+/// A document uploaded for signing, as its owner sees it.
+#[derive(Serialize, ToSchema)]
+struct Document {
+    id: String,
+    /// File name given at upload.
+    name: String,
+    /// `pdf` or `xml`.
+    format: String,
+    size: u64,
+    /// SHA-256 of the uploaded file (hex).
+    sha256: String,
+    /// Pages (PDF); 0 for XML.
+    pages: u64,
+    /// `B-B`, `B-T`, `B-LT` or `B-LTA`.
+    level: String,
+    credential_id: String,
+    /// The digest algorithm of `hash`.
+    hash_algorithm: String,
+    /// The hash to be signed (hex): what the signer approves.
+    hash: String,
+    /// `prepared`, `signed` or `failed`.
+    state: String,
+    /// Why signing failed.
+    error: Option<String>,
+    signed_size: Option<u64>,
+    signed_sha256: Option<String>,
+    /// When the document and its files are deleted (ms since the Unix epoch).
+    expires_at: i64,
+}
+
+/// A list of documents.
+#[derive(Serialize, ToSchema)]
+struct Documents {
+    documents: Vec<Document>,
+}
+
+/// The `options` part of an upload.
+#[derive(Serialize, ToSchema)]
+struct UploadOptions {
+    credential_id: String,
+    /// `B-B` (default), `B-T`, `B-LT`, `B-LTA`.
+    level: Option<String>,
+    /// PDF `/Reason`.
+    reason: Option<String>,
+    /// PDF `/Location`.
+    location: Option<String>,
+    /// PDF signature field name.
+    field: Option<String>,
+    /// PDF visible stamp: `page` (from 1), `x`, `y`, `width`, `height` (points from the
+    /// page's lower-left corner), `text`, `utc_offset` (`+09:00`).
+    stamp: Option<serde_json::Value>,
+    /// XML: `enveloped` (default), `enveloping`, `detached`.
+    packaging: Option<String>,
+}
+
+/// One approved document, as the upload showed it.
+#[derive(Serialize, ToSchema)]
+struct ApprovedDocument {
+    id: String,
+    sha256: String,
+    hash: String,
+}
+
+/// The signer's approval.
+#[derive(Serialize, ToSchema)]
+struct Approval {
+    credential_id: String,
+    pin: String,
+    otp: String,
+    documents: Vec<ApprovedDocument>,
+}
+
+#[utoipa::path(post, path = "/api/v1/documents", tag = "documents",
+    security(("bearer" = [])),
+    request_body(content = UploadOptions, content_type = "multipart/form-data",
+        description = "An `options` part (JSON, this schema), an optional `seal` part (PNG, the stamp's seal image) and one or more `file` parts (PDF or XML, streamed to disk; size limits from [documents])"),
+    responses(
+        (status = 201, description = "Each document with the hash to be signed", body = Documents),
+        (status = 400, body = CscError), (status = 401, body = CscError),
+        (status = 413, body = CscError), (status = 415, body = CscError),
+        (status = 422, description = "Encrypted PDF, or a document that cannot be signed as asked", body = CscError)))]
+fn upload() {}
+#[utoipa::path(get, path = "/api/v1/documents", tag = "documents", security(("bearer" = [])),
+    responses((status = 200, body = Documents), (status = 401, body = CscError)))]
+fn list_documents() {}
+#[utoipa::path(post, path = "/api/v1/documents/approve", tag = "documents",
+    security(("bearer" = [])), request_body = Approval,
+    responses(
+        (status = 200, description = "The documents after signing (`signed` or `failed`)", body = Documents),
+        (status = 400, description = "Wrong PIN or OTP, or the approved list is not what the upload showed", body = CscError),
+        (status = 404, description = "Unknown document (or another user's)", body = CscError),
+        (status = 409, description = "Not waiting for approval, or the file changed", body = CscError)))]
+fn approve() {}
+#[utoipa::path(get, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = Document), (status = 404, body = CscError)))]
+fn get_document() {}
+#[utoipa::path(delete, path = "/api/v1/documents/{id}", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 204, description = "Deleted with its files"), (status = 404, body = CscError)))]
+fn delete_document() {}
+#[utoipa::path(get, path = "/api/v1/documents/{id}/signed", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The signed file (application/pdf or application/xml)", content_type = "application/octet-stream", body = Vec<u8>),
+        (status = 404, body = CscError), (status = 409, description = "Not signed", body = CscError)))]
+fn download() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -196,7 +304,13 @@ fn validate() {}
         readyz,
         metrics,
         openapi_json,
-        validate
+        validate,
+        upload,
+        list_documents,
+        approve,
+        get_document,
+        delete_document,
+        download
     ),
     components(schemas(
         CscError,
@@ -209,7 +323,12 @@ fn validate() {}
         SignHashRequest,
         Signatures,
         TimestampRequest,
-        Timestamp
+        Timestamp,
+        Document,
+        Documents,
+        UploadOptions,
+        ApprovedDocument,
+        Approval
     ))
 )]
 struct ApiDoc;
