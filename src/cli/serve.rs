@@ -61,6 +61,9 @@ pub(crate) async fn open_service(config: &Config, master: MasterKey) -> Result<S
     if let Some(ttl) = config.policy.token_ttl_seconds {
         policy.token_ttl = ttl;
     }
+    if let Some(idle) = config.policy.session_idle_seconds {
+        policy.session_idle = idle.max(1);
+    }
     let mut service = Service::open(store, master)
         .await
         .map_err(|e| match e {
@@ -312,6 +315,7 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
         let state = shomei_server::AppState {
             service,
             documents: Some(desk),
+            secure_cookies: tls.is_some(),
             tsa,
             trust_anchors: Arc::new(trust_anchors),
             revocation,

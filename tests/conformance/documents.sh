@@ -30,13 +30,12 @@ for tool in "$KIT/validate-pdf" "$KIT/validate-xml" "$BIN" python3 curl pdftotex
 done
 OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/documents"
 rm -rf "$OUT"; mkdir -p "$OUT"; cd "$OUT" || exit 2
+source "$HERE/service_lib.sh"
 PORT_A="${DOCUMENTS_PORT:-9343}"
 PORT_B=$((PORT_A + 1))
 PIDS=()
 stop_all() { for p in "${PIDS[@]}"; do kill "$p" 2>/dev/null; wait "$p" 2>/dev/null; done; PIDS=(); }
 trap stop_all EXIT
-wait_ready() { for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$1/readyz" >/dev/null && return 0; sleep 0.1; done; return 1; }
-demo() { python3 -c "import json,sys; print(json.load(open(sys.argv[1]))[sys.argv[2]])" "$1/demo.json" "$2"; }
 login() { # BASE DATA -> token
   curl -sf -u "$(demo "$2" user):$(demo "$2" password)" -X POST "$1/csc/v2/auth/login" -d '{}' \
     | python3 -c "import json,sys; print(json.load(sys.stdin)['access_token'])"
@@ -51,20 +50,6 @@ pick = [docs[int(i)] for i in sys.argv[5:]] or docs
 print(json.dumps({"credential_id": sys.argv[2], "pin": sys.argv[3], "otp": sys.argv[4],
                   "documents": [{"id": d["id"], "sha256": d["sha256"], "hash": d["hash"]} for d in pick]}))
 PY
-}
-# kit_certify ADMIN-ARGS...: the demo credential's key certified by the kit's intermediate
-# CA (CRL distribution point: the kit's CRL) and imported with `shomei admin`, so the
-# signatures chain to the kit root the validators trust, as the kit TSA's tokens do.
-INTERM_CERT="$(dirname "$TRUST_ROOT")/interm.cert.pem"
-INTERM_KEY="$KIT/pki/keys/interm.key.pem"
-printf '[v3]\nkeyUsage = critical, digitalSignature, nonRepudiation\ncrlDistributionPoints = URI:%s\nauthorityKeyIdentifier = keyid\nsubjectKeyIdentifier = hash\n' "$CRL_INTERM_URL" > ext.cnf
-kit_certify() { # CREDENTIAL ADMIN-ARGS...
-  local cred="$1"; shift
-  "$BIN" admin "$@" credential csr "$cred" --subject "山田 太郎 (demo)" -o "$cred.csr" >/dev/null \
-  && openssl x509 -req -in "$cred.csr" -CA "$INTERM_CERT" -CAkey "$INTERM_KEY" -set_serial "0x$(openssl rand -hex 12)" \
-       -days 365 -extfile ext.cnf -extensions v3 -out "$cred.cert.pem" 2>/dev/null \
-  && cat "$cred.cert.pem" "$CHAIN" > "$cred.chain.pem" \
-  && "$BIN" admin "$@" credential import "$cred" "$cred.chain.pem" >/dev/null
 }
 field() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))" "$1" "$2"; }
 

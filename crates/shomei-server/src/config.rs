@@ -17,7 +17,8 @@
 //!
 //! [policy]
 //! sad_ttl_seconds = 300
-//! token_ttl_seconds = 3600
+//! token_ttl_seconds = 3600                          # also the longest web page session
+//! session_idle_seconds = 900                        # a web session ends after this idle time
 //!
 //! [audit_anchor]                                    # time-stamp the chain head
 //! every_records = 1000
@@ -77,6 +78,8 @@ pub struct TlsFiles {
 pub struct PolicyConfig {
     /// How long a SAD lives (at most 300 s).
     pub sad_ttl_seconds: Option<i64>,
+    /// A web page session ends after this long without a request (default 900 s).
+    pub session_idle_seconds: Option<i64>,
     /// How long a bearer token lives.
     pub token_ttl_seconds: Option<i64>,
 }

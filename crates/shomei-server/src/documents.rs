@@ -4,10 +4,11 @@
 //! them. Every rule lives in `shomei_service::documents`; this module reads requests
 //! and writes answers. The caller is the user of the bearer token (`auth/login`).
 
+use crate::web::{user_of, WebError};
 use crate::{ApiError, AppState};
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Multipart, Path, Request, State};
-use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
+use axum::http::{header, HeaderMap, HeaderValue, Method, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use serde::Deserialize;
@@ -15,7 +16,7 @@ use serde_json::{json, Value};
 use shomei_service::documents::{
     Approval, ApprovedDocument, DocumentDesk, DocumentInfo, DocumentOptions, StagedFile,
 };
-use shomei_service::{Refusal, ServiceError, User};
+use shomei_service::{Refusal, ServiceError};
 use std::sync::Arc;
 
 /// Most parts one upload may have (options, seal, files).
@@ -26,10 +27,6 @@ fn desk(state: &AppState) -> Result<Arc<DocumentDesk>, ApiError> {
         .documents
         .clone()
         .ok_or_else(|| ApiError::invalid("This service does not sign uploaded documents"))
-}
-
-async fn caller(state: &AppState, headers: &HeaderMap) -> Result<User, ApiError> {
-    crate::csc::caller(state, headers).await
 }
 
 fn multipart_error(e: &axum::extract::multipart::MultipartError) -> ApiError {
@@ -60,9 +57,9 @@ async fn small_part(
 pub(crate) async fn upload(
     State(state): State<AppState>,
     request: Request<Body>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, WebError> {
     let desk = desk(&state)?;
-    let user = caller(&state, request.headers()).await?;
+    let user = user_of(&state, request.method(), request.headers()).await?;
     let mut form = Multipart::from_request(request, &state)
         .await
         .map_err(|e| ApiError::invalid(format!("Invalid multipart body: {e}")))?;
@@ -73,9 +70,7 @@ pub(crate) async fn upload(
     while let Some(mut field) = form.next_field().await.map_err(|e| multipart_error(&e))? {
         parts += 1;
         if parts > MAX_PARTS {
-            return Err(ApiError::invalid(format!(
-                "Too many parts: at most {MAX_PARTS}"
-            )));
+            return Err(ApiError::invalid(format!("Too many parts: at most {MAX_PARTS}")).into());
         }
         let name = field.name().unwrap_or_default().to_owned();
         match name.as_str() {
@@ -97,7 +92,8 @@ pub(crate) async fn upload(
                     return Err(ApiError::invalid(format!(
                         "Too many files: at most {} in one upload",
                         desk.limits.max_files
-                    )));
+                    ))
+                    .into());
                 }
                 let file_name = field.file_name().unwrap_or("document").to_owned();
                 let mut writer = desk.upload(&file_name)?;
@@ -117,13 +113,14 @@ pub(crate) async fn upload(
             other => {
                 return Err(ApiError::invalid(format!(
                     "Unknown part `{other}`: send `options`, an optional `seal` and `file` parts"
-                )))
+                ))
+                .into())
             }
         }
     }
     let options = options.ok_or_else(|| ApiError::invalid("No `options` part in the upload"))?;
     if staged.is_empty() {
-        return Err(ApiError::invalid("No `file` part in the upload"));
+        return Err(ApiError::invalid("No `file` part in the upload").into());
     }
     // All or nothing: a file that cannot be prepared withdraws the others.
     let mut out: Vec<DocumentInfo> = Vec::with_capacity(staged.len());
@@ -141,7 +138,7 @@ pub(crate) async fn upload(
                 }
                 let e = ApiError::from(e);
                 let description = format!("{name}: {}", e.description());
-                return Err(e.with_description(description));
+                return Err(e.with_description(description).into());
             }
         }
     }
@@ -151,10 +148,11 @@ pub(crate) async fn upload(
 /// `GET /api/v1/documents`: the caller's documents.
 pub(crate) async fn list(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, WebError> {
     desk(&state)?;
-    let user = caller(&state, &headers).await?;
+    let user = user_of(&state, &method, &headers).await?;
     let docs = state.service.documents(&user).await?;
     Ok(Json(json!({ "documents": docs })))
 }
@@ -162,22 +160,24 @@ pub(crate) async fn list(
 /// `GET /api/v1/documents/{id}`.
 pub(crate) async fn get_one(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Json<DocumentInfo>, ApiError> {
+) -> Result<Json<DocumentInfo>, WebError> {
     desk(&state)?;
-    let user = caller(&state, &headers).await?;
+    let user = user_of(&state, &method, &headers).await?;
     Ok(Json(state.service.document(&user, &id).await?))
 }
 
 /// `DELETE /api/v1/documents/{id}`.
 pub(crate) async fn delete(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<StatusCode, ApiError> {
+) -> Result<StatusCode, WebError> {
     let desk = desk(&state)?;
-    let user = caller(&state, &headers).await?;
+    let user = user_of(&state, &method, &headers).await?;
     state.service.delete_document(&user, &desk, &id).await?;
     Ok(StatusCode::NO_CONTENT)
 }
@@ -197,9 +197,9 @@ pub(crate) async fn approve(
     State(state): State<AppState>,
     parts: axum::http::request::Parts,
     bytes: Bytes,
-) -> Result<Json<Value>, ApiError> {
+) -> Result<Json<Value>, WebError> {
     let desk = desk(&state)?;
-    let user = caller(&state, &parts.headers).await?;
+    let user = user_of(&state, &parts.method, &parts.headers).await?;
     let body: ApproveBody = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::invalid(format!("Invalid approval: {e}")))?;
     let client = crate::csc::client(&parts);
@@ -228,11 +228,12 @@ pub(crate) async fn approve(
 /// `GET /api/v1/documents/{id}/signed`: the signed file, streamed.
 pub(crate) async fn download(
     State(state): State<AppState>,
+    method: Method,
     headers: HeaderMap,
     Path(id): Path<String>,
-) -> Result<Response, ApiError> {
+) -> Result<Response, WebError> {
     let desk = desk(&state)?;
-    let user = caller(&state, &headers).await?;
+    let user = user_of(&state, &method, &headers).await?;
     let (info, file) = state.service.signed_document(&user, &desk, &id).await?;
     let stream =
         tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(file), 256 << 10);
@@ -249,6 +250,75 @@ pub(crate) async fn download(
         h.insert(header::CONTENT_LENGTH, v);
     }
     if let Ok(v) = HeaderValue::from_str(&content_disposition(&name)) {
+        h.insert(header::CONTENT_DISPOSITION, v);
+    }
+    Ok(response)
+}
+
+/// The query of `GET /api/v1/documents/archive`.
+#[derive(Deserialize)]
+pub(crate) struct ArchiveQuery {
+    /// Comma-separated document ids.
+    ids: String,
+}
+
+/// `GET /api/v1/documents/archive?ids=a,b,…`: the signed files of several documents in
+/// one zip (stored, not compressed again: signed files are mostly compressed already),
+/// built in the documents directory and streamed.
+pub(crate) async fn archive(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    axum::extract::Query(query): axum::extract::Query<ArchiveQuery>,
+) -> Result<Response, WebError> {
+    let desk = desk(&state)?;
+    let user = user_of(&state, &method, &headers).await?;
+    let ids: Vec<&str> = query.ids.split(',').filter(|s| !s.is_empty()).collect();
+    if ids.is_empty() || ids.len() > desk.limits.max_files {
+        return Err(ApiError::invalid(format!(
+            "Name between 1 and {} documents",
+            desk.limits.max_files
+        ))
+        .into());
+    }
+    let mut files = Vec::with_capacity(ids.len());
+    for id in &ids {
+        let (info, file) = state.service.signed_document(&user, &desk, id).await?;
+        files.push((signed_name(&info.name, &info.format), file));
+    }
+    let zip_file =
+        shomei_core::blocking::run_blocking(move || -> std::io::Result<std::fs::File> {
+            let tmp = tempfile::tempfile()?;
+            let mut zip = zip::ZipWriter::new(tmp);
+            let options = zip::write::SimpleFileOptions::default()
+                .compression_method(zip::CompressionMethod::Stored)
+                .large_file(true);
+            let mut used = std::collections::HashSet::new();
+            for (i, (name, mut file)) in files.into_iter().enumerate() {
+                let name = if used.insert(name.clone()) {
+                    name
+                } else {
+                    format!("{}-{name}", i + 1)
+                };
+                zip.start_file(name, options)?;
+                std::io::copy(&mut file, &mut zip)?;
+            }
+            let mut out = zip.finish()?;
+            std::io::Seek::rewind(&mut out)?;
+            Ok(out)
+        })
+        .await
+        .map_err(|e| ApiError::from(ServiceError::Internal(e.to_string())))?
+        .map_err(|e| ApiError::from(ServiceError::Internal(format!("zip: {e}"))))?;
+    let stream =
+        tokio_util::io::ReaderStream::with_capacity(tokio::fs::File::from_std(zip_file), 256 << 10);
+    let mut response = Response::new(Body::from_stream(stream));
+    let h = response.headers_mut();
+    h.insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/zip"),
+    );
+    if let Ok(v) = HeaderValue::from_str(&content_disposition("signed-documents.zip")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)

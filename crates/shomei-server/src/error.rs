@@ -73,6 +73,26 @@ impl ApiError {
         self
     }
 
+    /// The same error with another stable reason (for the metrics and the page).
+    pub fn with_reason(mut self, reason: &'static str) -> Self {
+        self.reason = reason;
+        self
+    }
+
+    /// The answer with `reason` in the body besides the CSC fields (the page's routes).
+    pub(crate) fn into_response_with_reason(self) -> Response {
+        let body = serde_json::json!({
+            "error": self.error,
+            "error_description": self.description,
+            "reason": self.reason,
+        });
+        let mut response = (self.status, Json(body)).into_response();
+        response
+            .extensions_mut()
+            .insert(crate::metrics::RefusalReason(self.reason));
+        response
+    }
+
     /// What the client is told.
     pub fn description(&self) -> &str {
         &self.description
@@ -196,6 +216,8 @@ fn refusal(r: &Refusal) -> ApiError {
             "invalid_request",
             format!("Password policy: {why}"),
         ),
+        Refusal::SessionExpired => (StatusCode::UNAUTHORIZED, "invalid_token", r.to_string()),
+        Refusal::BadCsrf => (StatusCode::FORBIDDEN, "access_denied", r.to_string()),
         Refusal::TooLarge { .. } => (
             StatusCode::PAYLOAD_TOO_LARGE,
             "invalid_request",

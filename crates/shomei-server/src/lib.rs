@@ -19,6 +19,7 @@ mod error;
 mod metrics;
 mod openapi;
 mod validate;
+mod web;
 
 pub use error::ApiError;
 pub use metrics::Metrics;
@@ -53,6 +54,8 @@ pub struct AppState {
     /// Where uploaded documents are prepared and kept (`/api/v1/documents`); `None`:
     /// the service signs hashes only.
     pub documents: Option<Arc<shomei_service::documents::DocumentDesk>>,
+    /// Mark the web page's session cookie `Secure` (the service is served over HTTPS).
+    pub secure_cookies: bool,
 }
 
 /// How `POST /api/v1/validate` treats certificates without revocation data in the
@@ -105,6 +108,13 @@ fn csc_methods() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
 /// The service's own routes besides the CSC API.
 fn service_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
     vec![
+        ("/", get(web::index)),
+        ("/assets/app.js", get(web::app_js)),
+        ("/assets/app.css", get(web::app_css)),
+        (
+            "/web/session",
+            post(web::sign_in).get(web::whoami).delete(web::sign_out),
+        ),
         ("/healthz", get(|| async { "ok" })),
         ("/readyz", get(csc::ready)),
         ("/metrics", get(metrics::expose)),
@@ -117,6 +127,7 @@ fn service_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         ),
         ("/api/v1/documents/approve", post(documents::approve)),
+        ("/api/v1/documents/archive", get(documents::archive)),
         (
             "/api/v1/documents/{id}",
             get(documents::get_one).delete(documents::delete),
@@ -160,6 +171,7 @@ pub fn app(state: AppState) -> Router {
     }
     router
         .fallback(|| async { ApiError::not_found() })
+        .layer(axum::middleware::from_fn(web::security_headers))
         .layer(axum::middleware::from_fn_with_state(
             state.metrics.clone(),
             metrics::track,

@@ -277,6 +277,55 @@ fn delete_document() {}
         (status = 404, body = CscError), (status = 409, description = "Not signed", body = CscError)))]
 fn download() {}
 
+#[utoipa::path(get, path = "/api/v1/documents/archive", tag = "documents", security(("bearer" = [])),
+    params(("ids" = String, Query, description = "Comma-separated document ids")),
+    responses(
+        (status = 200, description = "The signed files in one zip", content_type = "application/zip", body = Vec<u8>),
+        (status = 404, body = CscError), (status = 409, description = "A document is not signed", body = CscError)))]
+fn archive() {}
+
+/// `POST /web/session` request: the password and a TOTP code.
+#[derive(Serialize, ToSchema)]
+struct SignIn {
+    user: String,
+    password: String,
+    otp: String,
+}
+
+/// The web page's session: the user, the CSRF token (sign-in only), the credentials.
+#[derive(Serialize, ToSchema)]
+struct WebSession {
+    user: String,
+    /// Send it back in `X-CSRF-Token` on every request that changes something.
+    csrf: Option<String>,
+    /// `id`, `scal`, `key`, `signer` of each usable credential.
+    credentials: Vec<serde_json::Value>,
+    session_idle_seconds: i64,
+}
+
+#[utoipa::path(post, path = "/web/session", tag = "web page", request_body = SignIn,
+    responses(
+        (status = 200, description = "Signed in: sets the HttpOnly, SameSite=Strict session cookie", body = WebSession),
+        (status = 400, description = "Wrong one-time code", body = CscError),
+        (status = 401, description = "Wrong user name or password", body = CscError),
+        (status = 403, description = "Locked or disabled", body = CscError)))]
+fn web_sign_in() {}
+#[utoipa::path(get, path = "/web/session", tag = "web page",
+    responses((status = 200, body = WebSession), (status = 401, description = "Signed out or expired", body = CscError)))]
+fn web_whoami() {}
+#[utoipa::path(delete, path = "/web/session", tag = "web page",
+    responses((status = 204, description = "Signed out; the cookie is cleared"), (status = 403, description = "No CSRF token", body = CscError)))]
+fn web_sign_out() {}
+#[utoipa::path(get, path = "/", tag = "web page",
+    responses((status = 200, description = "The web page (Japanese and English)", content_type = "text/html")))]
+fn page() {}
+#[utoipa::path(get, path = "/assets/app.js", tag = "web page",
+    responses((status = 200, description = "The page's script", content_type = "text/javascript")))]
+fn page_js() {}
+#[utoipa::path(get, path = "/assets/app.css", tag = "web page",
+    responses((status = 200, description = "The page's style sheet", content_type = "text/css")))]
+fn page_css() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -310,7 +359,14 @@ fn download() {}
         approve,
         get_document,
         delete_document,
-        download
+        download,
+        archive,
+        web_sign_in,
+        web_whoami,
+        web_sign_out,
+        page,
+        page_js,
+        page_css
     ),
     components(schemas(
         CscError,
@@ -328,7 +384,9 @@ fn download() {}
         Documents,
         UploadOptions,
         ApprovedDocument,
-        Approval
+        Approval,
+        SignIn,
+        WebSession
     ))
 )]
 struct ApiDoc;

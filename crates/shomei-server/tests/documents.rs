@@ -67,6 +67,7 @@ fn router(service: Arc<Service>, desk: Arc<DocumentDesk>) -> Router {
         trust_anchors: Arc::new(Vec::new()),
         revocation: Default::default(),
         documents: Some(desk),
+        secure_cookies: false,
     })
 }
 

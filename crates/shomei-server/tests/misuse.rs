@@ -762,6 +762,7 @@ fn router(service: Arc<Service>) -> Router {
         trust_anchors: Arc::new(Vec::new()),
         revocation: Default::default(),
         documents: None,
+        secure_cookies: false,
     })
 }
 

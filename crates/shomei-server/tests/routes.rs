@@ -32,6 +32,7 @@ async fn openapi_describes_every_route_and_every_route_answers() {
         trust_anchors: Arc::new(Vec::new()),
         revocation: Default::default(),
         documents: None,
+        secure_cookies: false,
     });
     for (path, item) in &doc.paths.paths {
         let method = if item.get.is_some() { "GET" } else { "POST" };

@@ -92,6 +92,12 @@ pub enum Refusal {
     /// The stored file is not the one prepared.
     #[error("the document changed after it was uploaded; upload it again")]
     DocumentChanged,
+    /// The web session is unknown, ended, or idle too long: sign in again.
+    #[error("the session has expired; sign in again")]
+    SessionExpired,
+    /// A web request that changes something without the session's CSRF token.
+    #[error("the request lacks the session's CSRF token")]
+    BadCsrf,
     /// The document has no signed file (yet).
     #[error("the document is not signed")]
     DocumentNotSigned,
@@ -129,6 +135,8 @@ impl Refusal {
             Self::ApprovalMismatch => "approval_mismatch",
             Self::DocumentChanged => "document_changed",
             Self::DocumentNotSigned => "document_not_signed",
+            Self::SessionExpired => "session_expired",
+            Self::BadCsrf => "bad_csrf",
         }
     }
 }

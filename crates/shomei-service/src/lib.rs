@@ -20,6 +20,7 @@ pub mod keystore;
 mod service;
 pub mod store;
 mod token;
+pub mod web;
 
 pub use error::{Refusal, ServiceError};
 pub use keystore::{KeyKind, MasterKey};

@@ -28,6 +28,8 @@ pub struct Policy {
     pub free_attempts: i64,
     /// The longest delay after failed attempts.
     pub max_lock: i64,
+    /// A web page session ends after this long without a request.
+    pub session_idle: i64,
     /// Shortest password.
     pub min_password_len: usize,
 }
@@ -39,6 +41,7 @@ impl Default for Policy {
             token_ttl: 3600,
             free_attempts: 3,
             max_lock: 3600,
+            session_idle: 900,
             min_password_len: 12,
         }
     }
@@ -696,6 +699,11 @@ impl Service {
         self
     }
 
+    /// The rules' limits.
+    pub fn policy(&self) -> &Policy {
+        &self.policy
+    }
+
     /// Whether the database answers (for readiness checks).
     pub async fn ping(&self) -> Result<(), ServiceError> {
         sqlx::query("SELECT 1").execute(self.store.pool()).await?;
@@ -869,15 +877,14 @@ impl Service {
         user_from_row(&row)
     }
 
-    /// Signs in with a password: a bearer token for this user. Failed attempts lock
-    /// the account with growing delays; every attempt is audited.
-    pub async fn login(
+    /// Checks a user's password: failed attempts lock the account with growing
+    /// delays; every failure is audited (`detail` says from where).
+    pub(crate) async fn check_password(
         &self,
         name: &str,
         password: &str,
-        client: &str,
-    ) -> Result<Session, ServiceError> {
-        let detail = json!({ "user": name, "client": client });
+        detail: &serde_json::Value,
+    ) -> Result<User, ServiceError> {
         let row = sqlx::query(
             "SELECT id, name, role, password_hash, disabled, failed_attempts, locked_until \
              FROM users WHERE name = $1",
@@ -889,25 +896,54 @@ impl Service {
             // Same cost as a real check, so the answer does not tell names apart.
             let secret = Zeroizing::new(password.to_owned());
             let _ = blocking(move || hash_password(&secret)).await?;
-            return Err(self.refuse(name, Refusal::BadLogin, detail).await);
+            return Err(self.refuse(name, Refusal::BadLogin, detail.clone()).await);
         };
         let user = user_from_row(&row)?;
         let locked_until = int(&row, "locked_until")?;
         let now = now_millis();
         if locked_until > now {
             let seconds = (locked_until - now) / 1000 + 1;
-            return Err(self.refuse(name, Refusal::Locked { seconds }, detail).await);
+            return Err(self
+                .refuse(name, Refusal::Locked { seconds }, detail.clone())
+                .await);
         }
         if int(&row, "disabled")? != 0 {
-            return Err(self.refuse(name, Refusal::UserDisabled, detail).await);
+            return Err(self
+                .refuse(name, Refusal::UserDisabled, detail.clone())
+                .await);
         }
         let phc = text(&row, "password_hash")?;
         let secret = Zeroizing::new(password.to_owned());
         if !blocking(move || password_matches(&secret, &phc)).await? {
             self.count_failure("users", "id", &user.id, int(&row, "failed_attempts")?)
                 .await?;
-            return Err(self.refuse(name, Refusal::BadLogin, detail).await);
+            return Err(self.refuse(name, Refusal::BadLogin, detail.clone()).await);
         }
+        Ok(user)
+    }
+
+    /// Counts a failed second factor against the user's account (the same delays as
+    /// wrong passwords).
+    pub(crate) async fn count_user_failure(&self, user: &User) -> Result<(), ServiceError> {
+        let row = sqlx::query("SELECT failed_attempts FROM users WHERE id = $1")
+            .bind(&user.id)
+            .fetch_one(self.store.pool())
+            .await?;
+        self.count_failure("users", "id", &user.id, int(&row, "failed_attempts")?)
+            .await
+    }
+
+    /// Signs in with a password: a bearer token for this user. Failed attempts lock
+    /// the account with growing delays; every attempt is audited.
+    pub async fn login(
+        &self,
+        name: &str,
+        password: &str,
+        client: &str,
+    ) -> Result<Session, ServiceError> {
+        let detail = json!({ "user": name, "client": client });
+        let user = self.check_password(name, password, &detail).await?;
+        let now = now_millis();
         let token = random_token(32)?;
         let expires_in = self.policy.token_ttl;
         let mut tx = self.store.pool().begin().await?;
@@ -1426,7 +1462,7 @@ impl Service {
 
     // ----- SAD -------------------------------------------------------------------
 
-    async fn check_otp(&self, user: &User, otp: &str) -> Result<bool, ServiceError> {
+    pub(crate) async fn check_otp(&self, user: &User, otp: &str) -> Result<bool, ServiceError> {
         let row = sqlx::query("SELECT totp_secret FROM users WHERE id = $1")
             .bind(&user.id)
             .fetch_one(self.store.pool())
@@ -1710,7 +1746,7 @@ fn totp(secret: Vec<u8>, issuer: &str, account: &str) -> Result<totp_rs::TOTP, S
     .map_err(|e| ServiceError::Internal(format!("TOTP: {e}")))
 }
 
-fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, ServiceError> {
+pub(crate) fn user_from_row(row: &sqlx::any::AnyRow) -> Result<User, ServiceError> {
     let role = match text(row, "role")?.as_str() {
         "admin" => Role::Admin,
         _ => Role::Signer,
