@@ -65,7 +65,7 @@ const T = {
     approve_h: 'これらの文書を承認します',
     approve_intro: '承認は、ここに示す文書とハッシュ値だけに結び付けられます。',
     pin: '署名鍵の PIN', approve_btn: '承認して署名', signing: '署名とタイムスタンプを付与しています…',
-    footer: '署名鍵はサービスの外に出ません。唯一管理レベル 2:署名のたびにあなたの承認が必要です。',
+    footer: '署名鍵はサービスの外に出ません。単独管理レベル 2(SCAL 2):署名のたびにあなたの承認が必要です。',
     size: 'サイズ', pages: 'ページ数', sha256: 'ファイルの SHA-256', hash: '署名対象のハッシュ値',
     format: '形式', bytes: 'バイト', download: 'ダウンロード', signed: '署名済み', failed: '失敗',
     no_files: 'PDF または XML ファイルを 1 つ以上選んでください。', uploading: 'アップロード中…',
@@ -114,8 +114,11 @@ function applyLanguage() {
   document.documentElement.lang = state.lang;
   for (const el of document.querySelectorAll('[data-t]')) el.textContent = t(el.dataset.t);
   const other = state.lang === 'ja' ? 'en' : 'ja';
-  $('lang').textContent = other === 'ja' ? '日本語' : 'English';
-  $('lang').lang = other;
+  for (const b of document.querySelectorAll('.lang-switch')) {
+    b.textContent = other === 'ja' ? '日本語' : 'English';
+    b.lang = other;
+  }
+  if ($('approve-dialog').open) openApprove(true);
   if (state.session) $('who').textContent = `${t('signed_in_as')} ${state.session.user}`;
   if (!$('view-review').hidden) renderReview();
   if (!$('view-done').hidden) renderDone();
@@ -312,7 +315,7 @@ function utcOffset() {
   return `${s}${String(Math.floor(a / 60)).padStart(2, '0')}:${String(a % 60).padStart(2, '0')}`;
 }
 
-function openApprove() {
+function openApprove(keep) {
   const ol = $('approve-list');
   ol.replaceChildren(...state.docs.map((d) => {
     const li = document.createElement('li');
@@ -321,6 +324,7 @@ function openApprove() {
     li.append(name, hash);
     return li;
   }));
+  if (keep === true) return;
   $('approve-pin').value = ''; $('approve-otp').value = '';
   $('approve-progress').hidden = true; $('approve-btn').disabled = false;
   $('approve-dialog').showModal();
@@ -410,11 +414,13 @@ async function onValidate(ev) {
 
 async function start() {
   applyLanguage();
-  $('lang').addEventListener('click', () => {
-    state.lang = state.lang === 'ja' ? 'en' : 'ja';
-    localStorage.setItem('shomei.lang', state.lang);
-    applyLanguage();
-  });
+  for (const b of document.querySelectorAll('.lang-switch')) {
+    b.addEventListener('click', () => {
+      state.lang = state.lang === 'ja' ? 'en' : 'ja';
+      localStorage.setItem('shomei.lang', state.lang);
+      applyLanguage();
+    });
+  }
   $('signin-form').addEventListener('submit', async (ev) => {
     ev.preventDefault();
     say('');
@@ -440,7 +446,7 @@ async function start() {
   drop.addEventListener('keydown', (e) => { if (e.key === 'Enter' || e.key === ' ') { e.preventDefault(); $('files').click(); } });
   $('files').addEventListener('change', () => choose($('files').files));
   $('upload-form').addEventListener('submit', onUpload);
-  $('approve-open').addEventListener('click', openApprove);
+  $('approve-open').addEventListener('click', () => openApprove());
   $('approve-form').addEventListener('submit', onApprove);
   $('approve-cancel').addEventListener('click', () => $('approve-dialog').close());
   $('review-cancel').addEventListener('click', onCancelReview);
