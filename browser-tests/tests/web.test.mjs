@@ -246,6 +246,69 @@ test("another user's document id is answered 404", async () => {
   await context.close();
 });
 
+test('passkeys: enrol, sign in with it, approve with it (bound to the hashes shown)', async () => {
+  const { context, page } = await newPage('ja-JP');
+  await page.goto(BASE);
+  await signIn(page, demo, await totp(demo.secret));
+  await page.waitForSelector('#view-upload:not([hidden])');
+  // Chromium's virtual authenticator (CTAP2, user verification) for this page.
+  const cdp = await context.newCDPSession(page);
+  await cdp.send('WebAuthn.enable', { enableUI: false });
+  const { authenticatorId } = await cdp.send('WebAuthn.addVirtualAuthenticator', { options: {
+    protocol: 'ctap2', transport: 'internal', hasResidentKey: true,
+    hasUserVerification: true, isUserVerified: true, automaticPresenceSimulation: true } });
+  await page.click('#passkey-add');
+  await page.waitForSelector('#message.info:not([hidden])');
+  assert.match(await page.textContent('#message'), /パスキーを追加しました/);
+  assert.equal(await page.locator('#passkey-list li').count(), 1);
+  assert.equal((await cdp.send('WebAuthn.getCredentials', { authenticatorId })).credentials.length, 1);
+  await shots(page, 'passkey-added');
+  // Sign out, then sign in with the passkey alone (it verifies the user: two factors).
+  await page.click('#sign-out');
+  await page.waitForSelector('#view-signin:not([hidden])');
+  await page.fill('#signin-user', demo.user);
+  await page.click('#signin-passkey');
+  await page.waitForSelector('#view-upload:not([hidden])');
+  // Upload, then approve with PIN + passkey.
+  await page.setInputFiles('#files', [FILES.pdf2]);
+  await page.selectOption('#level', 'B-T');
+  await page.click('#upload-btn');
+  await page.waitForSelector('#view-review:not([hidden])');
+  await page.click('#approve-open');
+  await page.fill('#approve-pin', DEMO.pin);
+  await page.click('#approve-passkey');
+  await page.waitForSelector('#view-done:not([hidden])', { timeout: 60000 });
+  assert.equal(await page.locator('#done-list .state-signed').count(), 1);
+  const [download] = await Promise.all([page.waitForEvent('download'), page.locator('#done-list a').first().click()]);
+  await download.saveAs(path.join(DOWNLOADS, 'passkey-approved.signed.pdf'));
+  // A ceremony started for two documents does not approve another list: the
+  // authenticator's signature is over the hashes shown.
+  await page.click('#done-new');
+  await page.setInputFiles('#files', [FILES.pdf1, FILES.xml]);
+  await page.click('#upload-btn');
+  await page.waitForSelector('#view-review:not([hidden])');
+  const outcome = await page.evaluate(async (pin) => {
+    const csrf = sessionStorage.getItem('shomei.csrf');
+    const post = async (url, body) => {
+      const r = await fetch(url, { method: 'POST', headers: { 'Content-Type': 'application/json', 'X-CSRF-Token': csrf }, body: JSON.stringify(body) });
+      return { status: r.status, body: await r.json() };
+    };
+    const docs = (await (await fetch('/api/v1/documents')).json()).documents.filter((d) => d.state === 'prepared').slice(0, 2);
+    const list = docs.map((d) => ({ id: d.id, sha256: d.sha256, hash: d.hash }));
+    const start = await post('/api/v1/documents/approve/passkey', { credential_id: docs[0].credential_id, documents: list });
+    const c = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(start.body.options.publicKey) });
+    const answer = await post('/api/v1/documents/approve', {
+      credential_id: docs[0].credential_id, pin, passkey: { ceremony: start.body.ceremony, credential: c.toJSON() }, documents: list.slice(0, 1),
+    });
+    const after = (await (await fetch(`/api/v1/documents/${docs[0].id}`)).json()).state;
+    return { answer, after };
+  }, DEMO.pin);
+  assert.equal(outcome.answer.status, 400, JSON.stringify(outcome.answer.body));
+  assert.equal(outcome.answer.body.reason, 'approval_mismatch');
+  assert.equal(outcome.after, 'prepared', 'nothing was signed');
+  await context.close();
+});
+
 test('a phone-width screen still shows the whole form', async () => {
   const context = await browser.newContext({ locale: 'ja-JP', viewport: { width: 375, height: 812 } });
   const page = await context.newPage();

@@ -312,7 +312,15 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
         );
         let service = Arc::new(service);
         tokio::spawn(purge_documents(Arc::clone(&service), Arc::clone(&desk)));
+        let origin = config
+            .web
+            .origin
+            .clone()
+            .unwrap_or_else(|| format!("{scheme}://localhost:{}", addr.port()));
+        let passkeys = shomei_service::passkeys::Passkeys::new(&origin)
+            .map_err(|e| Failure::Input(format!("[web] origin: {e}")))?;
         let state = shomei_server::AppState {
+            passkeys: Some(Arc::new(passkeys)),
             service,
             documents: Some(desk),
             secure_cookies: tls.is_some(),

@@ -92,7 +92,7 @@ fi
 stop_server
 
 echo "--- the files the browser downloaded, judged by the kit"
-for f in downloads/契約書.signed.pdf downloads/発注書.signed.pdf downloads/処方箋.signed.xml; do
+for f in downloads/契約書.signed.pdf downloads/発注書.signed.pdf downloads/処方箋.signed.xml downloads/passkey-approved.signed.pdf; do
   case "$f" in *.pdf) v="$KIT/validate-pdf" ;; *) v="$KIT/validate-xml" ;; esac
   if [ -f "$f" ] && "$v" "$f" --trust "$TRUST_ROOT" --level B-T > "$f.judged.json" 2>&1; then ok "$(basename "$f"): $(basename "$v") passes B-T"
   else bad "$(basename "$f"): $( [ -f "$f" ] && grep -E 'level_reached|problems' "$f.judged.json" | head -3 || echo missing)"; fi

@@ -117,7 +117,7 @@ pub mod hex_bytes {
     /// Parses hex (either case); `None` on odd length or a non-hex digit.
     pub fn decode(s: &str) -> Option<Vec<u8>> {
         let bytes = s.as_bytes();
-        if bytes.len() % 2 != 0 {
+        if !bytes.len().is_multiple_of(2) {
             return None;
         }
         bytes

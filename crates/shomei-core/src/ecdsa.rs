@@ -15,7 +15,7 @@ struct EcdsaSigValue<'a> {
 
 /// Converts a fixed-size `r‖s` value to DER. `None` if the length is odd or zero.
 pub fn fixed_to_der(fixed: &[u8]) -> Option<Vec<u8>> {
-    if fixed.is_empty() || fixed.len() % 2 != 0 {
+    if fixed.is_empty() || !fixed.len().is_multiple_of(2) {
         return None;
     }
     let (r, s) = fixed.split_at(fixed.len() / 2);

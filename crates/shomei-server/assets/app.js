@@ -25,8 +25,14 @@ const T = {
     no_files: 'Choose at least one PDF or XML file.', uploading: 'Uploading…',
     signed_in_as: 'Signed in as', overall: 'Result', signature: 'Signature', indication: 'Indication',
     signer: 'Signer', time: 'Time', level_reached: 'Level', no_signature: 'No signature found.',
-    validating: 'Validating…',
+    validating: 'Validating…', signin_passkey: 'Sign in with a passkey', passkeys_h: 'Passkeys',
+    passkeys_intro: 'A passkey on this device can replace the one-time code when you sign in and approve.',
+    passkey_add: 'Add a passkey', passkey_added: 'The passkey was added.', approve_passkey: 'Approve with a passkey',
+    need_user: 'Enter your user name first.', need_pin: 'Enter the PIN first.',
     reasons: {
+      passkey_failed: 'The passkey could not be verified.',
+      no_passkey: 'No passkey is enrolled for this user.',
+      passkey_cancelled: 'The passkey request was cancelled.',
       bad_login: 'Wrong user name or password.',
       wrong_otp: 'The one-time code is wrong. Check your authenticator app and try again.',
       otp_replayed: 'This one-time code was already used. Wait for the next code.',
@@ -71,8 +77,14 @@ const T = {
     no_files: 'PDF または XML ファイルを 1 つ以上選んでください。', uploading: 'アップロード中…',
     signed_in_as: 'サインイン中:', overall: '結果', signature: '署名', indication: '判定',
     signer: '署名者', time: '時刻', level_reached: 'レベル', no_signature: '署名が見つかりません。',
-    validating: '検証しています…',
+    validating: '検証しています…', signin_passkey: 'パスキーでサインイン', passkeys_h: 'パスキー',
+    passkeys_intro: 'この端末のパスキーは、サインインと承認でワンタイムコードの代わりに使えます。',
+    passkey_add: 'パスキーを追加', passkey_added: 'パスキーを追加しました。', approve_passkey: 'パスキーで承認',
+    need_user: '先にユーザー名を入力してください。', need_pin: '先に PIN を入力してください。',
     reasons: {
+      passkey_failed: 'パスキーを確認できませんでした。',
+      no_passkey: 'このユーザーにはパスキーが登録されていません。',
+      passkey_cancelled: 'パスキーの操作がキャンセルされました。',
       bad_login: 'ユーザー名またはパスワードが違います。',
       wrong_otp: 'ワンタイムコードが違います。認証アプリを確認して、もう一度入力してください。',
       otp_replayed: 'このワンタイムコードは使用済みです。次のコードをお待ちください。',
@@ -126,6 +138,7 @@ function applyLanguage() {
 
 function show(view) {
   for (const v of ['signin', 'upload', 'review', 'done', 'validate']) $(`view-${v}`).hidden = v !== view;
+  $('view-passkeys').hidden = !(view === 'upload' && state.session && state.session.passkeys_enabled);
   const signed = !!state.session;
   $('who').hidden = !signed; $('sign-out').hidden = !signed; $('nav-sign').hidden = !signed;
   const first = $(`view-${view}`).querySelector('input, select, button');
@@ -195,8 +208,82 @@ function signedIn(session) {
     o.value = c.id; o.textContent = `${c.signer} (${c.key}, SCAL ${c.scal})`;
     return o;
   }));
+  renderPasskeys();
   applyLanguage();
   show('upload');
+}
+
+function renderPasskeys() {
+  const list = (state.session && state.session.passkeys) || [];
+  $('passkey-list').replaceChildren(...list.map((p) => {
+    const li = document.createElement('li');
+    li.textContent = `${p.name} (${new Date(p.created_at).toLocaleDateString(state.lang === 'ja' ? 'ja-JP' : 'en-US')})`;
+    return li;
+  }));
+  $('approve-passkey').hidden = !list.length;
+}
+
+// WebAuthn: the server's options go through the browser's JSON helpers and back.
+async function webauthnCreate(options) {
+  const c = await navigator.credentials.create({ publicKey: PublicKeyCredential.parseCreationOptionsFromJSON(options.publicKey) });
+  return c.toJSON();
+}
+async function webauthnGet(options) {
+  const c = await navigator.credentials.get({ publicKey: PublicKeyCredential.parseRequestOptionsFromJSON(options.publicKey) });
+  return c.toJSON();
+}
+function webauthnError(e) {
+  if (e instanceof ApiError) return e;
+  return new ApiError(0, { reason: e && e.name === 'NotAllowedError' ? 'passkey_cancelled' : 'passkey_failed', error_description: String(e) });
+}
+
+async function addPasskey() {
+  say('');
+  try {
+    const start = await api('POST', '/web/passkeys');
+    const credential = await webauthnCreate(start.options);
+    await api('POST', '/web/passkeys/finish', { ceremony: start.ceremony, credential, name: navigator.platform || 'passkey' });
+    state.session = { ...state.session, ...(await api('GET', '/web/session')) };
+    renderPasskeys();
+    say(t('passkey_added'), true);
+  } catch (e) { say(errorText(webauthnError(e))); }
+}
+
+async function signInWithPasskey() {
+  say('');
+  const user = $('signin-user').value;
+  if (!user) { say(t('need_user')); $('signin-user').focus(); return; }
+  try {
+    const start = await api('POST', '/web/session/passkey', { user });
+    const credential = await webauthnGet(start.options);
+    const s = await api('POST', '/web/session/passkey/finish', { ceremony: start.ceremony, credential });
+    signedIn(s);
+  } catch (e) { say(errorText(webauthnError(e))); }
+}
+
+async function approveWithPasskey() {
+  say('');
+  const pin = $('approve-pin').value;
+  if (!pin) { $('approve-pin').focus(); $('approve-pin').reportValidity(); return; }
+  const documents = state.docs.map((d) => ({ id: d.id, sha256: d.sha256, hash: d.hash }));
+  const credentialId = state.docs[0].credential_id;
+  $('approve-btn').disabled = true; $('approve-passkey').disabled = true;
+  try {
+    const start = await api('POST', '/api/v1/documents/approve/passkey', { credential_id: credentialId, documents });
+    const credential = await webauthnGet(start.options);
+    $('approve-progress').hidden = false;
+    const answer = await api('POST', '/api/v1/documents/approve', {
+      credential_id: credentialId, pin, passkey: { ceremony: start.ceremony, credential }, documents,
+    });
+    $('approve-dialog').close();
+    state.docs = answer.documents;
+    renderDone();
+    show('done');
+  } catch (e) {
+    $('approve-progress').hidden = true;
+    if ($('approve-dialog').open) $('approve-dialog').close();
+    say(errorText(webauthnError(e)));
+  } finally { $('approve-btn').disabled = false; $('approve-passkey').disabled = false; }
 }
 
 function fmtSize(n) { return `${Number(n).toLocaleString(state.lang === 'ja' ? 'ja-JP' : 'en-US')} ${t('bytes')}`; }
@@ -326,7 +413,7 @@ function openApprove(keep) {
   }));
   if (keep === true) return;
   $('approve-pin').value = ''; $('approve-otp').value = '';
-  $('approve-progress').hidden = true; $('approve-btn').disabled = false;
+  $('approve-progress').hidden = true; $('approve-btn').disabled = false; $('approve-passkey').disabled = false;
   $('approve-dialog').showModal();
   $('approve-pin').focus();
 }
@@ -449,6 +536,9 @@ async function start() {
   $('approve-open').addEventListener('click', () => openApprove());
   $('approve-form').addEventListener('submit', onApprove);
   $('approve-cancel').addEventListener('click', () => $('approve-dialog').close());
+  $('approve-passkey').addEventListener('click', approveWithPasskey);
+  $('passkey-add').addEventListener('click', addPasskey);
+  $('signin-passkey').addEventListener('click', signInWithPasskey);
   $('review-cancel').addEventListener('click', onCancelReview);
   $('done-new').addEventListener('click', resetUpload);
   $('validate-form').addEventListener('submit', onValidate);

@@ -37,6 +37,9 @@
 //! download_grace_seconds = 600                      # ... or this long after the first download
 //! stamp_font = "/usr/share/fonts/opentype/ipaexfont-gothic/ipaexg.ttf"  # default: IPAex or Noto CJK
 //!
+//! [web]
+//! origin = "https://sign.example.jp"                # passkeys are bound to it
+//!
 //! [pkcs11]                                          # keys generated on a token
 //! module = "/usr/lib/softhsm/libsofthsm2.so"
 //! token_label = "shomei"
@@ -141,6 +144,16 @@ pub struct DocumentsConfig {
     pub stamp_font: Option<String>,
 }
 
+/// `[web]`: the web page.
+#[derive(Debug, Clone, Default, PartialEq, Eq, Deserialize)]
+#[serde(deny_unknown_fields)]
+#[non_exhaustive]
+pub struct WebConfig {
+    /// The origin the page is reached at (`https://sign.example.jp`): passkeys are bound
+    /// to it. Default: `http(s)://localhost:PORT` of the listening port.
+    pub origin: Option<String>,
+}
+
 /// `[pkcs11]`: the token new credentials' keys may be generated on.
 #[derive(Debug, Clone, PartialEq, Eq, Deserialize)]
 #[serde(deny_unknown_fields)]
@@ -190,6 +203,9 @@ pub struct Config {
     /// Signing uploaded documents.
     #[serde(default)]
     pub documents: DocumentsConfig,
+    /// The web page.
+    #[serde(default)]
+    pub web: WebConfig,
 }
 
 /// A configuration that could not be read.

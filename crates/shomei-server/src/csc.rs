@@ -369,6 +369,7 @@ pub(crate) async fn authorize(State(state): State<AppState>, parts: Parts, bytes
                 credential_id: &id,
                 pin: &pin,
                 otp: &otp,
+                possession_verified: false,
                 hash_algorithm: algorithm,
                 hashes: &hashes,
                 num_signatures: num,

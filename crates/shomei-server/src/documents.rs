@@ -14,7 +14,7 @@ use axum::Json;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use shomei_service::documents::{
-    Approval, ApprovedDocument, DocumentDesk, DocumentInfo, DocumentOptions, StagedFile,
+    Approval, ApprovedDocument, DocumentDesk, DocumentInfo, DocumentOptions, Possession, StagedFile,
 };
 use shomei_service::{Refusal, ServiceError};
 use std::sync::Arc;
@@ -188,8 +188,50 @@ pub(crate) async fn delete(
 pub(crate) struct ApproveBody {
     credential_id: String,
     pin: zeroize::Zeroizing<String>,
-    otp: zeroize::Zeroizing<String>,
+    /// The TOTP code, or:
+    #[serde(default)]
+    otp: Option<zeroize::Zeroizing<String>>,
+    /// the passkey's answer to the ceremony `POST /api/v1/documents/approve/passkey`
+    /// started for exactly these documents.
+    #[serde(default)]
+    passkey: Option<PasskeyAnswer>,
     documents: Vec<ApprovedDocument>,
+}
+
+/// A passkey's answer to a ceremony.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasskeyAnswer {
+    pub(crate) ceremony: String,
+    /// The browser's `PublicKeyCredential.toJSON()`.
+    pub(crate) credential: Value,
+}
+
+/// The body of `POST /api/v1/documents/approve/passkey`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasskeyApprovalStart {
+    credential_id: String,
+    documents: Vec<ApprovedDocument>,
+}
+
+/// `POST /api/v1/documents/approve/passkey`: starts a passkey approval whose WebAuthn
+/// challenge is bound to exactly the listed documents' hashes.
+pub(crate) async fn approve_passkey_start(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    bytes: Bytes,
+) -> Result<Json<Value>, WebError> {
+    desk(&state)?;
+    let rp = crate::web::passkeys(&state)?;
+    let user = user_of(&state, &parts.method, &parts.headers).await?;
+    let body: PasskeyApprovalStart = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid(format!("Invalid approval: {e}")))?;
+    let (ceremony, options) = state
+        .service
+        .approve_documents_passkey_start(&user, &rp, &body.credential_id, &body.documents)
+        .await?;
+    Ok(Json(json!({ "ceremony": ceremony, "options": options })))
 }
 
 /// `POST /api/v1/documents/approve`: the signer's approval of the listed documents.
@@ -203,6 +245,21 @@ pub(crate) async fn approve(
     let body: ApproveBody = serde_json::from_slice(&bytes)
         .map_err(|e| ApiError::invalid(format!("Invalid approval: {e}")))?;
     let client = crate::csc::client(&parts);
+    let rp;
+    let possession = match (&body.otp, &body.passkey) {
+        (Some(otp), None) => Possession::Totp(otp),
+        (None, Some(answer)) => {
+            rp = crate::web::passkeys(&state)?;
+            Possession::Passkey {
+                rp: &rp,
+                ceremony: &answer.ceremony,
+                credential: &answer.credential,
+            }
+        }
+        _ => {
+            return Err(ApiError::invalid("Give either `otp` or `passkey`").into());
+        }
+    };
     let docs = state
         .service
         .approve_documents(
@@ -211,7 +268,7 @@ pub(crate) async fn approve(
             &Approval {
                 credential_id: &body.credential_id,
                 pin: &body.pin,
-                otp: &body.otp,
+                possession,
                 documents: &body.documents,
                 client: &client,
             },

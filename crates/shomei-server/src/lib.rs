@@ -56,6 +56,8 @@ pub struct AppState {
     pub documents: Option<Arc<shomei_service::documents::DocumentDesk>>,
     /// Mark the web page's session cookie `Secure` (the service is served over HTTPS).
     pub secure_cookies: bool,
+    /// The relying party of passkeys (the web page's origin); `None`: no passkeys.
+    pub passkeys: Option<Arc<shomei_service::passkeys::Passkeys>>,
 }
 
 /// How `POST /api/v1/validate` treats certificates without revocation data in the
@@ -115,6 +117,16 @@ fn service_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)
             "/web/session",
             post(web::sign_in).get(web::whoami).delete(web::sign_out),
         ),
+        ("/web/session/passkey", post(web::passkey_sign_in_start)),
+        (
+            "/web/session/passkey/finish",
+            post(web::passkey_sign_in_finish),
+        ),
+        (
+            "/web/passkeys",
+            get(web::passkey_list).post(web::passkey_register_start),
+        ),
+        ("/web/passkeys/finish", post(web::passkey_register_finish)),
         ("/healthz", get(|| async { "ok" })),
         ("/readyz", get(csc::ready)),
         ("/metrics", get(metrics::expose)),
@@ -127,6 +139,10 @@ fn service_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)
                 .layer(axum::extract::DefaultBodyLimit::disable()),
         ),
         ("/api/v1/documents/approve", post(documents::approve)),
+        (
+            "/api/v1/documents/approve/passkey",
+            post(documents::approve_passkey_start),
+        ),
         ("/api/v1/documents/archive", get(documents::archive)),
         (
             "/api/v1/documents/{id}",

@@ -237,7 +237,11 @@ struct ApprovedDocument {
 struct Approval {
     credential_id: String,
     pin: String,
-    otp: String,
+    /// The TOTP code, or
+    otp: Option<String>,
+    /// the passkey's answer (`ceremony`, `credential`) to the ceremony of
+    /// `/api/v1/documents/approve/passkey` for exactly these documents.
+    passkey: Option<serde_json::Value>,
     documents: Vec<ApprovedDocument>,
 }
 
@@ -326,6 +330,48 @@ fn page_js() {}
     responses((status = 200, description = "The page's style sheet", content_type = "text/css")))]
 fn page_css() {}
 
+/// A WebAuthn ceremony: its id and the options for `navigator.credentials.create` /
+/// `get` (through `PublicKeyCredential.parse…OptionsFromJSON(options.publicKey)`).
+#[derive(Serialize, ToSchema)]
+struct Ceremony {
+    ceremony: String,
+    options: serde_json::Value,
+}
+
+/// A passkey's answer to a ceremony.
+#[derive(Serialize, ToSchema)]
+struct CeremonyAnswer {
+    ceremony: String,
+    /// `PublicKeyCredential.toJSON()`.
+    credential: serde_json::Value,
+    /// A new passkey's name (enrolment only).
+    name: Option<String>,
+}
+
+#[utoipa::path(post, path = "/api/v1/documents/approve/passkey", tag = "documents",
+    security(("bearer" = [])),
+    request_body(content = serde_json::Value, description = "`credential_id` and `documents` (id, sha256, hash) as for the approval"),
+    responses(
+        (status = 200, description = "A ceremony whose challenge is bound to exactly these hashes; answer it in the approval's `passkey`", body = Ceremony),
+        (status = 400, body = CscError), (status = 404, body = CscError), (status = 409, body = CscError)))]
+fn approve_passkey() {}
+#[utoipa::path(post, path = "/web/session/passkey", tag = "web page",
+    request_body(content = serde_json::Value, description = "`user`: the user name"),
+    responses((status = 200, body = Ceremony), (status = 400, description = "No passkey for this user", body = CscError)))]
+fn web_passkey_start() {}
+#[utoipa::path(post, path = "/web/session/passkey/finish", tag = "web page", request_body = CeremonyAnswer,
+    responses((status = 200, description = "Signed in (cookie)", body = WebSession), (status = 400, body = CscError)))]
+fn web_passkey_finish() {}
+#[utoipa::path(get, path = "/web/passkeys", tag = "web page",
+    responses((status = 200, description = "The user's passkeys", body = serde_json::Value), (status = 401, body = CscError)))]
+fn passkey_list() {}
+#[utoipa::path(post, path = "/web/passkeys", tag = "web page",
+    responses((status = 200, description = "Enrolment ceremony", body = Ceremony), (status = 401, body = CscError)))]
+fn passkey_enrol() {}
+#[utoipa::path(post, path = "/web/passkeys/finish", tag = "web page", request_body = CeremonyAnswer,
+    responses((status = 201, description = "The passkey kept", body = serde_json::Value), (status = 400, body = CscError)))]
+fn passkey_enrol_finish() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -366,7 +412,13 @@ fn page_css() {}
         web_sign_out,
         page,
         page_js,
-        page_css
+        page_css,
+        approve_passkey,
+        web_passkey_start,
+        web_passkey_finish,
+        passkey_list,
+        passkey_enrol,
+        passkey_enrol_finish
     ),
     components(schemas(
         CscError,
@@ -386,7 +438,9 @@ fn page_css() {}
         ApprovedDocument,
         Approval,
         SignIn,
-        WebSession
+        WebSession,
+        Ceremony,
+        CeremonyAnswer
     ))
 )]
 struct ApiDoc;

@@ -119,9 +119,12 @@ async fn session_answer(state: &AppState, user: &User) -> Result<Value, WebError
             json!({ "id": c.id, "scal": c.scal, "key": c.key.name(), "signer": subject })
         })
         .collect();
+    let passkeys = state.service.passkeys_of(user).await?;
     Ok(json!({
         "user": user.name,
         "credentials": list,
+        "passkeys": passkeys,
+        "passkeys_enabled": state.passkeys.is_some(),
         "session_idle_seconds": state.service.policy().session_idle,
     }))
 }
@@ -139,17 +142,7 @@ pub(crate) async fn sign_in(
         .service
         .web_sign_in(&body.user, &body.password, &body.otp, &client)
         .await?;
-    let user = state.service.web_session_user(&session.token, None).await?;
-    let mut answer = session_answer(&state, &user).await?;
-    if let Some(map) = answer.as_object_mut() {
-        map.insert("csrf".into(), json!(session.csrf.as_str()));
-    }
-    let mut response = Json(answer).into_response();
-    response.headers_mut().insert(
-        header::SET_COOKIE,
-        cookie(&state, &session.token, session.expires_in)?,
-    );
-    Ok(response)
+    session_response(&state, session).await
 }
 
 /// `GET /web/session`: who is signed in (the page's check after a reload).
@@ -176,6 +169,128 @@ pub(crate) async fn sign_out(
     response
         .headers_mut()
         .insert(header::SET_COOKIE, cookie(&state, "", 0)?);
+    Ok(response)
+}
+
+/// The relying party of passkeys, if the service has a web origin.
+pub(crate) fn passkeys(
+    state: &AppState,
+) -> Result<std::sync::Arc<shomei_service::passkeys::Passkeys>, ApiError> {
+    state
+        .passkeys
+        .clone()
+        .ok_or_else(|| ApiError::invalid("Passkeys are not configured ([web] origin)"))
+}
+
+/// A passkey's answer to a ceremony, with a name for a new passkey.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct CeremonyAnswer {
+    ceremony: String,
+    credential: Value,
+    #[serde(default)]
+    name: Option<String>,
+}
+
+/// `GET /web/passkeys`: the user's passkeys.
+pub(crate) async fn passkey_list(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Json<Value>, WebError> {
+    let user = user_of(&state, &method, &headers).await?;
+    Ok(Json(
+        json!({ "passkeys": state.service.passkeys_of(&user).await? }),
+    ))
+}
+
+/// `POST /web/passkeys`: starts enrolling a passkey (signed in).
+pub(crate) async fn passkey_register_start(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Json<Value>, WebError> {
+    let rp = passkeys(&state)?;
+    let user = user_of(&state, &method, &headers).await?;
+    let (ceremony, options) = state.service.passkey_register_start(&rp, &user).await?;
+    Ok(Json(json!({ "ceremony": ceremony, "options": options })))
+}
+
+/// `POST /web/passkeys/finish`: the authenticator's answer; the passkey is kept.
+pub(crate) async fn passkey_register_finish(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    bytes: Bytes,
+) -> Result<Response, WebError> {
+    let rp = passkeys(&state)?;
+    let user = user_of(&state, &method, &headers).await?;
+    let body: CeremonyAnswer = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid(format!("Invalid passkey answer: {e}")))?;
+    let info = state
+        .service
+        .passkey_register_finish(
+            &rp,
+            &user,
+            &body.ceremony,
+            &body.credential,
+            body.name.as_deref().unwrap_or("passkey"),
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!(info))).into_response())
+}
+
+/// The body of `POST /web/session/passkey`.
+#[derive(Deserialize)]
+#[serde(deny_unknown_fields)]
+pub(crate) struct PasskeySignIn {
+    user: String,
+}
+
+/// `POST /web/session/passkey`: starts a passkey sign-in for the named user.
+pub(crate) async fn passkey_sign_in_start(
+    State(state): State<AppState>,
+    bytes: Bytes,
+) -> Result<Json<Value>, WebError> {
+    let rp = passkeys(&state)?;
+    let body: PasskeySignIn = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid(format!("Invalid sign-in: {e}")))?;
+    let (ceremony, options) = state.service.passkey_sign_in_start(&rp, &body.user).await?;
+    Ok(Json(json!({ "ceremony": ceremony, "options": options })))
+}
+
+/// `POST /web/session/passkey/finish`: the passkey's answer; a session (cookie).
+pub(crate) async fn passkey_sign_in_finish(
+    State(state): State<AppState>,
+    parts: axum::http::request::Parts,
+    bytes: Bytes,
+) -> Result<Response, WebError> {
+    let rp = passkeys(&state)?;
+    let body: CeremonyAnswer = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid(format!("Invalid passkey answer: {e}")))?;
+    let client = crate::csc::client(&parts);
+    let session = state
+        .service
+        .passkey_sign_in_finish(&rp, &body.ceremony, &body.credential, &client)
+        .await?;
+    session_response(&state, session).await
+}
+
+/// The answer of a sign-in: the page's session data with the CSRF token, and the cookie.
+async fn session_response(
+    state: &AppState,
+    session: shomei_service::web::WebSession,
+) -> Result<Response, WebError> {
+    let user = state.service.web_session_user(&session.token, None).await?;
+    let mut answer = session_answer(state, &user).await?;
+    if let Some(map) = answer.as_object_mut() {
+        map.insert("csrf".into(), json!(session.csrf.as_str()));
+    }
+    let mut response = Json(answer).into_response();
+    response.headers_mut().insert(
+        header::SET_COOKIE,
+        cookie(state, &session.token, session.expires_in)?,
+    );
     Ok(response)
 }
 

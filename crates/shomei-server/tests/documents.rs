@@ -68,6 +68,7 @@ fn router(service: Arc<Service>, desk: Arc<DocumentDesk>) -> Router {
         revocation: Default::default(),
         documents: Some(desk),
         secure_cookies: false,
+        passkeys: None,
     })
 }
 

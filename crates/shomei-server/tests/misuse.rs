@@ -763,6 +763,7 @@ fn router(service: Arc<Service>) -> Router {
         revocation: Default::default(),
         documents: None,
         secure_cookies: false,
+        passkeys: None,
     })
 }
 

@@ -33,6 +33,7 @@ async fn openapi_describes_every_route_and_every_route_answers() {
         revocation: Default::default(),
         documents: None,
         secure_cookies: false,
+        passkeys: None,
     });
     for (path, item) in &doc.paths.paths {
         let method = if item.get.is_some() { "GET" } else { "POST" };

@@ -390,6 +390,23 @@ pub struct ApprovedDocument {
     pub hash: String,
 }
 
+/// The possession factor of an approval.
+#[derive(Debug)]
+pub enum Possession<'a> {
+    /// A TOTP code.
+    Totp(&'a str),
+    /// A passkey assertion for a ceremony started with
+    /// [`Service::passkey_approval_start`] for exactly these documents.
+    Passkey {
+        /// The relying party.
+        rp: &'a crate::passkeys::Passkeys,
+        /// The ceremony's id.
+        ceremony: &'a str,
+        /// The browser's `PublicKeyCredential` (its `toJSON()`).
+        credential: &'a serde_json::Value,
+    },
+}
+
 /// The signer's approval of a list of documents.
 #[derive(Debug)]
 pub struct Approval<'a> {
@@ -397,8 +414,8 @@ pub struct Approval<'a> {
     pub credential_id: &'a str,
     /// The credential's PIN.
     pub pin: &'a str,
-    /// The TOTP code.
-    pub otp: &'a str,
+    /// The possession factor.
+    pub possession: Possession<'a>,
     /// The documents and their hashes.
     pub documents: &'a [ApprovedDocument],
     /// Where the request came from (for the audit).
@@ -710,6 +727,72 @@ impl Service {
         }
     }
 
+    /// The binding a passkey approval of `documents` must sign (see
+    /// [`crate::passkeys`]): the documents are checked as [`Self::approve_documents`]
+    /// checks them (the user's, waiting, the file and hash shown), then a ceremony is
+    /// started whose challenge is bound to their hashes.
+    pub async fn approve_documents_passkey_start(
+        &self,
+        user: &User,
+        rp: &crate::passkeys::Passkeys,
+        credential_id: &str,
+        documents: &[ApprovedDocument],
+    ) -> Result<(String, serde_json::Value), ServiceError> {
+        let detail = json!({ "credential": credential_id, "via": "passkey" });
+        let mut algorithm = None;
+        let mut hashes = Vec::with_capacity(documents.len());
+        for wanted in documents {
+            let row = sqlx::query(
+                "SELECT credential_id, sha256, hash, hash_alg, state FROM documents \
+                 WHERE id = $1 AND user_id = $2",
+            )
+            .bind(&wanted.id)
+            .bind(&user.id)
+            .fetch_optional(self.store().pool())
+            .await?;
+            let Some(row) = row else {
+                return Err(self
+                    .refuse(&user.name, Refusal::UnknownDocument, detail)
+                    .await);
+            };
+            if text(&row, "state")? != "prepared" {
+                return Err(self
+                    .refuse(&user.name, Refusal::DocumentNotPending, detail)
+                    .await);
+            }
+            let matches = text(&row, "sha256")?.eq_ignore_ascii_case(&wanted.sha256)
+                && text(&row, "hash")?.eq_ignore_ascii_case(&wanted.hash)
+                && text(&row, "credential_id")? == credential_id;
+            let alg = text(&row, "hash_alg")?;
+            if !matches || algorithm.as_ref().is_some_and(|a| *a != alg) {
+                return Err(self
+                    .refuse(&user.name, Refusal::ApprovalMismatch, detail)
+                    .await);
+            }
+            algorithm = Some(alg);
+            hashes.push(hex::decode(&wanted.hash).map_err(|_| Refusal::ApprovalMismatch)?);
+        }
+        let Some(algorithm) = algorithm else {
+            return Err(self
+                .refuse(
+                    &user.name,
+                    Refusal::BadDocument("no document to approve".into()),
+                    detail,
+                )
+                .await);
+        };
+        self.passkey_approval_start(
+            rp,
+            user,
+            &crate::passkeys::ApprovalBinding {
+                credential_id,
+                hash_algorithm: &algorithm,
+                hashes: &hashes,
+            },
+        )
+        .await
+    }
+
     /// The signer approves `approval.documents`: each must be the user's, still
     /// waiting, with the file and hash the upload showed, and its file unchanged on
     /// disk. Then one SAD bound to exactly those hashes is granted (PIN and TOTP, the
@@ -821,13 +904,37 @@ impl Service {
             .map(|d| hex::decode(&d.hash).map_err(|_| Refusal::ApprovalMismatch))
             .collect::<Result<_, _>>()?;
         let n = i64::try_from(hashes.len()).unwrap_or(i64::MAX);
+        let otp = match &approval.possession {
+            Possession::Totp(code) => *code,
+            Possession::Passkey {
+                rp,
+                ceremony,
+                credential,
+            } => {
+                // The authenticator signed a challenge bound to exactly these hashes.
+                self.passkey_approval_finish(
+                    rp,
+                    user,
+                    ceremony,
+                    credential,
+                    &crate::passkeys::ApprovalBinding {
+                        credential_id: approval.credential_id,
+                        hash_algorithm: algorithm.digest().name(),
+                        hashes: &hashes,
+                    },
+                )
+                .await?;
+                ""
+            }
+        };
         let sad = self
             .authorize(
                 user,
                 &Authorize {
                     credential_id: approval.credential_id,
                     pin: approval.pin,
-                    otp: approval.otp,
+                    otp,
+                    possession_verified: matches!(approval.possession, Possession::Passkey { .. }),
                     hash_algorithm: Some(algorithm.digest()),
                     hashes: &hashes,
                     num_signatures: n,

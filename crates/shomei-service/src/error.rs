@@ -98,6 +98,13 @@ pub enum Refusal {
     /// A web request that changes something without the session's CSRF token.
     #[error("the request lacks the session's CSRF token")]
     BadCsrf,
+    /// A passkey ceremony failed (unknown, used or expired ceremony, a signature that
+    /// does not verify, no user verification, another user's passkey).
+    #[error("the passkey could not be verified: {0}")]
+    PasskeyFailed(String),
+    /// The user has no passkey.
+    #[error("no passkey is enrolled for this user")]
+    NoPasskey,
     /// The document has no signed file (yet).
     #[error("the document is not signed")]
     DocumentNotSigned,
@@ -136,6 +143,8 @@ impl Refusal {
             Self::DocumentChanged => "document_changed",
             Self::DocumentNotSigned => "document_not_signed",
             Self::SessionExpired => "session_expired",
+            Self::PasskeyFailed(_) => "passkey_failed",
+            Self::NoPasskey => "no_passkey",
             Self::BadCsrf => "bad_csrf",
         }
     }

@@ -17,6 +17,7 @@ pub mod demo;
 pub mod documents;
 mod error;
 pub mod keystore;
+pub mod passkeys;
 mod service;
 pub mod store;
 mod token;

@@ -113,6 +113,10 @@ pub struct Authorize<'a> {
     pub pin: &'a str,
     /// The TOTP code (possession).
     pub otp: &'a str,
+    /// The possession factor was proven otherwise: a passkey assertion over a challenge
+    /// bound to exactly `hashes` (`crate::passkeys`), checked just before. `otp` is not
+    /// looked at then.
+    pub possession_verified: bool,
     /// The hash algorithm of the hashes; `None` (CSC 1.0.4 with no hashes) leaves it to
     /// `signHash`.
     pub hash_algorithm: Option<DigestAlgorithm>,
@@ -1545,7 +1549,7 @@ impl Service {
                 .await?;
             return Err(self.refuse(&user.name, Refusal::WrongPin, detail).await);
         }
-        if !self.check_otp(user, req.otp).await? {
+        if !req.possession_verified && !self.check_otp(user, req.otp).await? {
             self.count_failure("credentials", "id", req.credential_id, failures)
                 .await?;
             return Err(self.refuse(&user.name, Refusal::WrongOtp, detail).await);

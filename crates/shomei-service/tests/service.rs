@@ -254,6 +254,7 @@ fn authorize<'a>(
         credential_id: credential,
         pin: PIN,
         otp,
+        possession_verified: false,
         hash_algorithm: Some(DigestAlgorithm::Sha256),
         hashes,
         num_signatures: n,

@@ -29,7 +29,7 @@ xmlns=\"urn:example:default\">\n";
             "  <inv:Item id=\"i{i}\" kind=\"{kind}\">\n    <name>Item {i} \u{5546}\u{54c1}</name>\n    \
 <cur:Amount currency=\"EUR\" cur:rate=\"1.{r}\">{a}.{c:02}</cur:Amount>\n    \
 <note>tea &amp; biscuits &lt;{i}&gt; \u{5099}\u{8003}</note><!-- c{i} -->\n  </inv:Item>\n",
-            kind = if i % 3 == 0 { "goods" } else { "service" },
+            kind = if i.is_multiple_of(3) { "goods" } else { "service" },
             r = i % 97,
             a = i % 1000,
             c = i % 100,
