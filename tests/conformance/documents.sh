@@ -13,6 +13,9 @@
 #  * Refusals: a wrong OTP (400, the documents stay prepared), a document id that is not
 #    the user's (404), a byte of a prepared file changed on disk (409, no SAD issued), an
 #    upload over the limit (413 with a JSON body).
+#  * CSC v2 signatures/signDoc under a SAD bound to the documents' SHA-256: a PDF (P,
+#    Ades-B-T) and an XML file (X, enveloped), validate-pdf / validate-xml B-T; a document
+#    the SAD does not name is refused.
 #  * Two `shomei serve` processes on one PostgreSQL database and one data directory:
 #    uploaded on the first, approved and downloaded on the second; validate-pdf B-T.
 #
@@ -124,6 +127,43 @@ for i in 0 1 2; do
   else bad "$name: $(basename "$v") fails: $(grep -E 'level_reached|problems' "judged-$name.json" | head -3)"; fi
 done
 pdftotext signed-contract.pdf - | grep -qF "承認済み — Approved" && ok "the stamp's text is extractable" || bad "stamp text not found"
+
+# CSC v2 signatures/signDoc: a SAD bound to the documents' SHA-256, the service builds
+# the PAdES and XAdES signatures.
+OTP="$(python3 "$HERE/totp.py" "$SECRET" otp.state)"
+if python3 - "$BASE" "$TOKEN" "$CRED" "$PIN" "$OTP" contract.pdf invoice.xml <<'PY' > signdoc.log 2>&1
+import base64, hashlib, json, sys, urllib.request, urllib.error
+base, token, cred, pin, otp, pdf, xml = sys.argv[1:8]
+docs = [open(pdf, 'rb').read(), open(xml, 'rb').read()]
+def post(path, body):
+    req = urllib.request.Request(base + path, json.dumps(body).encode(), {'Content-Type': 'application/json', 'Authorization': 'Bearer ' + token})
+    try:
+        with urllib.request.urlopen(req) as r:
+            return r.status, json.load(r)
+    except urllib.error.HTTPError as e:
+        return e.code, json.load(e)
+b64 = lambda b: base64.b64encode(b).decode()
+status, sad = post('/csc/v2/credentials/authorize', {'credentialID': cred, 'numSignatures': 2,
+    'hashes': [b64(hashlib.sha256(d).digest()) for d in docs], 'hashAlgorithmOID': '2.16.840.1.101.3.4.2.1',
+    'authData': [{'id': 'PIN', 'value': pin}, {'id': 'OTP', 'value': otp}]})
+assert status == 200, (status, sad)
+# A document the SAD does not name: refused, nothing spent.
+status, body = post('/csc/v2/signatures/signDoc', {'credentialID': cred, 'SAD': sad['SAD'], 'documents': [
+    {'document': b64(docs[0] + b'\n'), 'signature_format': 'P', 'conformance_level': 'Ades-B-T'}]})
+assert status == 400, (status, body)
+print('refused:', body['error_description'])
+status, body = post('/csc/v2/signatures/signDoc', {'credentialID': cred, 'SAD': sad['SAD'], 'documents': [
+    {'document': b64(docs[0]), 'signature_format': 'P', 'conformance_level': 'Ades-B-T'},
+    {'document': b64(docs[1]), 'signature_format': 'X', 'conformance_level': 'Ades-B-T', 'signed_envelope_property': 'Enveloped'}]})
+assert status == 200, (status, body)
+open('signdoc.pdf', 'wb').write(base64.b64decode(body['DocumentWithSignature'][0]))
+open('signdoc.xml', 'wb').write(base64.b64decode(body['DocumentWithSignature'][1]))
+PY
+then
+  ok "signDoc: a document the SAD does not name is refused ($(sed -n 's/^refused: //p' signdoc.log))"
+  "$KIT/validate-pdf" signdoc.pdf --trust "$TRUST_ROOT" --level B-T > signdoc-pdf.json 2>&1 && ok "signDoc PAdES (P, Ades-B-T): validate-pdf passes B-T" || bad "signDoc PDF: $(grep -E 'level_reached|problems' signdoc-pdf.json | head -3)"
+  "$KIT/validate-xml" signdoc.xml --trust "$TRUST_ROOT" --level B-T > signdoc-xml.json 2>&1 && ok "signDoc XAdES (X, Ades-B-T): validate-xml passes B-T" || bad "signDoc XML: $(grep -E 'level_reached|problems' signdoc-xml.json | head -3)"
+else bad "signDoc: $(tail -5 signdoc.log)"; fi
 
 # A prepared file changed on disk before approval: 409, and no SAD is issued.
 code="$(curl -s -o up2.json -w '%{http_code}' "${AUTH[@]}" -F "options={\"credential_id\":\"$CRED\"};type=application/json" \

@@ -107,6 +107,9 @@ fn csc_methods() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
     ]
 }
 
+/// CSC v2 only: the service builds the signature of whole documents.
+const SIGN_DOC: &str = "/csc/v2/signatures/signDoc";
+
 /// The service's own routes besides the CSC API.
 fn service_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)> {
     vec![
@@ -165,6 +168,7 @@ pub fn served_paths() -> Vec<String> {
             paths.push(format!("/csc/{version}{path}"));
         }
     }
+    paths.push(SIGN_DOC.into());
     paths.extend(service_routes().into_iter().map(|(p, _)| p.to_string()));
     paths
 }
@@ -179,7 +183,10 @@ pub fn app(state: AppState) -> Router {
         }
         router.layer(axum::Extension(v))
     };
+    let sign_doc: axum::routing::MethodRouter<AppState> =
+        post(csc::sign_doc).layer(axum::extract::DefaultBodyLimit::max(csc::MAX_SIGN_DOC_BODY));
     let mut router = Router::new()
+        .route(SIGN_DOC, sign_doc)
         .nest("/csc/v2", csc(V2))
         .nest("/csc/v1", csc(V1));
     for (path, method) in service_routes() {

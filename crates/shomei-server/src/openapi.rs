@@ -372,6 +372,35 @@ fn passkey_enrol() {}
     responses((status = 201, description = "The passkey kept", body = serde_json::Value), (status = 400, body = CscError)))]
 fn passkey_enrol_finish() {}
 
+/// `signatures/signDoc` request (v2).
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct SignDocRequest {
+    credentialID: String,
+    /// A SAD from `credentials/authorize` with `hashes` = the documents' hashes.
+    SAD: String,
+    /// The algorithm of those hashes (default SHA-256).
+    hashAlgorithmOID: Option<String>,
+    /// Each: `document` (base64), `signature_format` (`P` PAdES, `X` XAdES),
+    /// `conformance_level` (`Ades-B-B` … `Ades-B-LTA`), `signed_envelope_property`
+    /// (XAdES: `Enveloped`, `Enveloping`, `Detached`).
+    documents: Vec<serde_json::Value>,
+}
+
+/// `signatures/signDoc` answer.
+#[derive(Serialize, ToSchema)]
+#[allow(non_snake_case)]
+struct SignDocAnswer {
+    /// The signed documents (base64), in order.
+    DocumentWithSignature: Vec<String>,
+    SignatureObject: Vec<String>,
+}
+
+#[utoipa::path(post, path = "/csc/v2/signatures/signDoc", tag = "v2",
+    security(("bearer" = [])), request_body = SignDocRequest,
+    responses((status = 200, body = SignDocAnswer), (status = 400, body = CscError), (status = 422, body = CscError)))]
+fn sign_doc() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -418,7 +447,8 @@ fn passkey_enrol_finish() {}
         web_passkey_finish,
         passkey_list,
         passkey_enrol,
-        passkey_enrol_finish
+        passkey_enrol_finish,
+        sign_doc
     ),
     components(schemas(
         CscError,
@@ -440,7 +470,9 @@ fn passkey_enrol_finish() {}
         SignIn,
         WebSession,
         Ceremony,
-        CeremonyAnswer
+        CeremonyAnswer,
+        SignDocRequest,
+        SignDocAnswer
     ))
 )]
 struct ApiDoc;

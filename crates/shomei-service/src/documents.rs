@@ -1273,3 +1273,164 @@ mod tests {
         assert_eq!(clean_name("   "), "document");
     }
 }
+
+/// One document of a CSC `signatures/signDoc` call.
+#[derive(Debug, Clone)]
+pub struct SignDocRequest {
+    /// The document.
+    pub data: Vec<u8>,
+    /// `true`: PAdES (`signature_format` P); `false`: XAdES (X).
+    pub pdf: bool,
+    /// The level (`conformance_level` Ades-B-B … Ades-B-LTA).
+    pub level: Level,
+    /// XAdES packaging: `enveloped` (default), `enveloping`, `detached`.
+    pub packaging: Option<String>,
+}
+
+impl Service {
+    /// CSC `signatures/signDoc`: the service builds PAdES or XAdES signatures of the
+    /// given documents under a SAD bound to the documents' hashes (`hash_algorithm` of
+    /// each document's bytes, in order — what the client gave `credentials/authorize`).
+    /// The SAD is spent for those hashes in the same atomic group commit as
+    /// `signHash`; the key signs the data-to-be-signed built from them. Returns the
+    /// signed documents, in order.
+    pub async fn sign_documents(
+        &self,
+        token: &str,
+        desk: &DocumentDesk,
+        credential_id: &str,
+        sad: &str,
+        hash_algorithm: shomei_core::DigestAlgorithm,
+        docs: &[SignDocRequest],
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let user = self.token_user(token).await?;
+        let detail = json!({ "credential": credential_id, "via": "signDoc" });
+        if docs.is_empty() || docs.len() > desk.limits.max_files {
+            return Err(self
+                .refuse(
+                    &user.name,
+                    Refusal::BadDocument(format!(
+                        "give between 1 and {} documents",
+                        desk.limits.max_files
+                    )),
+                    detail,
+                )
+                .await);
+        }
+        let (info, _) = self.usable_credential(&user, credential_id).await?;
+        let chain = info.chain.ok_or(Refusal::NoCertificate)?;
+        let kind = chain
+            .signing_cert()
+            .key_kind()
+            .map_err(|e| ServiceError::Internal(format!("credential certificate: {e}")))?;
+        let description = shomei_core::SignerDescription::for_key(chain.clone(), kind);
+        let time = std::time::SystemTime::now();
+        let mut prepared = Vec::with_capacity(docs.len());
+        for doc in docs {
+            let stored = if doc.pdf {
+                let mut options = shomei_pades::PadesOptions::default();
+                options.level = doc.level;
+                options.signing_time = time;
+                shomei_pades::ltv::prepare_deferred(
+                    &description,
+                    std::io::Cursor::new(&doc.data),
+                    &options,
+                    desk.services.ltv(),
+                )
+                .map(StoredPrepared::Pdf)
+                .map_err(pades_refusal)
+            } else {
+                let name = doc.packaging.clone().unwrap_or_else(|| "enveloped".into());
+                let mut options = shomei_xades::XadesOptions::new(time);
+                options.level = doc.level;
+                options.packaging = packaging(&name)?;
+                shomei_xades::prepare(&doc.data, &description, &options)
+                    .map(|prepared| StoredPrepared::Xml {
+                        prepared,
+                        packaging: name,
+                    })
+                    .map_err(|e| Refusal::BadDocument(e.to_string()).into())
+            };
+            match stored {
+                Ok(p) => prepared.push(p),
+                Err(ServiceError::Refused(r)) => {
+                    return Err(self.refuse(&user.name, r, detail).await)
+                }
+                Err(e) => return Err(e),
+            }
+        }
+        let algorithm = prepared
+            .first()
+            .map(StoredPrepared::algorithm)
+            .ok_or_else(|| ServiceError::Internal("no document".into()))?;
+        if prepared.iter().any(|p| p.algorithm() != algorithm) {
+            return Err(self
+                .refuse(&user.name, Refusal::HashAlgorithm, detail)
+                .await);
+        }
+        let top = docs.iter().map(|d| d.level).max().unwrap_or(Level::BB);
+        let pades_run = shomei_pades::ltv::Deferred::start(&chain, top, desk.services.ltv())
+            .await
+            .map_err(|e| ServiceError::Internal(format!("signer validation: {e}")))?;
+        let xades_run = shomei_xades::ltv::Deferred::start(&chain, top, desk.services.ltv())
+            .await
+            .map_err(|e| ServiceError::Internal(format!("signer validation: {e}")))?;
+        let bound: Vec<Vec<u8>> = docs
+            .iter()
+            .map(|d| {
+                shomei_core::Digest::compute(hash_algorithm, &d.data)
+                    .as_bytes()
+                    .to_vec()
+            })
+            .collect();
+        let digests: Vec<shomei_core::Digest> = prepared
+            .iter()
+            .map(|p| match p {
+                StoredPrepared::Pdf(p) => p.digest_to_sign(),
+                StoredPrepared::Xml { prepared, .. } => prepared.digest_to_sign(),
+            })
+            .collect();
+        let values = self
+            .sign_bound(
+                crate::service::Caller::Token(crate::keystore::secret_id(token)),
+                credential_id,
+                sad,
+                (hash_algorithm, &bound),
+                algorithm,
+                digests,
+            )
+            .await?;
+        let mut out = Vec::with_capacity(docs.len());
+        for ((doc, stored), value) in docs.iter().zip(prepared).zip(values) {
+            let value = match algorithm {
+                SignatureAlgorithm::Ecdsa(_) => SignatureValue::EcdsaDer(value),
+                _ => SignatureValue::Rsa(value),
+            };
+            let signed = match stored {
+                StoredPrepared::Pdf(p) => {
+                    let mut buf =
+                        std::io::Cursor::new(Vec::with_capacity(doc.data.len() + (64 << 10)));
+                    pades_run
+                        .finish(p, &value, doc.data.as_slice(), &mut buf)
+                        .await
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?;
+                    buf.into_inner()
+                }
+                StoredPrepared::Xml {
+                    prepared,
+                    packaging: name,
+                } => {
+                    let mut options = shomei_xades::XadesOptions::default();
+                    options.level = doc.level;
+                    options.packaging = packaging(&name)?;
+                    xades_run
+                        .finish(&prepared, &doc.data, &options, &value)
+                        .await
+                        .map_err(|e| ServiceError::Internal(e.to_string()))?
+                }
+            };
+            out.push(signed);
+        }
+        Ok(out)
+    }
+}

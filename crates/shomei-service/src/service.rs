@@ -180,7 +180,7 @@ enum KeySource {
 /// Who asks for a `signHash`: a bearer token (checked in the group commit, with the
 /// rest) or a user already signed in.
 #[derive(Debug)]
-enum Caller {
+pub(crate) enum Caller {
     Token(String),
     User(User),
 }
@@ -203,6 +203,9 @@ struct SpendJob {
     sad_id: String,
     hash_alg: DigestAlgorithm,
     hashes: Vec<Vec<u8>>,
+    /// The digests signed, when they are not `hashes` (`signDoc`: the SAD names the
+    /// documents, the key signs what the service built from them).
+    signed: Vec<Vec<u8>>,
     n: i64,
     algorithm: String,
     reply: tokio::sync::oneshot::Sender<Result<SpendOutcome, String>>,
@@ -266,15 +269,24 @@ async fn commit_group(
     for job in group {
         let (actor, verdict) = judge(job, &users, &credentials, &mut sads, now);
         events.push(match &verdict {
-            Ok(_) => Event {
-                kind: "signature",
-                actor,
-                detail: json!({
+            Ok(_) => {
+                let mut detail = json!({
                     "credential": job.credential_id,
                     "algorithm": job.algorithm,
                     "hashes": job.hashes.iter().map(hex::encode).collect::<Vec<_>>(),
-                }),
-            },
+                });
+                if let (false, Some(map)) = (job.signed.is_empty(), detail.as_object_mut()) {
+                    map.insert(
+                        "signed".into(),
+                        json!(job.signed.iter().map(hex::encode).collect::<Vec<_>>()),
+                    );
+                }
+                Event {
+                    kind: "signature",
+                    actor,
+                    detail,
+                }
+            }
             Err(refusal) => Event {
                 kind: "refusal",
                 actor,
@@ -1657,16 +1669,53 @@ impl Service {
         req: &SignHashes<'_>,
         digests: Vec<Digest>,
     ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        self.sign_bound(
+            caller,
+            req.credential_id,
+            req.sad,
+            (req.algorithm.digest(), req.hashes),
+            req.algorithm,
+            digests,
+        )
+        .await
+    }
+
+    /// Spends the SAD for `bound` (the hashes it was granted for: the hashes signed,
+    /// or for `signDoc` the documents' hashes) and signs `digests`.
+    pub(crate) async fn sign_bound(
+        &self,
+        caller: Caller,
+        credential_id: &str,
+        sad: &str,
+        bound: (DigestAlgorithm, &[Vec<u8>]),
+        algorithm: SignatureAlgorithm,
+        digests: Vec<Digest>,
+    ) -> Result<Vec<Vec<u8>>, ServiceError> {
+        let req = SignHashes {
+            credential_id,
+            sad,
+            hashes: bound.1,
+            algorithm,
+        };
+        let req = &req;
         let n = i64::try_from(digests.len()).unwrap_or(i64::MAX);
         // Spent and audited in the next group commit; the answer comes once it is
         // durable.
         let (reply, answer) = tokio::sync::oneshot::channel();
+        let signed = if bound.1.len() == digests.len()
+            && bound.1.iter().zip(&digests).all(|(h, d)| h == d.as_bytes())
+        {
+            Vec::new()
+        } else {
+            digests.iter().map(|d| d.as_bytes().to_vec()).collect()
+        };
         let job = SpendJob {
             caller,
             credential_id: req.credential_id.to_owned(),
             sad_id: secret_id(req.sad),
-            hash_alg: req.algorithm.digest(),
-            hashes: req.hashes.to_vec(),
+            hash_alg: bound.0,
+            hashes: bound.1.to_vec(),
+            signed,
             n,
             algorithm: req.algorithm.name(),
             reply,
