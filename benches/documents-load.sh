@@ -50,7 +50,7 @@ for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$PORT/readyz" >/dev/null && 
 rss() { awk -v k="$1:" '$1 == k {print $2}' "/proc/$PID/status"; }
 
 echo "--- a) $CLIENTS clients, one-page PDF at B-B, ${SECS}s"
-python3 benches/documents_load.py "http://127.0.0.1:$PORT" "$OUT/users.json" examples/sample.pdf "$CLIENTS" "$SECS"
+[ -z "${BENCH_ONLY_BIG:-}" ] && python3 benches/documents_load.py "http://127.0.0.1:$PORT" "$OUT/users.json" examples/sample.pdf "$CLIENTS" "$SECS"
 
 echo "--- b) a 200 MB PDF (a fresh server process, so its peak RSS is this upload's)"
 kill "$PID"; wait "$PID" 2>/dev/null || true
@@ -88,6 +88,7 @@ t=$(date +%s.%N)
 curl -s -o "$OUT/up.json" -H "Authorization: Bearer $TOKEN" -F "options={\"credential_id\":\"$BCRED\"};type=application/json" \
   -F "file=@$OUT/big.pdf;type=application/pdf" "http://127.0.0.1:$PORT/api/v1/documents"
 up=$(echo "$(date +%s.%N) - $t" | bc)
+grep -q '"documents"' "$OUT/up.json" || { echo "upload failed: $(head -c 400 "$OUT/up.json")"; exit 1; }
 after_upload=$(rss VmHWM)
 sleep 31   # a TOTP step this user has not used
 OTP="$(python3 - "$BSECRET" <<'PY'

@@ -152,6 +152,23 @@ test('sign in, upload two PDFs and an XML file, approve, download', async () => 
     assert.ok(reviewText.includes(path.basename(f)), `review names ${f}`);
     assert.ok(reviewText.includes(sha), `review shows the SHA-256 of ${f}`);
   }
+  // The first page is previewed; a click places the stamp there and the hash changes.
+  const firstImg = page.locator('#review-list .doc').first().locator('img');
+  await firstImg.waitFor();
+  await page.waitForFunction(() => {
+    const img = document.querySelector('#review-list .doc img');
+    return img && img.complete && img.naturalWidth > 0;
+  });
+  const before = await page.evaluate(() => document.querySelectorAll('#review-list .doc .hash')[1].textContent);
+  const box = await firstImg.boundingBox();
+  await page.mouse.click(box.x + box.width * 0.3, box.y + box.height * 0.25);
+  await page.waitForSelector('#message.info:not([hidden])');
+  await page.waitForSelector('#review-list .doc .stamp-box');
+  const after = await page.evaluate(() => document.querySelectorAll('#review-list .doc .hash')[1].textContent);
+  assert.notEqual(after, before, 'placing the stamp changes the hash to be signed');
+  const placed = await page.evaluate(async () => (await (await fetch('/api/v1/documents')).json()).documents
+    .find((d) => d.name === '契約書.pdf' && d.state === 'prepared').stamp);
+  fs.writeFileSync(path.join(OUT, 'stamp.json'), JSON.stringify(placed));
   await shots(page, 'review');
   await page.click('#approve-open');
   await page.waitForSelector('#approve-dialog[open]');

@@ -16,7 +16,7 @@ KIT="$SHARED/conformance"
 : "${TRUST_ROOT:?source the kit env (pki-serve) first}" "${TSA_URL:?}" "${CHAIN:?}" "${CRL_INTERM_URL:?}"
 source "$HERE/common.sh"
 CHROMIUM="${CHROMIUM:-/usr/bin/chromium}"
-for tool in "$KIT/validate-pdf" "$KIT/validate-xml" "$BIN" node npm curl openssl python3 pdftotext "$CHROMIUM"; do
+for tool in "$KIT/validate-pdf" "$KIT/validate-xml" "$BIN" node npm curl openssl python3 pdftotext pdftoppm "$CHROMIUM"; do
   command -v "$tool" >/dev/null || { echo "missing tool: $tool" >&2; exit 2; }
 done
 OUT="${CONFORMANCE_OUT:-$(mktemp -d)}/browser"
@@ -102,6 +102,27 @@ if python3 -m zipfile -e downloads/signed-documents.zip unzipped 2>/dev/null \
   ok "the zip holds the same signed files"
 else bad "the zip download: $(python3 -m zipfile -l downloads/signed-documents.zip 2>&1 | tail -4)"; fi
 pdftotext downloads/契約書.signed.pdf - 2>/dev/null | grep -qF "承認済み — Approved" && ok "the stamp placed from the page is in the signed PDF" || bad "stamp text not found"
+# Where the click put it: the signed page differs from the original inside that rectangle only.
+if [ -f stamp.json ] && read -r SX SY SW SH < <(python3 -c "import json; s=json.load(open('stamp.json')); print(s['x'], s['y'], s['width'], s['height'])"); then
+  pdftoppm -r 72 -gray -f 1 -l 1 -singlefile 契約書.pdf a && pdftoppm -r 72 -gray -f 1 -l 1 -singlefile downloads/契約書.signed.pdf b
+  read -r IN OUTSIDE < <(python3 - a.pgm b.pgm "$SX" "$SY" "$((SX + SW))" "$((SY + SH))" <<'PY'
+import sys
+def pgm(p):
+    d = open(p, 'rb').read(); parts = d.split(maxsplit=4); w, h = int(parts[1]), int(parts[2]); return w, h, parts[4][-w * h:]
+w, h, a = pgm(sys.argv[1]); _, _, b = pgm(sys.argv[2]); x0, y0, x1, y1 = map(float, sys.argv[3:7])
+i = o = 0
+for r in range(h):
+    y = h - 1 - r
+    for x in range(w):
+        if a[r * w + x] != b[r * w + x]:
+            if x0 - 2 <= x <= x1 + 2 and y0 - 2 <= y <= y1 + 2: i += 1
+            else: o += 1
+print(i, o)
+PY
+)
+  [ "${IN:-0}" -gt 300 ] && [ "${OUTSIDE:-1}" = 0 ] && ok "the stamp is where the preview was clicked ([$SX $SY] ${SW}×${SH} pt: $IN pixels inside, 0 outside)" \
+    || bad "stamp position: ${IN:-?} pixels inside [$SX $SY ${SW}x${SH}], ${OUTSIDE:-?} outside"
+else bad "no stamp placement recorded"; fi
 shots=$(ls screenshots/*.png 2>/dev/null | wc -l)
 [ "$shots" -ge 20 ] && ok "$shots screenshots in $OUT/screenshots (ja and en)" || bad "only $shots screenshots"
 

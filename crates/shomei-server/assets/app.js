@@ -29,6 +29,8 @@ const T = {
     passkeys_intro: 'A passkey on this device can replace the one-time code when you sign in and approve.',
     passkey_add: 'Add a passkey', passkey_added: 'The passkey was added.', approve_passkey: 'Approve with a passkey',
     need_user: 'Enter your user name first.', need_pin: 'Enter the PIN first.',
+    stamp_click: 'Click the page where the stamp should go (Enter: lower right).', preview_of: 'First page of',
+    stamp_here: 'stamp', stamp_placed: 'The stamp was placed; the hash to be signed changed.', stamp_remove: 'Remove the stamp',
     reasons: {
       passkey_failed: 'The passkey could not be verified.',
       no_passkey: 'No passkey is enrolled for this user.',
@@ -81,6 +83,8 @@ const T = {
     passkeys_intro: 'この端末のパスキーは、サインインと承認でワンタイムコードの代わりに使えます。',
     passkey_add: 'パスキーを追加', passkey_added: 'パスキーを追加しました。', approve_passkey: 'パスキーで承認',
     need_user: '先にユーザー名を入力してください。', need_pin: '先に PIN を入力してください。',
+    stamp_click: '印影を置く位置をページ上でクリックしてください(Enter: 右下)。', preview_of: '1 ページ目:',
+    stamp_here: '印影', stamp_placed: '印影を配置しました。署名対象のハッシュ値が変わりました。', stamp_remove: '印影を外す',
     reasons: {
       passkey_failed: 'パスキーを確認できませんでした。',
       no_passkey: 'このユーザーにはパスキーが登録されていません。',
@@ -306,8 +310,67 @@ function renderReview() {
     field(dl, t('sha256'), d.sha256, 'hash');
     field(dl, t('hash'), `${d.hash_algorithm}: ${d.hash}`, 'hash');
     art.append(h, dl);
+    if (d.format === 'pdf' && d.page_box && d.page_box.length === 4) art.append(previewOf(d));
     return art;
   }));
+}
+
+const STAMP_W = 240, STAMP_H = 80;
+
+// The first page, with the stamp's place; a click (or Enter on the focused preview)
+// puts the stamp there: the server prepares the signature again and shows the new hash.
+function previewOf(d) {
+  const wrap = document.createElement('div'); wrap.className = 'preview';
+  const hint = document.createElement('p'); hint.className = 'hint'; hint.textContent = t('stamp_click');
+  const frame = document.createElement('div'); frame.className = 'page';
+  const img = document.createElement('img');
+  img.src = `/api/v1/documents/${d.id}/preview`;
+  img.alt = `${t('preview_of')} ${d.name}`;
+  img.tabIndex = 0;
+  frame.append(img);
+  const [x0, y0, x1, y1] = d.page_box;
+  const pw = x1 - x0, ph = y1 - y0;
+  if (d.stamp && d.stamp.page === 1) {
+    const box = document.createElement('div'); box.className = 'stamp-box';
+    box.style.left = `${(100 * (d.stamp.x - x0)) / pw}%`;
+    box.style.top = `${(100 * (y1 - d.stamp.y - d.stamp.height)) / ph}%`;
+    box.style.width = `${(100 * d.stamp.width) / pw}%`;
+    box.style.height = `${(100 * d.stamp.height) / ph}%`;
+    box.textContent = t('stamp_here');
+    frame.append(box);
+  }
+  const place = async (fx, fy) => {
+    const w = (d.stamp && d.stamp.width) || STAMP_W, h = (d.stamp && d.stamp.height) || STAMP_H;
+    const cx = x0 + fx * pw, cy = y1 - fy * ph;
+    const x = Math.round(Math.min(Math.max(cx - w / 2, x0), x1 - w));
+    const y = Math.round(Math.min(Math.max(cy - h / 2, y0), y1 - h));
+    const text = (d.stamp && d.stamp.text) || $('stamp-text').value || undefined;
+    try {
+      const updated = await api('POST', `/api/v1/documents/${d.id}/stamp`,
+        { page: 1, x, y, width: w, height: h, text, utc_offset: utcOffset() });
+      state.docs = state.docs.map((o) => (o.id === d.id ? updated : o));
+      renderReview();
+      say(t('stamp_placed'), true);
+    } catch (e) { say(errorText(e)); }
+  };
+  img.addEventListener('click', (e) => {
+    const r = img.getBoundingClientRect();
+    place((e.clientX - r.left) / r.width, (e.clientY - r.top) / r.height);
+  });
+  img.addEventListener('keydown', (e) => { if (e.key === 'Enter') { e.preventDefault(); place(0.75, 0.9); } });
+  wrap.append(hint, frame);
+  if (d.stamp) {
+    const remove = document.createElement('button'); remove.type = 'button'; remove.textContent = t('stamp_remove');
+    remove.addEventListener('click', async () => {
+      try {
+        const updated = await api('POST', `/api/v1/documents/${d.id}/stamp`, null);
+        state.docs = state.docs.map((o) => (o.id === d.id ? updated : o));
+        renderReview();
+      } catch (e) { say(errorText(e)); }
+    });
+    wrap.append(remove);
+  }
+  return wrap;
 }
 
 function renderDone() {

@@ -83,9 +83,7 @@ pub(crate) async fn upload(
             "seal" => {
                 let bytes =
                     small_part(&mut field, shomei_stamp::MAX_SEAL_BYTES, "seal image").await?;
-                let image = shomei_stamp::SealImage::from_png(&bytes)
-                    .map_err(|e| ApiError::invalid(e.to_string()))?;
-                seal = Some(Arc::new(image));
+                seal = Some(Arc::new(bytes));
             }
             "file" => {
                 if staged.len() >= desk.limits.max_files {
@@ -310,6 +308,52 @@ pub(crate) async fn download(
         h.insert(header::CONTENT_DISPOSITION, v);
     }
     Ok(response)
+}
+
+/// `GET /api/v1/documents/{id}/preview`: the first page of a PDF as PNG (204 when
+/// it cannot be drawn).
+pub(crate) async fn preview(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+) -> Result<Response, WebError> {
+    let desk = desk(&state)?;
+    let user = user_of(&state, &method, &headers).await?;
+    match state.service.document_preview(&user, &desk, &id).await? {
+        Some(png) => {
+            let mut response = Response::new(Body::from(png));
+            let h = response.headers_mut();
+            h.insert(header::CONTENT_TYPE, HeaderValue::from_static("image/png"));
+            h.insert(
+                header::CACHE_CONTROL,
+                HeaderValue::from_static("private, max-age=300"),
+            );
+            Ok(response)
+        }
+        None => Ok(StatusCode::NO_CONTENT.into_response()),
+    }
+}
+
+/// `POST /api/v1/documents/{id}/stamp`: places the visible stamp (a JSON stamp, or
+/// `null` for none); the signature is prepared again and the new hash is answered.
+pub(crate) async fn restamp(
+    State(state): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    bytes: Bytes,
+) -> Result<Json<DocumentInfo>, WebError> {
+    let desk = desk(&state)?;
+    let user = user_of(&state, &method, &headers).await?;
+    let stamp: Option<shomei_service::documents::StampRequest> = serde_json::from_slice(&bytes)
+        .map_err(|e| ApiError::invalid(format!("Invalid stamp: {e}")))?;
+    Ok(Json(
+        state
+            .service
+            .restamp_document(&user, &desk, &id, stamp)
+            .await?,
+    ))
 }
 
 /// The query of `GET /api/v1/documents/archive`.

@@ -152,6 +152,8 @@ fn service_routes() -> Vec<(&'static str, axum::routing::MethodRouter<AppState>)
             get(documents::get_one).delete(documents::delete),
         ),
         ("/api/v1/documents/{id}/signed", get(documents::download)),
+        ("/api/v1/documents/{id}/preview", get(documents::preview)),
+        ("/api/v1/documents/{id}/stamp", post(documents::restamp)),
         (
             "/api/v1/validate",
             post(validate::validate)

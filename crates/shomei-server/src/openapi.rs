@@ -401,6 +401,21 @@ struct SignDocAnswer {
     responses((status = 200, body = SignDocAnswer), (status = 400, body = CscError), (status = 422, body = CscError)))]
 fn sign_doc() {}
 
+#[utoipa::path(get, path = "/api/v1/documents/{id}/preview", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses(
+        (status = 200, description = "The first page of the PDF", content_type = "image/png", body = Vec<u8>),
+        (status = 204, description = "No preview (XML, or a page the renderer cannot draw)"),
+        (status = 404, body = CscError)))]
+fn preview() {}
+#[utoipa::path(post, path = "/api/v1/documents/{id}/stamp", tag = "documents", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body(content = serde_json::Value, description = "The stamp (`page`, `x`, `y`, `width`, `height`, `text`, `utc_offset`) or null"),
+    responses(
+        (status = 200, description = "Prepared again: the new hash to be signed", body = Document),
+        (status = 404, body = CscError), (status = 409, body = CscError), (status = 422, body = CscError)))]
+fn restamp() {}
+
 #[derive(OpenApi)]
 #[openapi(
     info(
@@ -448,7 +463,9 @@ fn sign_doc() {}
         passkey_list,
         passkey_enrol,
         passkey_enrol_finish,
-        sign_doc
+        sign_doc,
+        preview,
+        restamp
     ),
     components(schemas(
         CscError,

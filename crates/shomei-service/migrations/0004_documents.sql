@@ -10,6 +10,8 @@ CREATE TABLE documents (
     size BIGINT NOT NULL,
     sha256 TEXT NOT NULL,               -- hex, of the uploaded file
     pages BIGINT NOT NULL,              -- 0 for XML
+    page_box TEXT NOT NULL DEFAULT '',  -- PDF: the first page's box, 'x0 y0 x1 y1' in points
+    options TEXT NOT NULL DEFAULT '{}', -- JSON: the signing options asked for at upload
     level TEXT NOT NULL,                -- 'B-B' ... 'B-LTA'
     hash_alg TEXT NOT NULL,             -- name of the digest to be signed ('SHA-256', ...)
     hash TEXT NOT NULL,                 -- hex: the digest the signer approves and signs

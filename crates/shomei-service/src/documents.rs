@@ -121,6 +121,14 @@ impl DocumentDesk {
         self.dir.join(format!("{id}.signed"))
     }
 
+    fn seal(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.seal.png"))
+    }
+
+    fn preview(&self, id: &str) -> PathBuf {
+        self.dir.join(format!("{id}.preview.png"))
+    }
+
     /// A new file being uploaded, at most `limit` bytes.
     pub fn upload(&self, name: &str) -> Result<UploadWriter, ServiceError> {
         let limit = self.limits.max_pdf_bytes.max(self.limits.max_xml_bytes);
@@ -317,7 +325,7 @@ fn default_level() -> String {
 }
 
 /// A document as its owner sees it.
-#[derive(Debug, Clone, Serialize, Deserialize, PartialEq, Eq)]
+#[derive(Debug, Clone, Serialize, Deserialize, PartialEq)]
 pub struct DocumentInfo {
     /// The document's id.
     pub id: String,
@@ -331,6 +339,12 @@ pub struct DocumentInfo {
     pub sha256: String,
     /// Pages (PDF), 0 for XML.
     pub pages: u64,
+    /// PDF: the first page's box `[x0, y0, x1, y1]` in points (empty for XML).
+    #[serde(skip_serializing_if = "Vec::is_empty", default)]
+    pub page_box: Vec<i64>,
+    /// PDF: the visible stamp asked for, if any.
+    #[serde(skip_serializing_if = "Option::is_none", default)]
+    pub stamp: Option<StampRequest>,
     /// The level the signature will reach.
     pub level: String,
     /// The credential.
@@ -444,6 +458,11 @@ fn packaging(name: &str) -> Result<shomei_xades::Packaging, ServiceError> {
 
 fn info_from_row(row: &sqlx::any::AnyRow) -> Result<DocumentInfo, ServiceError> {
     let hash_alg = text(row, "hash_alg")?;
+    let page_box: Vec<i64> = text(row, "page_box")?
+        .split_whitespace()
+        .filter_map(|v| v.parse().ok())
+        .collect();
+    let options: Option<DocumentOptions> = serde_json::from_str(&text(row, "options")?).ok();
     Ok(DocumentInfo {
         id: text(row, "id")?,
         name: text(row, "name")?,
@@ -451,6 +470,8 @@ fn info_from_row(row: &sqlx::any::AnyRow) -> Result<DocumentInfo, ServiceError> 
         size: u64::try_from(int(row, "size")?).unwrap_or(0),
         sha256: text(row, "sha256")?,
         pages: u64::try_from(int(row, "pages")?).unwrap_or(0),
+        page_box,
+        stamp: options.and_then(|o| o.stamp),
         level: text(row, "level")?,
         credential_id: text(row, "credential_id")?,
         hash_algorithm: hash_alg,
@@ -463,8 +484,9 @@ fn info_from_row(row: &sqlx::any::AnyRow) -> Result<DocumentInfo, ServiceError> 
     })
 }
 
-const COLUMNS: &str = "id, name, format, size, sha256, pages, level, credential_id, hash_alg, \
-                       hash, state, error, signed_size, signed_sha256, expires_at";
+const COLUMNS: &str = "id, name, format, size, sha256, pages, page_box, options, level, \
+                       credential_id, hash_alg, hash, state, error, signed_size, signed_sha256, \
+                       expires_at";
 
 /// SHA-256 of a file, streamed.
 fn sha256_file(path: &Path) -> std::io::Result<String> {
@@ -516,9 +538,20 @@ impl Service {
         desk: &DocumentDesk,
         file: StagedFile,
         options: &DocumentOptions,
-        seal: Option<Arc<SealImage>>,
+        seal_png: Option<Arc<Vec<u8>>>,
     ) -> Result<DocumentInfo, ServiceError> {
         let detail = json!({ "document": file.name, "credential": options.credential_id });
+        let seal = match &seal_png {
+            Some(png) => match SealImage::from_png(png) {
+                Ok(img) => Some((Arc::new(img), Arc::clone(png))),
+                Err(e) => {
+                    return Err(self
+                        .refuse(&user.name, Refusal::BadDocument(e.to_string()), detail)
+                        .await)
+                }
+            },
+            None => None,
+        };
         match self.prepare_document(user, desk, file, options, seal).await {
             Err(ServiceError::Refused(r)) => Err(self.refuse(&user.name, r, detail).await),
             other => other,
@@ -531,7 +564,7 @@ impl Service {
         desk: &DocumentDesk,
         mut file: StagedFile,
         options: &DocumentOptions,
-        seal: Option<Arc<SealImage>>,
+        seal: Option<(Arc<SealImage>, Arc<Vec<u8>>)>,
     ) -> Result<DocumentInfo, ServiceError> {
         let (info, _) = self.usable_credential(user, &options.credential_id).await?;
         let chain = info.chain.clone().ok_or(Refusal::NoCertificate)?;
@@ -551,6 +584,7 @@ impl Service {
             .map_err(|e| ServiceError::Internal(format!("credential certificate: {e}")))?;
         let description = shomei_core::SignerDescription::for_key(chain, kind);
         let time = std::time::SystemTime::now();
+        let mut first_page = Vec::new();
         let (pages, stored) = match format {
             "pdf" => {
                 if file.size > desk.limits.max_pdf_bytes {
@@ -559,35 +593,10 @@ impl Service {
                     }
                     .into());
                 }
-                let mut pades = shomei_pades::PadesOptions::default();
-                pades.level = level;
-                pades.signing_time = time;
-                pades.reason.clone_from(&options.reason);
-                pades.location.clone_from(&options.location);
-                pades.field_name.clone_from(&options.field);
-                if let Some(s) = &options.stamp {
-                    pades.stamp = Some(stamp(desk, s, seal)?);
-                }
-                let path = file.path.clone();
-                let services = desk.services.clone();
-                let work = move || -> Result<(u64, shomei_pades::Prepared), ServiceError> {
-                    let mut f = std::fs::File::open(&path)
-                        .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
-                    let pages = shomei_pdf::PdfReader::open(&mut f)
-                        .and_then(|mut r| r.page_count())
-                        .map_err(pdf_refusal)?;
-                    f.rewind()
-                        .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
-                    let prepared = shomei_pades::ltv::prepare_deferred(
-                        &description,
-                        f,
-                        &pades,
-                        services.ltv(),
-                    )
-                    .map_err(pades_refusal)?;
-                    Ok((u64::try_from(pages).unwrap_or(0), prepared))
-                };
-                let (pages, prepared) = shomei_core::blocking::run_blocking(work).await??;
+                let image = seal.as_ref().map(|(img, _)| Arc::clone(img));
+                let (pages, page_box, prepared) =
+                    prepare_pdf(desk, &file.path, description, options, image, time).await?;
+                first_page = page_box;
                 (pages, StoredPrepared::Pdf(prepared))
             }
             _ => {
@@ -629,6 +638,11 @@ impl Service {
         std::fs::rename(&file.path, desk.original(&id))
             .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
         file.path = PathBuf::new();
+        if let (Some((_, png)), "pdf") = (&seal, format) {
+            // Kept for placing the stamp again from the review screen.
+            std::fs::write(desk.seal(&id), png.as_slice())
+                .map_err(|e| ServiceError::Internal(format!("seal file: {e}")))?;
+        }
         let expires_at = now.saturating_add(desk.limits.retention_secs.saturating_mul(1000));
         let row = DocumentInfo {
             id: id.clone(),
@@ -637,6 +651,8 @@ impl Service {
             size: file.size,
             sha256: file.sha256.clone(),
             pages,
+            page_box: first_page.clone(),
+            stamp: options.stamp.clone(),
             level: level.to_string(),
             credential_id: options.credential_id.clone(),
             hash_algorithm: digest.algorithm().name().to_string(),
@@ -650,8 +666,8 @@ impl Service {
         let mut tx = self.store().pool().begin().await?;
         let inserted = sqlx::query(
             "INSERT INTO documents (id, user_id, credential_id, name, format, size, sha256, pages, \
-             level, hash_alg, hash, prepared, state, created_at, expires_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'prepared', $13, $14)",
+             level, hash_alg, hash, prepared, state, created_at, expires_at, page_box, options) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, 'prepared', $13, $14, $15, $16)",
         )
         .bind(&id)
         .bind(&user.id)
@@ -667,6 +683,17 @@ impl Service {
         .bind(&prepared_json)
         .bind(now)
         .bind(expires_at)
+        .bind(
+            first_page
+                .iter()
+                .map(i64::to_string)
+                .collect::<Vec<_>>()
+                .join(" "),
+        )
+        .bind(
+            serde_json::to_string(options)
+                .map_err(|e| ServiceError::Internal(format!("options: {e}")))?,
+        )
         .execute(&mut *tx)
         .await;
         if let Err(e) = inserted {
@@ -1184,8 +1211,14 @@ impl Service {
 }
 
 fn remove_files(desk: &DocumentDesk, id: &str) {
-    let _ = std::fs::remove_file(desk.original(id));
-    let _ = std::fs::remove_file(desk.signed(id));
+    for path in [
+        desk.original(id),
+        desk.signed(id),
+        desk.seal(id),
+        desk.preview(id),
+    ] {
+        let _ = std::fs::remove_file(path);
+    }
 }
 
 /// `pdf` or `xml` from the first bytes; `None` for anything else.
@@ -1196,6 +1229,45 @@ fn sniff(head: &[u8]) -> Option<&'static str> {
     let text = head.strip_prefix(b"\xef\xbb\xbf").unwrap_or(head);
     let first = text.iter().find(|b| !b.is_ascii_whitespace())?;
     (*first == b'<').then_some("xml")
+}
+
+/// Reads a PDF's page count and first page box and prepares its signature with the
+/// options (stamp and seal included), off the async workers.
+async fn prepare_pdf(
+    desk: &DocumentDesk,
+    path: &Path,
+    description: shomei_core::SignerDescription,
+    options: &DocumentOptions,
+    seal: Option<Arc<SealImage>>,
+    time: std::time::SystemTime,
+) -> Result<(u64, Vec<i64>, shomei_pades::Prepared), ServiceError> {
+    let mut pades = shomei_pades::PadesOptions::default();
+    pades.level = parse_level(&options.level)?;
+    pades.signing_time = time;
+    pades.reason.clone_from(&options.reason);
+    pades.location.clone_from(&options.location);
+    pades.field_name.clone_from(&options.field);
+    if let Some(s) = &options.stamp {
+        pades.stamp = Some(stamp(desk, s, seal)?);
+    }
+    let path = path.to_path_buf();
+    let services = desk.services.clone();
+    let work = move || -> Result<(u64, Vec<i64>, shomei_pades::Prepared), ServiceError> {
+        let mut f = std::fs::File::open(&path)
+            .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
+        let (pages, page_box) = shomei_pdf::PdfReader::open(&mut f)
+            .and_then(|mut r| Ok((r.page_count()?, r.page_box(0)?)))
+            .map_err(pdf_refusal)?;
+        f.rewind()
+            .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
+        let prepared = shomei_pades::ltv::prepare_deferred(&description, f, &pades, services.ltv())
+            .map_err(pades_refusal)?;
+        // Rounded to whole points: for display and for placing the stamp by clicking.
+        #[allow(clippy::as_conversions)]
+        let page_box = page_box.iter().map(|v| v.round() as i64).collect();
+        Ok((u64::try_from(pages).unwrap_or(0), page_box, prepared))
+    };
+    shomei_core::blocking::run_blocking(work).await?
 }
 
 fn stamp(
@@ -1271,6 +1343,146 @@ mod tests {
         assert_eq!(clean_name("C:\\x\\契約書.pdf"), "契約書.pdf");
         assert_eq!(clean_name("a\"b\nc.pdf"), "abc.pdf");
         assert_eq!(clean_name("   "), "document");
+    }
+}
+
+impl Service {
+    /// A PNG of the first page of one of `user`'s PDFs (rendered once, then kept with
+    /// the document). `None` when the renderer cannot draw it.
+    pub async fn document_preview(
+        &self,
+        user: &User,
+        desk: &DocumentDesk,
+        id: &str,
+    ) -> Result<Option<Vec<u8>>, ServiceError> {
+        let info = self.document(user, id).await?;
+        if info.format != "pdf" {
+            return Ok(None);
+        }
+        let cached = desk.preview(id);
+        if let Ok(png) = std::fs::read(&cached) {
+            return Ok(Some(png));
+        }
+        let original = desk.original(id);
+        let Ok(pdf) = std::fs::read(&original) else {
+            return Ok(None);
+        };
+        // A panic inside the renderer ends this task only: no preview.
+        let png = tokio::task::spawn_blocking(move || crate::preview::render_first_page(pdf))
+            .await
+            .ok()
+            .flatten();
+        if let Some(png) = &png {
+            let _ = write_atomically(&cached, |f| {
+                f.write_all(png)
+                    .map_err(|e| ServiceError::Internal(format!("preview: {e}")))
+            });
+        }
+        Ok(png)
+    }
+
+    /// Places (or removes) the visible stamp of one of `user`'s prepared PDFs: the
+    /// signature is prepared again from the stored file, so the hash to be signed
+    /// changes; the answer shows the new one.
+    pub async fn restamp_document(
+        &self,
+        user: &User,
+        desk: &DocumentDesk,
+        id: &str,
+        stamp: Option<StampRequest>,
+    ) -> Result<DocumentInfo, ServiceError> {
+        let detail = json!({ "document": id });
+        let row = sqlx::query(
+            "SELECT format, state, options, credential_id FROM documents WHERE id = $1 AND user_id = $2",
+        )
+        .bind(id)
+        .bind(&user.id)
+        .fetch_optional(self.store().pool())
+        .await?;
+        let Some(row) = row else {
+            return Err(self
+                .refuse(&user.name, Refusal::UnknownDocument, detail)
+                .await);
+        };
+        if text(&row, "state")? != "prepared" {
+            return Err(self
+                .refuse(&user.name, Refusal::DocumentNotPending, detail)
+                .await);
+        }
+        if text(&row, "format")? != "pdf" {
+            return Err(self
+                .refuse(
+                    &user.name,
+                    Refusal::BadDocument("a visible stamp is for PDF documents".into()),
+                    detail,
+                )
+                .await);
+        }
+        let mut options: DocumentOptions = serde_json::from_str(&text(&row, "options")?)
+            .map_err(|e| ServiceError::Internal(format!("stored options: {e}")))?;
+        options.stamp = stamp;
+        let seal = match std::fs::read(desk.seal(id)) {
+            Ok(png) => {
+                Some(Arc::new(SealImage::from_png(&png).map_err(|e| {
+                    ServiceError::Internal(format!("stored seal: {e}"))
+                })?))
+            }
+            Err(_) => None,
+        };
+        let (info, _) = self.usable_credential(user, &options.credential_id).await?;
+        let chain = info.chain.ok_or(Refusal::NoCertificate)?;
+        let kind = chain
+            .signing_cert()
+            .key_kind()
+            .map_err(|e| ServiceError::Internal(format!("credential certificate: {e}")))?;
+        let description = shomei_core::SignerDescription::for_key(chain, kind);
+        let prepared = prepare_pdf(
+            desk,
+            &desk.original(id),
+            description,
+            &options,
+            seal,
+            std::time::SystemTime::now(),
+        )
+        .await;
+        let (_, _, prepared) = match prepared {
+            Ok(p) => p,
+            Err(ServiceError::Refused(r)) => return Err(self.refuse(&user.name, r, detail).await),
+            Err(e) => return Err(e),
+        };
+        let digest = prepared.digest_to_sign();
+        let stored = serde_json::to_string(&StoredPrepared::Pdf(prepared))
+            .map_err(|e| ServiceError::Internal(format!("prepared state: {e}")))?;
+        let hash = hex::encode(digest.as_bytes());
+        let mut tx = self.store().pool().begin().await?;
+        let done = sqlx::query(
+            "UPDATE documents SET prepared = $1, hash = $2, options = $3 \
+             WHERE id = $4 AND user_id = $5 AND state = 'prepared'",
+        )
+        .bind(&stored)
+        .bind(&hash)
+        .bind(
+            serde_json::to_string(&options)
+                .map_err(|e| ServiceError::Internal(format!("options: {e}")))?,
+        )
+        .bind(id)
+        .bind(&user.id)
+        .execute(&mut *tx)
+        .await?;
+        if done.rows_affected() != 1 {
+            return Err(Refusal::DocumentNotPending.into());
+        }
+        audit::append(
+            &mut tx,
+            &Event {
+                kind: "document.stamp",
+                actor: &user.name,
+                detail: json!({ "document": id, "stamp": options.stamp, "hash": hash }),
+            },
+        )
+        .await?;
+        tx.commit().await?;
+        self.document(user, id).await
     }
 }
 

@@ -18,6 +18,7 @@ pub mod documents;
 mod error;
 pub mod keystore;
 pub mod passkeys;
+pub mod preview;
 mod service;
 pub mod store;
 mod token;
