@@ -1,6 +1,8 @@
 //! The HTTP face of shomei's remote signing service: the Cloud Signature Consortium API
-//! v2.0.0.2 under `/csc/v2/` and v1.0.4 under `/csc/v1/` (v1 field names, so pyHanko's
-//! `CSCSigner` works unchanged), `/healthz` and `/readyz`. Every rule lives in
+//! v2.0.0.2 under `/csc/v2/` (with `signatures/signDoc`) and v1.0.4 under `/csc/v1/` (v1
+//! field names, so pyHanko's `CSCSigner` works unchanged), the document API
+//! `/api/v1/documents` (upload, approve, download), validation `/api/v1/validate`, the
+//! web page `/` with its sessions and passkeys (`/web/…`), `/healthz` and `/readyz`. Every rule lives in
 //! `shomei-service`; this crate only parses requests, maps refusals to the CSC error
 //! JSON with the spec's HTTP status, and never shows a stack trace or a secret.
 //!
