@@ -136,6 +136,7 @@ function applyLanguage() {
   }
   if ($('approve-dialog').open) openApprove(true);
   if (state.session) $('who').textContent = `${t('signed_in_as')} ${state.session.user}`;
+  if (state.message) say(state.message.what, state.message.info);
   if (!$('view-review').hidden) renderReview();
   if (!$('view-done').hidden) renderDone();
 }
@@ -149,7 +150,11 @@ function show(view) {
   if (first) first.focus();
 }
 
-function say(text, info) {
+// A message is kept as a function of the language, so switching the language
+// translates the message on screen too.
+function say(what, info) {
+  state.message = typeof what === 'function' ? { what, info } : null;
+  const text = typeof what === 'function' ? what() : what;
   const m = $('message');
   m.textContent = text;
   m.className = info ? 'message info' : 'message';
@@ -200,7 +205,7 @@ function signedOut(err) {
   state.session = null; state.csrf = ''; sessionStorage.removeItem('shomei.csrf');
   const d = $('approve-dialog'); if (d.open) d.close();
   show('signin');
-  if (err) say(errorText(err));
+  if (err) say(() => errorText(err));
 }
 
 function signedIn(session) {
@@ -249,20 +254,20 @@ async function addPasskey() {
     await api('POST', '/web/passkeys/finish', { ceremony: start.ceremony, credential, name: navigator.platform || 'passkey' });
     state.session = { ...state.session, ...(await api('GET', '/web/session')) };
     renderPasskeys();
-    say(t('passkey_added'), true);
-  } catch (e) { say(errorText(webauthnError(e))); }
+    say(() => t('passkey_added'), true);
+  } catch (e) { say(() => errorText(webauthnError(e))); }
 }
 
 async function signInWithPasskey() {
   say('');
   const user = $('signin-user').value;
-  if (!user) { say(t('need_user')); $('signin-user').focus(); return; }
+  if (!user) { say(() => t('need_user')); $('signin-user').focus(); return; }
   try {
     const start = await api('POST', '/web/session/passkey', { user });
     const credential = await webauthnGet(start.options);
     const s = await api('POST', '/web/session/passkey/finish', { ceremony: start.ceremony, credential });
     signedIn(s);
-  } catch (e) { say(errorText(webauthnError(e))); }
+  } catch (e) { say(() => errorText(webauthnError(e))); }
 }
 
 async function approveWithPasskey() {
@@ -286,7 +291,7 @@ async function approveWithPasskey() {
   } catch (e) {
     $('approve-progress').hidden = true;
     if ($('approve-dialog').open) $('approve-dialog').close();
-    say(errorText(webauthnError(e)));
+    say(() => errorText(webauthnError(e)));
   } finally { $('approve-btn').disabled = false; $('approve-passkey').disabled = false; }
 }
 
@@ -350,8 +355,8 @@ function previewOf(d) {
         { page: 1, x, y, width: w, height: h, text, utc_offset: utcOffset() });
       state.docs = state.docs.map((o) => (o.id === d.id ? updated : o));
       renderReview();
-      say(t('stamp_placed'), true);
-    } catch (e) { say(errorText(e)); }
+      say(() => t('stamp_placed'), true);
+    } catch (e) { say(() => errorText(e)); }
   };
   img.addEventListener('click', (e) => {
     const r = img.getBoundingClientRect();
@@ -366,7 +371,7 @@ function previewOf(d) {
         const updated = await api('POST', `/api/v1/documents/${d.id}/stamp`, null);
         state.docs = state.docs.map((o) => (o.id === d.id ? updated : o));
         renderReview();
-      } catch (e) { say(errorText(e)); }
+      } catch (e) { say(() => errorText(e)); }
     });
     wrap.append(remove);
   }
@@ -427,7 +432,7 @@ function uploadWithProgress(form) {
 async function onUpload(ev) {
   ev.preventDefault();
   say('');
-  if (!state.chosen.length) { say(t('no_files')); $('files').focus(); return; }
+  if (!state.chosen.length) { say(() => t('no_files')); $('files').focus(); return; }
   const options = {
     credential_id: $('credential').value,
     level: $('level').value,
@@ -447,7 +452,7 @@ async function onUpload(ev) {
   if ($('stamp-on').checked && seal) form.append('seal', seal, seal.name);
   for (const f of state.chosen) form.append('file', f, f.name);
   const btn = $('upload-btn'); btn.disabled = true;
-  say(t('uploading'), true);
+  say(() => t('uploading'), true);
   try {
     const answer = await uploadWithProgress(form);
     say('');
@@ -455,7 +460,7 @@ async function onUpload(ev) {
     renderReview();
     show('review');
   } catch (e) {
-    if (e.reason !== 'session_expired') say(errorText(e));
+    if (e.reason !== 'session_expired') say(() => errorText(e));
   } finally { btn.disabled = false; }
 }
 
@@ -501,9 +506,9 @@ async function onApprove(ev) {
     $('approve-progress').hidden = true; $('approve-btn').disabled = false;
     if ($('approve-dialog').open) {
       $('approve-dialog').close();
-      say(errorText(e));
+      say(() => errorText(e));
       if (e.reason === 'wrong_otp' || e.reason === 'otp_replayed' || e.reason === 'wrong_pin') openApprove();
-    } else say(errorText(e));
+    } else say(() => errorText(e));
   }
 }
 
@@ -558,7 +563,7 @@ async function onValidate(ev) {
     report.append(table);
   } catch (e) {
     report.textContent = '';
-    say(errorText(e));
+    say(() => errorText(e));
   }
 }
 
@@ -580,7 +585,7 @@ async function start() {
       });
       $('signin-password').value = ''; $('signin-otp').value = '';
       signedIn(s);
-    } catch (e) { say(errorText(e)); }
+    } catch (e) { say(() => errorText(e)); }
   });
   $('sign-out').addEventListener('click', async () => {
     try { await api('DELETE', '/web/session'); } catch (e) { /* already ended */ }
@@ -610,7 +615,7 @@ async function start() {
     signedIn(s);
   } catch (e) {
     show('signin');
-    if (e.reason === 'session_expired') say(errorText(e));
+    if (e.reason === 'session_expired') say(() => errorText(e));
   }
 }
 
