@@ -216,6 +216,10 @@ test('a file over the limit and an encrypted PDF are refused with clear messages
   await page.click('#upload-btn');
   assert.match(await message(page), /暗号化/);
   await shots(page, 'encrypted');
+  await page.setInputFiles('#files', [{ name: 'photo.png', mimeType: 'image/png', buffer: Buffer.from('\x89PNG\r\n\x1a\nnot a document') }]);
+  await page.click('#upload-btn');
+  assert.match(await message(page), /PDF でも XML でもない/);
+  await shots(page, 'not-a-document');
   await context.close();
 });
 
@@ -323,6 +327,48 @@ test('passkeys: enrol, sign in with it, approve with it (bound to the hashes sho
   assert.equal(outcome.answer.status, 400, JSON.stringify(outcome.answer.body));
   assert.equal(outcome.answer.body.reason, 'approval_mismatch');
   assert.equal(outcome.after, 'prepared', 'nothing was signed');
+  await context.close();
+});
+
+test('keyboard only: sign in and reach the upload form without a mouse', async () => {
+  const { context, page } = await newPage('en-US');
+  await page.goto(BASE);
+  await page.waitForSelector('#view-signin:not([hidden])');
+  // The first field has the focus; Tab moves through the form, Enter submits it.
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'signin-user');
+  await page.keyboard.type(BOB.user);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(BOB.password);
+  await page.keyboard.press('Tab');
+  await page.keyboard.type(await totp(BOB.secret));
+  await page.keyboard.press('Enter');
+  await page.waitForSelector('#view-upload:not([hidden])');
+  // From the drop zone, Tab reaches the (native) file picker, which takes several files.
+  await page.focus('#drop');
+  await page.keyboard.press('Tab');
+  assert.equal(await page.evaluate(() => document.activeElement.id), 'files');
+  assert.equal(await page.evaluate(() => document.getElementById('files').multiple), true);
+  await context.close();
+});
+
+test('a locked account is told so', async () => {
+  const { context, page } = await newPage('ja-JP');
+  await page.goto(BASE);
+  let text = '';
+  for (let i = 0; i < 6 && !/ロック/.test(text); i++) {
+    await page.fill('#signin-user', BOB.user);
+    await page.fill('#signin-password', 'not the password');
+    await page.fill('#signin-otp', '000000');
+    await page.click('#signin-form button[type=submit]');
+    await page.waitForFunction((before) => {
+      const m = document.getElementById('message');
+      return !m.hidden && m.dataset.shown !== before;
+    }, String(i));
+    await page.evaluate((n) => { document.getElementById('message').dataset.shown = n; }, String(i));
+    text = (await page.textContent('#message')).trim();
+  }
+  assert.match(text, /ロックされています/);
+  await shots(page, 'locked');
   await context.close();
 });
 
