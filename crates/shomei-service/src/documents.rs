@@ -383,6 +383,10 @@ enum StoredPrepared {
 }
 
 impl StoredPrepared {
+    fn is_pdf(&self) -> bool {
+        matches!(self, Self::Pdf(_))
+    }
+
     fn algorithm(&self) -> SignatureAlgorithm {
         match self {
             Self::Pdf(p) => p.signature_algorithm(),
@@ -434,6 +438,70 @@ pub struct Approval<'a> {
     pub documents: &'a [ApprovedDocument],
     /// Where the request came from (for the audit).
     pub client: &'a str,
+}
+
+/// A value as the service's keys return it (ECDSA as DER).
+fn signature_value(algorithm: SignatureAlgorithm, value: Vec<u8>) -> SignatureValue {
+    match algorithm {
+        SignatureAlgorithm::Ecdsa(_) => SignatureValue::EcdsaDer(value),
+        _ => SignatureValue::Rsa(value),
+    }
+}
+
+/// The level runs one approval (or `signDoc`) finishes its documents with — only for
+/// the formats it has, so the signer's validation data (B-LT) is not gathered for a
+/// format that is not there.
+struct Runs<'a> {
+    pades: Option<shomei_pades::ltv::Deferred<'a>>,
+    xades: Option<shomei_xades::ltv::Deferred<'a>>,
+}
+
+impl<'a> Runs<'a> {
+    async fn start(
+        chain: &shomei_core::CertificateChain,
+        level: Level,
+        desk: &'a DocumentDesk,
+        pdf: impl Iterator<Item = bool>,
+    ) -> Result<Self, ServiceError> {
+        let (mut any_pdf, mut any_xml) = (false, false);
+        for is_pdf in pdf {
+            any_pdf |= is_pdf;
+            any_xml |= !is_pdf;
+        }
+        let failed =
+            |e: &dyn std::fmt::Display| ServiceError::Internal(format!("signer validation: {e}"));
+        let pades = if any_pdf {
+            Some(
+                shomei_pades::ltv::Deferred::start(chain, level, desk.services.ltv())
+                    .await
+                    .map_err(|e| failed(&e))?,
+            )
+        } else {
+            None
+        };
+        let xades = if any_xml {
+            Some(
+                shomei_xades::ltv::Deferred::start(chain, level, desk.services.ltv())
+                    .await
+                    .map_err(|e| failed(&e))?,
+            )
+        } else {
+            None
+        };
+        Ok(Self { pades, xades })
+    }
+
+    fn pades(&self) -> Result<&shomei_pades::ltv::Deferred<'a>, ServiceError> {
+        self.pades
+            .as_ref()
+            .ok_or_else(|| ServiceError::Internal("no PAdES run".into()))
+    }
+
+    fn xades(&self) -> Result<&shomei_xades::ltv::Deferred<'a>, ServiceError> {
+        self.xades
+            .as_ref()
+            .ok_or_else(|| ServiceError::Internal("no XAdES run".into()))
+    }
 }
 
 fn parse_level(level: &str) -> Result<Level, ServiceError> {
@@ -754,6 +822,50 @@ impl Service {
         }
     }
 
+    /// The rows of the documents an approval names, checked: each is the user's, still
+    /// waiting, named once, with the file SHA-256, hash and credential the upload
+    /// showed. A refusal is audited with `detail`.
+    async fn approved_rows(
+        &self,
+        user: &User,
+        credential_id: &str,
+        documents: &[ApprovedDocument],
+        detail: &serde_json::Value,
+    ) -> Result<Vec<(String, sqlx::any::AnyRow)>, ServiceError> {
+        let mut rows: Vec<(String, sqlx::any::AnyRow)> = Vec::with_capacity(documents.len());
+        for wanted in documents {
+            let row = sqlx::query(
+                "SELECT id, credential_id, format, sha256, level, hash_alg, hash, prepared, state \
+                 FROM documents WHERE id = $1 AND user_id = $2",
+            )
+            .bind(&wanted.id)
+            .bind(&user.id)
+            .fetch_optional(self.store().pool())
+            .await?;
+            let Some(row) = row else {
+                return Err(self
+                    .refuse(&user.name, Refusal::UnknownDocument, detail.clone())
+                    .await);
+            };
+            if text(&row, "state")? != "prepared" {
+                return Err(self
+                    .refuse(&user.name, Refusal::DocumentNotPending, detail.clone())
+                    .await);
+            }
+            // The list approved must be what the upload showed: the file and the hash.
+            let matches = text(&row, "sha256")?.eq_ignore_ascii_case(&wanted.sha256)
+                && text(&row, "hash")?.eq_ignore_ascii_case(&wanted.hash)
+                && text(&row, "credential_id")? == credential_id;
+            if !matches || rows.iter().any(|(id, ..)| *id == wanted.id) {
+                return Err(self
+                    .refuse(&user.name, Refusal::ApprovalMismatch, detail.clone())
+                    .await);
+            }
+            rows.push((wanted.id.clone(), row));
+        }
+        Ok(rows)
+    }
+
     /// The binding a passkey approval of `documents` must sign (see
     /// [`crate::passkeys`]): the documents are checked as [`Self::approve_documents`]
     /// checks them (the user's, waiting, the file and hash shown), then a ceremony is
@@ -766,39 +878,23 @@ impl Service {
         documents: &[ApprovedDocument],
     ) -> Result<(String, serde_json::Value), ServiceError> {
         let detail = json!({ "credential": credential_id, "via": "passkey" });
-        let mut algorithm = None;
-        let mut hashes = Vec::with_capacity(documents.len());
-        for wanted in documents {
-            let row = sqlx::query(
-                "SELECT credential_id, sha256, hash, hash_alg, state FROM documents \
-                 WHERE id = $1 AND user_id = $2",
-            )
-            .bind(&wanted.id)
-            .bind(&user.id)
-            .fetch_optional(self.store().pool())
+        let rows = self
+            .approved_rows(user, credential_id, documents, &detail)
             .await?;
-            let Some(row) = row else {
-                return Err(self
-                    .refuse(&user.name, Refusal::UnknownDocument, detail)
-                    .await);
-            };
-            if text(&row, "state")? != "prepared" {
-                return Err(self
-                    .refuse(&user.name, Refusal::DocumentNotPending, detail)
-                    .await);
-            }
-            let matches = text(&row, "sha256")?.eq_ignore_ascii_case(&wanted.sha256)
-                && text(&row, "hash")?.eq_ignore_ascii_case(&wanted.hash)
-                && text(&row, "credential_id")? == credential_id;
-            let alg = text(&row, "hash_alg")?;
-            if !matches || algorithm.as_ref().is_some_and(|a| *a != alg) {
+        let mut algorithm: Option<String> = None;
+        for (_, row) in &rows {
+            let alg = text(row, "hash_alg")?;
+            if algorithm.as_ref().is_some_and(|a| *a != alg) {
                 return Err(self
                     .refuse(&user.name, Refusal::ApprovalMismatch, detail)
                     .await);
             }
             algorithm = Some(alg);
-            hashes.push(hex::decode(&wanted.hash).map_err(|_| Refusal::ApprovalMismatch)?);
         }
+        let hashes = documents
+            .iter()
+            .map(|d| hex::decode(&d.hash).map_err(|_| Refusal::ApprovalMismatch))
+            .collect::<Result<Vec<_>, _>>()?;
         let Some(algorithm) = algorithm else {
             return Err(self
                 .refuse(
@@ -846,38 +942,9 @@ impl Service {
                 )
                 .await);
         }
-        let mut rows: Vec<(String, sqlx::any::AnyRow)> =
-            Vec::with_capacity(approval.documents.len());
-        for wanted in approval.documents {
-            let row = sqlx::query(
-                "SELECT id, credential_id, format, sha256, level, hash_alg, hash, prepared, state \
-                 FROM documents WHERE id = $1 AND user_id = $2",
-            )
-            .bind(&wanted.id)
-            .bind(&user.id)
-            .fetch_optional(self.store().pool())
+        let rows = self
+            .approved_rows(user, approval.credential_id, approval.documents, &detail)
             .await?;
-            let Some(row) = row else {
-                return Err(self
-                    .refuse(&user.name, Refusal::UnknownDocument, detail)
-                    .await);
-            };
-            if text(&row, "state")? != "prepared" {
-                return Err(self
-                    .refuse(&user.name, Refusal::DocumentNotPending, detail)
-                    .await);
-            }
-            // The list approved must be what the upload showed: the file and the hash.
-            let matches = text(&row, "sha256")?.eq_ignore_ascii_case(&wanted.sha256)
-                && text(&row, "hash")?.eq_ignore_ascii_case(&wanted.hash)
-                && text(&row, "credential_id")? == approval.credential_id;
-            if !matches || rows.iter().any(|(id, ..)| *id == wanted.id) {
-                return Err(self
-                    .refuse(&user.name, Refusal::ApprovalMismatch, detail)
-                    .await);
-            }
-            rows.push((wanted.id.clone(), row));
-        }
         // The files must still be the ones prepared.
         for (id, row) in &rows {
             let path = desk.original(id);
@@ -919,12 +986,13 @@ impl Service {
             .unwrap_or(Level::BB);
         // Before anything is signed: the services the levels need, and (B-LT) the
         // signer's own validation data — a revoked signer is refused here.
-        let pades_run = shomei_pades::ltv::Deferred::start(&chain, top, desk.services.ltv())
-            .await
-            .map_err(|e| ServiceError::Internal(format!("signer validation: {e}")))?;
-        let xades_run = shomei_xades::ltv::Deferred::start(&chain, top, desk.services.ltv())
-            .await
-            .map_err(|e| ServiceError::Internal(format!("signer validation: {e}")))?;
+        let runs = Runs::start(
+            &chain,
+            top,
+            desk,
+            prepared.iter().map(StoredPrepared::is_pdf),
+        )
+        .await?;
         let hashes: Vec<Vec<u8>> = approval
             .documents
             .iter()
@@ -982,13 +1050,10 @@ impl Service {
             .await?;
         let mut out = Vec::with_capacity(rows.len());
         for (((id, row), stored), value) in rows.iter().zip(prepared).zip(values) {
-            let value = match algorithm {
-                SignatureAlgorithm::Ecdsa(_) => SignatureValue::EcdsaDer(value),
-                _ => SignatureValue::Rsa(value),
-            };
+            let value = signature_value(algorithm, value);
             let level = text(row, "level")?;
             let finished = self
-                .finish_document(desk, id, &level, stored, &value, &pades_run, &xades_run)
+                .finish_document(desk, id, &level, stored, &value, &runs)
                 .await;
             match finished {
                 Ok((size, sha)) => {
@@ -1032,8 +1097,7 @@ impl Service {
         level: &str,
         stored: StoredPrepared,
         value: &SignatureValue,
-        pades_run: &shomei_pades::ltv::Deferred<'_>,
-        xades_run: &shomei_xades::ltv::Deferred<'_>,
+        runs: &Runs<'_>,
     ) -> Result<(u64, String), ServiceError> {
         let level = parse_level(level)?;
         let target = desk.signed(id);
@@ -1051,7 +1115,8 @@ impl Service {
                     .create_new(true)
                     .open(&tmp)
                     .map_err(|e| ServiceError::Internal(format!("signed file: {e}")))?;
-                let done = pades_run
+                let done = runs
+                    .pades()?
                     .finish(prepared, value, std::io::BufReader::new(original), &mut out)
                     .await
                     .map_err(|e| ServiceError::Internal(e.to_string()))
@@ -1074,7 +1139,8 @@ impl Service {
                 let mut options = shomei_xades::XadesOptions::default();
                 options.level = level;
                 options.packaging = packaging(&name)?;
-                let signed = xades_run
+                let signed = runs
+                    .xades()?
                     .finish(&prepared, &data, &options, value)
                     .await
                     .map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -1581,12 +1647,13 @@ impl Service {
                 .await);
         }
         let top = docs.iter().map(|d| d.level).max().unwrap_or(Level::BB);
-        let pades_run = shomei_pades::ltv::Deferred::start(&chain, top, desk.services.ltv())
-            .await
-            .map_err(|e| ServiceError::Internal(format!("signer validation: {e}")))?;
-        let xades_run = shomei_xades::ltv::Deferred::start(&chain, top, desk.services.ltv())
-            .await
-            .map_err(|e| ServiceError::Internal(format!("signer validation: {e}")))?;
+        let runs = Runs::start(
+            &chain,
+            top,
+            desk,
+            prepared.iter().map(StoredPrepared::is_pdf),
+        )
+        .await?;
         let bound: Vec<Vec<u8>> = docs
             .iter()
             .map(|d| {
@@ -1614,15 +1681,12 @@ impl Service {
             .await?;
         let mut out = Vec::with_capacity(docs.len());
         for ((doc, stored), value) in docs.iter().zip(prepared).zip(values) {
-            let value = match algorithm {
-                SignatureAlgorithm::Ecdsa(_) => SignatureValue::EcdsaDer(value),
-                _ => SignatureValue::Rsa(value),
-            };
+            let value = signature_value(algorithm, value);
             let signed = match stored {
                 StoredPrepared::Pdf(p) => {
                     let mut buf =
                         std::io::Cursor::new(Vec::with_capacity(doc.data.len() + (64 << 10)));
-                    pades_run
+                    runs.pades()?
                         .finish(p, &value, doc.data.as_slice(), &mut buf)
                         .await
                         .map_err(|e| ServiceError::Internal(e.to_string()))?;
@@ -1635,7 +1699,7 @@ impl Service {
                     let mut options = shomei_xades::XadesOptions::default();
                     options.level = doc.level;
                     options.packaging = packaging(&name)?;
-                    xades_run
+                    runs.xades()?
                         .finish(&prepared, &doc.data, &options, &value)
                         .await
                         .map_err(|e| ServiceError::Internal(e.to_string()))?
