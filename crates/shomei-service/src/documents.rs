@@ -1175,18 +1175,12 @@ impl Service {
         actor: &str,
         detail: serde_json::Value,
     ) -> Result<(), ServiceError> {
-        let mut tx = self.store().pool().begin().await?;
-        audit::append(
-            &mut tx,
-            &Event {
-                kind,
-                actor,
-                detail,
-            },
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
+        self.append_alone(&Event {
+            kind,
+            actor,
+            detail,
+        })
+        .await
     }
 
     /// The signed file of one of `user`'s documents, opened for reading; the first

@@ -753,7 +753,7 @@ impl Service {
         }
     }
 
-    async fn append_alone(&self, event: &Event<'_>) -> Result<(), ServiceError> {
+    pub(crate) async fn append_alone(&self, event: &Event<'_>) -> Result<(), ServiceError> {
         let mut tx = self.store.pool().begin().await?;
         audit::append(&mut tx, event).await?;
         tx.commit().await?;

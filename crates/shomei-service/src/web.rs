@@ -143,17 +143,12 @@ impl Service {
             .execute(self.store().pool())
             .await?;
         if done.rows_affected() == 1 {
-            let mut tx = self.store().pool().begin().await?;
-            audit::append(
-                &mut tx,
-                &Event {
-                    kind: "signout",
-                    actor: "-",
-                    detail: json!({ "via": "web" }),
-                },
-            )
+            self.append_alone(&Event {
+                kind: "signout",
+                actor: "-",
+                detail: json!({ "via": "web" }),
+            })
             .await?;
-            tx.commit().await?;
         }
         Ok(())
     }
