@@ -6,6 +6,8 @@
 #   tests/pg-cluster.sh start PORT    prints the database URL (postgres://…)
 #   tests/pg-cluster.sh createdb PORT NAME    a fresh database; prints its URL
 #   tests/pg-cluster.sh stop PORT
+#   tests/pg-cluster.sh down PORT     stops the server, keeps its data (an outage)
+#   tests/pg-cluster.sh up PORT       starts it again on the same data
 set -euo pipefail
 cmd="${1:?start|stop}"; port="${2:?port}"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -1)"
@@ -18,14 +20,17 @@ if [ "$(id -u)" = 0 ]; then
 else
   as() { "$@"; }
 fi
+serve() {
+  as "$PGBIN/pg_ctl" -D "$dir" -w -l "$dir/server.log" \
+    -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null
+}
 case "$cmd" in
   start)
     if [ -f "$dir/postmaster.pid" ]; then as "$PGBIN/pg_ctl" -D "$dir" stop -m fast >/dev/null 2>&1 || true; fi
     rm -rf "$dir"; mkdir -p "$dir"
     [ "$(id -u)" = 0 ] && chown shomei-pg "$dir"
     as "$PGBIN/initdb" -D "$dir" -A trust -U shomei --no-sync >/dev/null
-    as "$PGBIN/pg_ctl" -D "$dir" -w -l "$dir/server.log" \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=200 -c fsync=on" start >/dev/null
+    serve
     "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U shomei shomei
     echo "postgres://shomei@127.0.0.1:$port/shomei"
     ;;
@@ -34,9 +39,15 @@ case "$cmd" in
     "$PGBIN/createdb" -h 127.0.0.1 -p "$port" -U shomei "$name"
     echo "postgres://shomei@127.0.0.1:$port/$name"
     ;;
+  down)
+    as "$PGBIN/pg_ctl" -D "$dir" -w stop -m fast >/dev/null
+    ;;
+  up)
+    serve
+    ;;
   stop)
     [ -d "$dir" ] && as "$PGBIN/pg_ctl" -D "$dir" stop -m fast >/dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: pg-cluster.sh start|stop PORT" >&2; exit 2 ;;
+  *) echo "usage: pg-cluster.sh start|createdb|down|up|stop PORT" >&2; exit 2 ;;
 esac

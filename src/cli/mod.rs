@@ -234,6 +234,9 @@ pub(crate) struct ServeArgs {
     /// Log lines as JSON (default) or text, on standard error.
     #[arg(long = "log-format", value_name = "FORMAT", value_parser = ["json", "text"])]
     pub(crate) log_format: Option<String>,
+    /// The most detailed log level written (default info). No level logs a secret.
+    #[arg(long = "log-level", value_name = "LEVEL", value_parser = ["error", "warn", "info", "debug", "trace"])]
+    pub(crate) log_level: Option<String>,
     /// Set up a demo user, TOTP secret and SCAL 2 credential (from a test CA nobody
     /// trusts) and write them to DATA_DIR/demo.json.
     #[arg(long)]

@@ -205,7 +205,13 @@ pub(crate) fn run(args: &ServeArgs) -> Result<String, Failure> {
         Some(_) => config.log_format = Some(LogFormat::Json),
         None => {}
     }
-    shomei_server::init_logging(config.log_format.unwrap_or_default());
+    if let Some(level) = &args.log_level {
+        config.log_level = shomei_server::config::LogLevel::parse(level);
+    }
+    shomei_server::init_logging(
+        config.log_format.unwrap_or_default(),
+        config.log_level.unwrap_or_default(),
+    );
     let master = master_key(&config, args.demo)?;
     let tls = config
         .tls

@@ -20,6 +20,10 @@ pub enum PadesError {
     /// Reading the original document failed.
     #[error("reading the document: {0}")]
     Io(#[from] std::io::Error),
+    /// Writing the signed document failed (e.g. the file system is full): the output
+    /// is incomplete and must not be kept.
+    #[error("writing the signed document: {0}")]
+    Write(std::io::Error),
     /// The requested combination of options is not possible.
     #[error("{0}")]
     Options(String),

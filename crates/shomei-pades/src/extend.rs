@@ -3,7 +3,7 @@
 //! time-stamped or archived, and a level is never claimed without its validation data.
 
 use crate::ltv::{
-    collect_document_validation_data, document_timestamp_update, dss_data, dss_update,
+    append, collect_document_validation_data, document_timestamp_update, dss_data, dss_update,
     every_signature_timestamped, LtvServices, SignedOutput, Strictness,
 };
 use crate::{Level, PadesError};
@@ -105,12 +105,6 @@ fn broken_among<R: Read + Seek>(
         .collect()
 }
 
-fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> {
-    out.seek(SeekFrom::End(0))?;
-    out.write_all(bytes)?;
-    Ok(())
-}
-
 /// Raises every signature of the PDF held in `out` (a copy of the input, written to
 /// in place) to `options.level`, B-T by a document time-stamp where a signature has no
 /// signature time-stamp, B-LT by `/DSS`, B-LTA by a document time-stamp over it; at
@@ -175,6 +169,6 @@ pub async fn extend<O: SignedOutput>(
         append(out, &update)?;
         ext.steps.push("archive document time-stamp (B-LTA)".into());
     }
-    out.flush()?;
+    out.flush().map_err(PadesError::Write)?;
     Ok(ext)
 }

@@ -229,10 +229,11 @@ impl SignedOutput for std::io::Cursor<Vec<u8>> {
     }
 }
 
-fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> {
-    out.seek(SeekFrom::End(0))?;
-    out.write_all(bytes)?;
-    Ok(())
+/// Appends `bytes` at the end of `out` (an update of the signed file).
+pub(crate) fn append<O: SignedOutput>(out: &mut O, bytes: &[u8]) -> Result<(), PadesError> {
+    out.seek(SeekFrom::End(0))
+        .and_then(|_| out.write_all(bytes))
+        .map_err(PadesError::Write)
 }
 
 /// What every document of one signing run shares: the signer's description, the

@@ -19,13 +19,14 @@ const CONTENTS_SLACK: usize = 32;
 const HASH_CHUNK: usize = 1 << 20;
 
 /// Reads `src` to its end in chunks, hashing every byte and copying it to `copy`.
-/// Returns the number of bytes read.
+/// Returns the number of bytes read. A failed read is [`PadesError::Io`], a failed
+/// write of the copy [`PadesError::Write`].
 pub(crate) fn hash_stream<R: Read>(
     mut src: R,
     hasher: &mut Hasher,
     mut copy: Option<&mut dyn Write>,
     expected_len: u64,
-) -> std::io::Result<u64> {
+) -> Result<u64, PadesError> {
     let mut buf = vec![0u8; chunk_len(expected_len)];
     let mut total: u64 = 0;
     loop {
@@ -33,12 +34,12 @@ pub(crate) fn hash_stream<R: Read>(
             Ok(0) => return Ok(total),
             Ok(n) => n,
             Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
-            Err(e) => return Err(e),
+            Err(e) => return Err(PadesError::Io(e)),
         };
         let chunk = buf.get(..n).unwrap_or_default();
         hasher.update(chunk);
         if let Some(w) = copy.as_mut() {
-            w.write_all(chunk)?;
+            w.write_all(chunk).map_err(PadesError::Write)?;
         }
         total = total.saturating_add(u64::try_from(n).unwrap_or(u64::MAX));
     }
@@ -271,9 +272,9 @@ impl Signed {
                 "its bytes differ from the prepared document".into(),
             ));
         }
-        out.write_all(self.update.update_bytes())?;
-        out.flush()?;
-        Ok(())
+        out.write_all(self.update.update_bytes())
+            .and_then(|()| out.flush())
+            .map_err(PadesError::Write)
     }
 }
 

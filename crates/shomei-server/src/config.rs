@@ -10,6 +10,7 @@
 //! master_key_file = "/etc/shomei/master.key"
 //! tsa = "http://tsa.example/"
 //! log_format = "json"                               # or "text"
+//! log_level = "info"                                # error, warn, info, debug, trace
 //!
 //! [tls]
 //! certificate = "/etc/shomei/tls/chain.pem"
@@ -63,6 +64,39 @@ pub enum LogFormat {
     Json,
     /// Human-readable lines.
     Text,
+}
+
+/// How much is logged: the most detailed level written. Secrets are never logged at
+/// any level (the service never formats them into an event, and the libraries below
+/// it log no request or response bodies).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Deserialize, Default)]
+#[serde(rename_all = "lowercase")]
+pub enum LogLevel {
+    /// Errors only.
+    Error,
+    /// Errors and warnings.
+    Warn,
+    /// The default: one access line per request, start-up and anchoring events.
+    #[default]
+    Info,
+    /// Also the libraries' debug events (database statements, connection pools).
+    Debug,
+    /// Everything, down to HTTP framing.
+    Trace,
+}
+
+impl LogLevel {
+    /// Parses `error`, `warn`, `info`, `debug` or `trace`.
+    pub fn parse(text: &str) -> Option<Self> {
+        Some(match text {
+            "error" => Self::Error,
+            "warn" => Self::Warn,
+            "info" => Self::Info,
+            "debug" => Self::Debug,
+            "trace" => Self::Trace,
+            _ => return None,
+        })
+    }
 }
 
 /// `[tls]`: serve HTTPS with this certificate chain and key (PEM files).
@@ -188,6 +222,8 @@ pub struct Config {
     pub tsa: Option<String>,
     /// Log format (default JSON).
     pub log_format: Option<LogFormat>,
+    /// Log level (default info).
+    pub log_level: Option<LogLevel>,
     /// HTTPS, when set.
     pub tls: Option<TlsFiles>,
     /// Policy limits.
@@ -283,6 +319,13 @@ impl Config {
                 "text" => LogFormat::Text,
                 _ => return Err(ConfigError(format!("SHOMEI_LOG_FORMAT={v}: json or text"))),
             });
+        }
+        if let Some(v) = var("SHOMEI_LOG_LEVEL") {
+            self.log_level = Some(LogLevel::parse(&v).ok_or_else(|| {
+                ConfigError(format!(
+                    "SHOMEI_LOG_LEVEL={v}: error, warn, info, debug or trace"
+                ))
+            })?);
         }
         match (var("SHOMEI_TLS_CERT"), var("SHOMEI_TLS_KEY")) {
             (Some(certificate), Some(key)) => {

@@ -67,6 +67,16 @@ impl ApiError {
         }
     }
 
+    /// 507 while the service's storage is full: nothing was kept or granted.
+    pub fn storage_full() -> Self {
+        Self {
+            status: StatusCode::INSUFFICIENT_STORAGE,
+            error: "temporarily_unavailable",
+            description: "the service's storage is full; nothing was kept, try again later".into(),
+            reason: "storage_full",
+        }
+    }
+
     /// The same error with another description.
     pub fn with_description(mut self, description: impl Into<String>) -> Self {
         self.description = description.into();
@@ -255,7 +265,19 @@ impl From<ServiceError> for ApiError {
     fn from(e: ServiceError) -> Self {
         match e {
             ServiceError::Refused(r) => refusal(&r),
+            ServiceError::Database(e) if ServiceError::is_storage_full(&e) => {
+                tracing::error!(error = %e, "database: storage full");
+                Self::storage_full()
+            }
+            ServiceError::StorageFull(e) => {
+                tracing::error!(error = %e, "storage full");
+                Self::storage_full()
+            }
             ServiceError::Database(e) => {
+                tracing::error!(error = %e, "database");
+                Self::unavailable()
+            }
+            ServiceError::Unavailable(e) => {
                 tracing::error!(error = %e, "database");
                 Self::unavailable()
             }

@@ -207,12 +207,20 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// Starts the log: one line per event on standard error, JSON or text. Called once by
-/// the binary (a second call is ignored).
-pub fn init_logging(format: config::LogFormat) {
+/// Starts the log: one line per event on standard error, JSON or text, down to
+/// `level`. Called once by the binary (a second call is ignored).
+pub fn init_logging(format: config::LogFormat, level: config::LogLevel) {
+    use config::LogLevel;
+    let level = match level {
+        LogLevel::Error => tracing::Level::ERROR,
+        LogLevel::Warn => tracing::Level::WARN,
+        LogLevel::Info => tracing::Level::INFO,
+        LogLevel::Debug => tracing::Level::DEBUG,
+        LogLevel::Trace => tracing::Level::TRACE,
+    };
     let builder = tracing_subscriber::fmt()
         .with_writer(std::io::stderr)
-        .with_max_level(tracing::Level::INFO);
+        .with_max_level(level);
     let _ = match format {
         config::LogFormat::Json => builder.json().flatten_event(true).try_init(),
         config::LogFormat::Text => builder.with_ansi(false).try_init(),

@@ -136,8 +136,8 @@ impl DocumentDesk {
             .dir
             .join("tmp")
             .join(format!("{}.part", random_hex(16)?));
-        let file = std::fs::File::create(&path)
-            .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
+        let file =
+            std::fs::File::create(&path).map_err(|e| ServiceError::file("upload file", &e))?;
         Ok(UploadWriter {
             file: Some(std::io::BufWriter::with_capacity(256 << 10, file)),
             path,
@@ -206,7 +206,7 @@ impl UploadWriter {
             .as_mut()
             .ok_or_else(|| ServiceError::Internal("upload already finished".into()))?;
         file.write_all(chunk)
-            .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))
+            .map_err(|e| ServiceError::file("upload file", &e))
     }
 
     /// The complete file, flushed to disk.
@@ -217,9 +217,9 @@ impl UploadWriter {
             .ok_or_else(|| ServiceError::Internal("upload already finished".into()))?;
         let file = file
             .into_inner()
-            .map_err(|e| ServiceError::Internal(format!("upload file: {}", e.error())))?;
+            .map_err(|e| ServiceError::file("upload file", e.error()))?;
         file.sync_all()
-            .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
+            .map_err(|e| ServiceError::file("upload file", &e))?;
         let hasher = std::mem::replace(
             &mut self.hasher,
             aws_lc_rs::digest::Context::new(&aws_lc_rs::digest::SHA256),
@@ -582,12 +582,12 @@ fn write_atomically(
         .ok_or_else(|| ServiceError::Internal("no parent directory".into()))?;
     let tmp = dir.join("tmp").join(format!("{}.out", random_hex(16)?));
     let result = (|| {
-        let mut file = std::fs::File::create(&tmp)
-            .map_err(|e| ServiceError::Internal(format!("signed file: {e}")))?;
+        let mut file =
+            std::fs::File::create(&tmp).map_err(|e| ServiceError::file("signed file", &e))?;
         fill(&mut file)?;
         file.sync_all()
-            .map_err(|e| ServiceError::Internal(format!("signed file: {e}")))?;
-        std::fs::rename(&tmp, path).map_err(|e| ServiceError::Internal(format!("signed file: {e}")))
+            .map_err(|e| ServiceError::file("signed file", &e))?;
+        std::fs::rename(&tmp, path).map_err(|e| ServiceError::file("signed file", &e))
     })();
     if result.is_err() {
         let _ = std::fs::remove_file(&tmp);
@@ -681,8 +681,8 @@ impl Service {
                 let mut xades = shomei_xades::XadesOptions::new(time);
                 xades.level = level;
                 xades.packaging = packaging(&name)?;
-                let data = std::fs::read(&file.path)
-                    .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
+                let data =
+                    std::fs::read(&file.path).map_err(|e| ServiceError::file("upload file", &e))?;
                 let prepared = shomei_core::blocking::run_blocking(move || {
                     shomei_xades::prepare(&data, &description, &xades)
                 })
@@ -704,12 +704,12 @@ impl Service {
         let prepared_json = serde_json::to_string(&stored)
             .map_err(|e| ServiceError::Internal(format!("prepared state: {e}")))?;
         std::fs::rename(&file.path, desk.original(&id))
-            .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
+            .map_err(|e| ServiceError::file("upload file", &e))?;
         file.path = PathBuf::new();
         if let (Some((_, png)), "pdf") = (&seal, format) {
             // Kept for placing the stamp again from the review screen.
             std::fs::write(desk.seal(&id), png.as_slice())
-                .map_err(|e| ServiceError::Internal(format!("seal file: {e}")))?;
+                .map_err(|e| ServiceError::file("seal file", &e))?;
         }
         let expires_at = now.saturating_add(desk.limits.retention_secs.saturating_mul(1000));
         let row = DocumentInfo {
@@ -1114,7 +1114,7 @@ impl Service {
                     .write(true)
                     .create_new(true)
                     .open(&tmp)
-                    .map_err(|e| ServiceError::Internal(format!("signed file: {e}")))?;
+                    .map_err(|e| ServiceError::file("signed file", &e))?;
                 let done = runs
                     .pades()?
                     .finish(prepared, value, std::io::BufReader::new(original), &mut out)
@@ -1123,7 +1123,7 @@ impl Service {
                     .and_then(|()| {
                         out.sync_all()
                             .and_then(|()| std::fs::rename(&tmp, &target))
-                            .map_err(|e| ServiceError::Internal(format!("signed file: {e}")))
+                            .map_err(|e| ServiceError::file("signed file", &e))
                     });
                 if let Err(e) = done {
                     let _ = std::fs::remove_file(&tmp);
@@ -1146,16 +1146,16 @@ impl Service {
                     .map_err(|e| ServiceError::Internal(e.to_string()))?;
                 write_atomically(&target, |f| {
                     f.write_all(&signed)
-                        .map_err(|e| ServiceError::Internal(format!("signed file: {e}")))
+                        .map_err(|e| ServiceError::file("signed file", &e))
                 })?;
             }
         }
         let path = target.clone();
         let sha = shomei_core::blocking::run_blocking(move || sha256_file(&path))
             .await?
-            .map_err(|e| ServiceError::Internal(format!("signed file: {e}")))?;
+            .map_err(|e| ServiceError::file("signed file", &e))?;
         let size = std::fs::metadata(&target)
-            .map_err(|e| ServiceError::Internal(format!("signed file: {e}")))?
+            .map_err(|e| ServiceError::file("signed file", &e))?
             .len();
         Ok((size, sha))
     }
@@ -1202,7 +1202,7 @@ impl Service {
                 .await);
         }
         let file = std::fs::File::open(desk.signed(id))
-            .map_err(|e| ServiceError::Internal(format!("signed file: {e}")))?;
+            .map_err(|e| ServiceError::file("signed file", &e))?;
         let now = now_millis();
         let grace = now.saturating_add(desk.limits.download_grace_secs.saturating_mul(1000));
         sqlx::query(
@@ -1313,13 +1313,13 @@ async fn prepare_pdf(
     let path = path.to_path_buf();
     let services = desk.services.clone();
     let work = move || -> Result<(u64, Vec<i64>, shomei_pades::Prepared), ServiceError> {
-        let mut f = std::fs::File::open(&path)
-            .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
+        let mut f =
+            std::fs::File::open(&path).map_err(|e| ServiceError::file("upload file", &e))?;
         let (pages, page_box) = shomei_pdf::PdfReader::open(&mut f)
             .and_then(|mut r| Ok((r.page_count()?, r.page_box(0)?)))
             .map_err(pdf_refusal)?;
         f.rewind()
-            .map_err(|e| ServiceError::Internal(format!("upload file: {e}")))?;
+            .map_err(|e| ServiceError::file("upload file", &e))?;
         let prepared = shomei_pades::ltv::prepare_deferred(&description, f, &pades, services.ltv())
             .map_err(pades_refusal)?;
         // Rounded to whole points: for display and for placing the stamp by clicking.
@@ -1368,7 +1368,7 @@ fn stamp(
 fn pdf_refusal(e: shomei_pdf::PdfError) -> ServiceError {
     match e {
         shomei_pdf::PdfError::Encrypted => Refusal::EncryptedPdf.into(),
-        shomei_pdf::PdfError::Io(e) => ServiceError::Internal(format!("upload file: {e}")),
+        shomei_pdf::PdfError::Io(e) => ServiceError::file("upload file", &e),
         other => Refusal::BadDocument(other.to_string()).into(),
     }
 }

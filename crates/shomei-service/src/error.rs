@@ -177,7 +177,37 @@ pub enum ServiceError {
     /// The signer failed.
     #[error(transparent)]
     Signer(#[from] shomei_core::SignerError),
+    /// The database could not complete the work (unreachable, restarting, the
+    /// connection cut mid-transaction): nothing was granted; try again later.
+    #[error("database unavailable: {0}")]
+    Unavailable(String),
+    /// The service's storage (the documents directory, the database's file system)
+    /// is full or over quota: nothing was kept; try again when space is freed.
+    #[error("storage full: {0}")]
+    StorageFull(String),
     /// Something that should not happen.
     #[error("internal: {0}")]
     Internal(String),
+}
+
+impl ServiceError {
+    /// A failed operation on one of the service's own files (`what`):
+    /// [`ServiceError::StorageFull`] when the file system is full or over quota,
+    /// else [`ServiceError::Internal`].
+    pub fn file(what: &str, e: &std::io::Error) -> Self {
+        match e.kind() {
+            std::io::ErrorKind::StorageFull | std::io::ErrorKind::QuotaExceeded => {
+                Self::StorageFull(format!("{what}: {e}"))
+            }
+            _ => Self::Internal(format!("{what}: {e}")),
+        }
+    }
+
+    /// A database error that says its disk is full (SQLite's SQLITE_FULL, PostgreSQL's
+    /// SQLSTATE 53100).
+    pub fn is_storage_full(e: &sqlx::Error) -> bool {
+        e.as_database_error()
+            .and_then(|d| d.code())
+            .is_some_and(|code| code == "13" || code == "53100")
+    }
 }

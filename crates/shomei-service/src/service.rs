@@ -208,7 +208,7 @@ struct SpendJob {
     signed: Vec<Vec<u8>>,
     n: i64,
     algorithm: String,
-    reply: tokio::sync::oneshot::Sender<Result<SpendOutcome, String>>,
+    reply: tokio::sync::oneshot::Sender<Result<SpendOutcome, ServiceError>>,
 }
 
 impl std::fmt::Debug for SpendJob {
@@ -242,9 +242,17 @@ async fn spender(store: Store, mut jobs: tokio::sync::mpsc::Receiver<SpendJob>) 
                 }
             }
             Err(e) => {
+                // The whole group failed (its transaction rolled back): each caller
+                // learns whether the database was the cause, which is worth a retry.
                 let message = e.to_string();
                 for job in group {
-                    let _ = job.reply.send(Err(message.clone()));
+                    let _ = job.reply.send(Err(match &e {
+                        ServiceError::Database(d) if ServiceError::is_storage_full(d) => {
+                            ServiceError::StorageFull(message.clone())
+                        }
+                        ServiceError::Database(_) => ServiceError::Unavailable(message.clone()),
+                        _ => ServiceError::Internal(format!("spending: {message}")),
+                    }));
                 }
             }
         }
@@ -1730,7 +1738,7 @@ impl Service {
         {
             Ok(Ok(granted)) => granted,
             Ok(Err(refusal)) => return Err(ServiceError::Refused(refusal)),
-            Err(e) => return Err(ServiceError::Internal(format!("spending: {e}"))),
+            Err(e) => return Err(e),
         };
         let algorithm = req.algorithm;
         let kind = KeyKind::from_name(&granted.key_kind)

@@ -55,7 +55,20 @@ impl Store {
             })
             // No ping before each use (a round trip per transaction): a connection
             // that died fails its query, and the pool replaces it.
-            .test_before_acquire(false);
+            .test_before_acquire(false)
+            // While the database is unreachable (a restart, a network cut) a call
+            // waits this long for a connection, then fails with 503 instead of hanging
+            // for the pool's default 30 s; the pool reconnects by itself afterwards.
+            .acquire_timeout(std::time::Duration::from_secs(5))
+            // A connection given back inside a transaction was left by an error (a
+            // full disk, a cut connection): its rollback may fail and leave SQLite's
+            // write lock held, blocking every other connection. Close it instead; the
+            // database rolls back what it held.
+            .after_release(|conn, _| {
+                use sqlx::Connection;
+                let clean = !conn.is_in_transaction();
+                Box::pin(async move { Ok(clean) })
+            });
         if backend == Backend::Sqlite {
             options = options.after_connect(|conn, _| {
                 Box::pin(async move {
