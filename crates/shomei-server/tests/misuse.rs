@@ -8,6 +8,11 @@
 //! that aws-lc-rs verifies against the certificate `credentials/info` serves. So a
 //! refusal comes from the misuse, not from a service that refuses everything.
 //!
+//! The whole matrix runs with every log event down to TRACE captured (the service's,
+//! sqlx's statements, axum's): at the end, neither the log nor the database (SQLite's
+//! files byte for byte, PostgreSQL's rows as text) holds any password, PIN, OTP code,
+//! SAD, token, TOTP secret or master key the scenario used.
+//!
 //! The scenario runs on SQLite in a temporary directory, and on a new PostgreSQL
 //! database when `SHOMEI_TEST_DATABASE_URL` names a server. The PostgreSQL test is
 //! ignored unless asked for; `.ci/run` runs it. `openssl x509 -new -force_pubkey`
@@ -84,8 +89,13 @@ fn totp_helper_matches_rfc_6238() {
 
 async fn sad_misuse_over_http(store: Store, dir: &Path) {
     use Version::{V1, V2};
+    capture_log();
     let master = MasterKey::generate().unwrap();
     let master_text = master.to_base64().to_string();
+    remember(&master_text);
+    remember(PASSWORD);
+    remember(PIN);
+    remember(WRONG_PIN);
     let service = Arc::new(Service::open(store.clone(), master).await.unwrap());
     for (name, role) in [
         ("alice", Role::Signer),
@@ -102,6 +112,7 @@ async fn sad_misuse_over_http(store: Store, dir: &Path) {
         .enroll_totp("root", "alice", "shomei")
         .await
         .unwrap();
+    remember(&enrolled.secret_base32);
     let mut otp = Authenticator::new(&enrolled.secret_base32);
     // Alice has credentials X and Y; Bob has B. All are SCAL 2.
     let x = credential(&service, dir, "alice", "alice-x").await;
@@ -591,6 +602,155 @@ async fn sad_misuse_over_http(store: Store, dir: &Path) {
         "the four positive signHash calls, nothing else"
     );
     assert_eq!(service.verify_audit().await.unwrap().problem, None);
+    no_secret_in_log_or_database(&w.pool, dir).await;
+}
+
+// ----- secrets: never in a log line, never in the database ---------------------------
+
+/// Every log event of the process, down to TRACE.
+static LOG: std::sync::Mutex<Vec<u8>> = std::sync::Mutex::new(Vec::new());
+/// Every secret the scenarios used or were given.
+static SECRETS: std::sync::Mutex<std::collections::BTreeSet<String>> =
+    std::sync::Mutex::new(std::collections::BTreeSet::new());
+
+struct LogSink;
+
+impl std::io::Write for LogSink {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        LOG.lock().unwrap().extend_from_slice(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Captures every event of every target at TRACE, as `shomei serve --log-level trace`
+/// would write them (JSON lines).
+fn capture_log() {
+    let _ = tracing_subscriber::fmt()
+        .json()
+        .with_max_level(tracing::Level::TRACE)
+        .with_writer(|| LogSink)
+        .try_init();
+}
+
+fn remember(secret: &str) {
+    SECRETS.lock().unwrap().insert(secret.to_owned());
+}
+
+/// Remembers the secrets a request or answer carries: PINs, OTPs, SADs, tokens.
+fn remember_in(value: &Value) {
+    match value {
+        Value::Object(map) => {
+            for (key, v) in map {
+                match (key.as_str(), v.as_str()) {
+                    ("PIN" | "OTP" | "SAD" | "access_token" | "refresh_token", Some(text))
+                        if !text.is_empty() =>
+                    {
+                        remember(text)
+                    }
+                    _ => remember_in(v),
+                }
+            }
+            // authData: [{ "id": "PIN", "value": "…" }, …]
+            if let (Some(_), Some(Value::String(text))) = (map.get("id"), map.get("value")) {
+                remember(text);
+            }
+        }
+        Value::Array(items) => items.iter().for_each(remember_in),
+        _ => {}
+    }
+}
+
+/// Where `secret` occurs in `haystack`. A secret of digits only (PIN, OTP) counts
+/// where no hex digit or decimal point touches it: six digits inside a hex digest, a
+/// longer number or a timestamp's fraction of a second are not a leak.
+fn occurs(haystack: &[u8], secret: &str) -> bool {
+    let needle = secret.as_bytes();
+    let digits = secret.bytes().all(|b| b.is_ascii_digit());
+    haystack
+        .windows(needle.len())
+        .enumerate()
+        .any(|(at, window)| {
+            window == needle
+                && (!digits || {
+                    let before = at.checked_sub(1).and_then(|i| haystack.get(i));
+                    let after = haystack.get(at + needle.len());
+                    let touches = |b: &u8| b.is_ascii_hexdigit() || *b == b'.';
+                    !before.is_some_and(touches) && !after.is_some_and(touches)
+                })
+        })
+}
+
+async fn no_secret_in_log_or_database(pool: &AnyPool, dir: &Path) {
+    let secrets: Vec<String> = SECRETS.lock().unwrap().iter().cloned().collect();
+    assert!(
+        secrets.len() > 10,
+        "the scenario's secrets were collected: {}",
+        secrets.len()
+    );
+    let log = LOG.lock().unwrap().clone();
+    assert!(
+        log.windows(11).any(|w| w == b"sqlx::query"),
+        "the log captured sqlx's statements (debug level)"
+    );
+    // SQLite: the database files byte for byte (free pages and the WAL included).
+    let mut stored: Vec<(String, Vec<u8>)> = Vec::new();
+    for entry in walk(dir) {
+        stored.push((entry.display().to_string(), std::fs::read(&entry).unwrap()));
+    }
+    // PostgreSQL: every row of every table as text.
+    if pool
+        .connect_options()
+        .database_url
+        .scheme()
+        .starts_with("postgres")
+    {
+        let tables: Vec<String> = sqlx::query_scalar(
+            "SELECT table_name::text FROM information_schema.tables WHERE table_schema = current_schema()",
+        )
+        .fetch_all(pool)
+        .await
+        .unwrap();
+        for table in tables {
+            let rows: Vec<String> =
+                sqlx::query_scalar(&format!("SELECT row_to_json(t)::text FROM \"{table}\" t"))
+                    .fetch_all(pool)
+                    .await
+                    .unwrap();
+            stored.push((format!("table {table}"), rows.join("\n").into_bytes()));
+        }
+    }
+    assert!(!stored.is_empty(), "the database was searched");
+    for secret in &secrets {
+        assert!(
+            !occurs(&log, secret),
+            "a secret ({}…) is in the log",
+            secret.get(..3).unwrap_or("")
+        );
+        for (place, bytes) in &stored {
+            assert!(
+                !occurs(bytes, secret),
+                "a secret ({}…) is stored in {place}",
+                secret.get(..3).unwrap_or("")
+            );
+        }
+    }
+}
+
+/// Every file below `dir`.
+fn walk(dir: &Path) -> Vec<std::path::PathBuf> {
+    let mut files = Vec::new();
+    for entry in std::fs::read_dir(dir).unwrap() {
+        let path = entry.unwrap().path();
+        if path.is_dir() {
+            files.extend(walk(&path));
+        } else {
+            files.push(path);
+        }
+    }
+    files
 }
 
 // ----- the client side -------------------------------------------------------------
@@ -679,6 +839,7 @@ fn sign_body(
 
 /// One request to `router`; the status and the JSON body.
 async fn call(router: &Router, path: &str, auth: &Auth<'_>, body: &Value) -> (StatusCode, Value) {
+    remember_in(body);
     let authorization = match auth {
         Auth::Bearer(token) => format!("Bearer {token}"),
         Auth::Basic(user, password) => format!(
@@ -704,6 +865,7 @@ async fn call(router: &Router, path: &str, auth: &Auth<'_>, body: &Value) -> (St
             String::from_utf8_lossy(&bytes)
         )
     });
+    remember_in(&json);
     (status, json)
 }
 
