@@ -11,31 +11,57 @@ use std::time::Duration;
 pub const DEFAULT_MAX_BODY: usize = 16 << 20;
 
 /// HTTP over reqwest with a per-request timeout and a body-size limit.
+///
+/// Plain `http://` (the usual for TSAs, OCSP responders and CRL distribution points)
+/// goes through a client without a TLS trust store; the `https://` client, which loads
+/// the system's trusted roots (tens of milliseconds: every file of /etc/ssl/certs), is
+/// built on the first HTTPS request only.
 #[derive(Debug)]
 pub struct ReqwestTransport {
     client: reqwest::Client,
+    https: std::sync::OnceLock<reqwest::Client>,
     timeout: Duration,
     max_body: usize,
     requests: AtomicU64,
 }
 
+/// A reqwest client; with `tls`, verifying servers against the platform's roots,
+/// else with no root at all (for `http://` only).
+fn client(timeout: Duration, tls: bool) -> Result<reqwest::Client, TransportError> {
+    let mut builder = reqwest::Client::builder()
+        .timeout(timeout)
+        .user_agent(concat!("shomei/", env!("CARGO_PKG_VERSION")));
+    if !tls {
+        builder = builder.tls_certs_only(std::iter::empty());
+    }
+    builder.build().map_err(|e| TransportError::Unreachable {
+        url: String::new(),
+        message: format!("cannot set up the HTTP client: {e}"),
+    })
+}
+
 impl ReqwestTransport {
     /// A transport whose requests give up after `timeout`.
     pub fn new(timeout: Duration) -> Result<Self, TransportError> {
-        let client = reqwest::Client::builder()
-            .timeout(timeout)
-            .user_agent(concat!("shomei/", env!("CARGO_PKG_VERSION")))
-            .build()
-            .map_err(|e| TransportError::Unreachable {
-                url: String::new(),
-                message: format!("cannot set up the HTTP client: {e}"),
-            })?;
         Ok(Self {
-            client,
+            client: client(timeout, false)?,
+            https: std::sync::OnceLock::new(),
             timeout,
             max_body: DEFAULT_MAX_BODY,
             requests: AtomicU64::new(0),
         })
+    }
+
+    /// The client for `url`: the HTTPS one is built when first needed.
+    fn client_for(&self, url: &str) -> Result<&reqwest::Client, TransportError> {
+        if !url.starts_with("https://") {
+            return Ok(&self.client);
+        }
+        if let Some(c) = self.https.get() {
+            return Ok(c);
+        }
+        let built = client(self.timeout, true)?;
+        Ok(self.https.get_or_init(|| built))
     }
 
     /// Changes the body-size limit.
@@ -58,9 +84,10 @@ impl HttpTransport for ReqwestTransport {
             return Err(TransportError::BadUrl(url));
         }
         self.requests.fetch_add(1, Ordering::Relaxed);
+        let client = self.client_for(&url)?;
         let mut builder = match request.method {
-            HttpMethod::Post => self.client.post(&url).body(request.body),
-            _ => self.client.get(&url),
+            HttpMethod::Post => client.post(&url).body(request.body),
+            _ => client.get(&url),
         };
         if let Some(ct) = &request.content_type {
             builder = builder.header(reqwest::header::CONTENT_TYPE, ct.as_str());
@@ -161,6 +188,7 @@ mod tests {
             .await
             .unwrap();
         assert_eq!((r.status, r.body.len()), (200, 100));
+        assert!(t.https.get().is_none(), "no TLS trust store for http://");
         assert_eq!(r.content_type.as_deref(), Some("application/x"));
         let small = ReqwestTransport::new(Duration::from_secs(5))
             .unwrap()
@@ -170,6 +198,28 @@ mod tests {
             .await
             .unwrap_err();
         assert!(matches!(err, TransportError::TooLarge { .. }), "{err}");
+    }
+
+    #[tokio::test]
+    async fn the_https_client_is_built_on_the_first_https_request() {
+        let port = {
+            let l = std::net::TcpListener::bind("127.0.0.1:0").unwrap();
+            l.local_addr().unwrap().port()
+        };
+        let t = ReqwestTransport::new(Duration::from_secs(2)).unwrap();
+        let _ = t
+            .send(HttpRequest::get(format!("http://127.0.0.1:{port}/")))
+            .await;
+        assert!(t.https.get().is_none());
+        let err = t
+            .send(HttpRequest::get(format!("https://127.0.0.1:{port}/")))
+            .await
+            .unwrap_err();
+        assert!(matches!(err, TransportError::Unreachable { .. }), "{err}");
+        assert!(
+            t.https.get().is_some(),
+            "built on the first https:// request"
+        );
     }
 
     #[tokio::test]
