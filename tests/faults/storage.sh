@@ -182,6 +182,12 @@ code=$?; set -e
   && [ -z "$(find "$SMALL" -maxdepth 1 -name '*.tmp*' -o -maxdepth 1 -name '.out.pdf*')" ] \
   && ok "sign pdf onto the full disk: exit 1 ($(head -1 cli-full.err)), no file left" \
   || bad "sign pdf onto the full disk: exit $code $(cat cli-full.err); $(ls -a "$SMALL")"
+set +e
+"$BIN" sign xml in/inv1.xml -o "$SMALL/out.xml" --key "$SIGNER_EC_KEY" --cert "$SIGNER_EC_CERT" --chain "$CHAIN" 2> cli-full-xml.err
+code=$?; set -e
+[ "$code" = 1 ] && grep -qi "no space" cli-full-xml.err && [ "$(ls -A "$SMALL" | grep -v '^data' | grep -v '^filler$' | wc -l)" = 0 ] \
+  && ok "sign xml onto the full disk: exit 1 ($(head -1 cli-full-xml.err)), no file left" \
+  || bad "sign xml onto the full disk: exit $code $(cat cli-full-xml.err); $(ls -a "$SMALL")"
 rm -f "$SMALL/filler"
 ok_after=0
 for _ in 1 2 3 4 5; do [ "$(sign_hash)" = 200 ] && ok_after=$((ok_after + 1)); done
