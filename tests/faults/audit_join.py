@@ -47,8 +47,8 @@ def main():
     db.add_argument("--pg")
     p.add_argument("--credential", required=True)
     p.add_argument("--sad", required=True)
-    p.add_argument("--allow", type=int, nargs="*", default=[])
-    p.add_argument("--require", type=int, nargs="*", default=[])
+    p.add_argument("--allow", type=int, action="append", default=[])
+    p.add_argument("--require", type=int, action="append", default=[])
     p.add_argument("--recovered-after", type=int,
                    help="every node answered 200 again after this many ms from the start")
     p.add_argument("records", nargs="+")

@@ -8,13 +8,16 @@
 #   FAULTS_SECONDS   load per phase (default 12; the long form: 60)
 #   SOAK_SECONDS     the soak (default 60; the long form: 600)
 #   SHOMEI_PG_PORT   a running tests/pg-cluster.sh cluster (the PostgreSQL phases)
+#   FAULTS_EXHAUST   the second signer's SAD in the kill phases (default 600 signatures)
 #   FAULTS_PORT      first of the loopback ports used (default 9360, four of them)
 #
 # kill-sqlite / kill-postgres: `kill -9` of a node under steady signHash load (one node
 #   on SQLite; two nodes on one PostgreSQL database, one of them killed), the node
 #   started again; then `shomei audit verify` passes and every signature a client
 #   received has its audit record, and the SAD's spent count is what the records name
-#   (tests/faults/audit_join.py).
+#   (tests/faults/audit_join.py). Meanwhile a second signer spends a SAD of
+#   FAULTS_EXHAUST signatures to its end: it is never over-spent, and the calls after
+#   its end are refused (400, JSON).
 # pg-restart: PostgreSQL stopped for 3 s and started again under load on two nodes:
 #   calls during the outage are answered 503 with the JSON error, both nodes sign again
 #   afterwards without a restart of theirs, and the join holds.
@@ -28,6 +31,7 @@ BIN="$(realpath "${1:?shomei binary}")"; LOAD="$(realpath "${2:?load generator}"
 PHASES=("$@"); [ ${#PHASES[@]} -gt 0 ] || PHASES=(kill-sqlite kill-postgres pg-restart soak)
 ROOT="$(cd "$(dirname "$0")/../.." && pwd)"
 SECS="${FAULTS_SECONDS:-12}"; SOAK="${SOAK_SECONDS:-60}"
+EXHAUST="${FAULTS_EXHAUST:-600}"
 PORT0="${FAULTS_PORT:-9360}"
 OUT="$(mktemp -d)"; cd "$OUT"
 PIDS=()
@@ -94,20 +98,31 @@ kill_phase() {
   done
   read -r token sad < <(authorize "$PORT0" "$name" "$cred" "$secret" 100000000)
   [ -n "$sad" ] || fail "$name: no SAD"
+  # A second signer whose SAD allows EXHAUST signatures, spent to the end by 16
+  # clients while the node is killed: it must never sign one more.
+  local xcred xsecret xtoken xsad
+  read -r xcred xsecret < <(provision "$name-x" "$EXHAUST" "$@")
+  read -r xtoken xsad < <(authorize "$PORT0" "$name-x" "$xcred" "$xsecret" "$EXHAUST")
+  [ -n "$xsad" ] || fail "$name: no SAD for the second signer"
   "$LOAD" "$urls" "$token" "$cred" "$sad" 1 32 "$SECS" --record "$name.jsonl" > "$name.load" &
   local load=$!
+  "$LOAD" "$urls" "$xtoken" "$xcred" "$xsad" 1 16 "$SECS" --record "$name-x.jsonl" > "$name-x.load" &
+  local xload=$!
   sleep $((SECS / 3))
   kill -9 "${pids[0]}"; wait "${pids[0]}" 2>/dev/null || true
   sleep 1
   start_node "$name-1" "$PORT0" "$@"; pids[0]=$NODE_PID
   wait "$load" || fail "$name: the load generator failed"
+  wait "$xload" || fail "$name: the second load generator failed"
   stop_nodes "${pids[@]}"
   verify_audit "$@"
   local db=(--sqlite "$2/shomei.db")
   [ "$1" = --database-url ] && db=(--pg "$2")
   python3 "$ROOT/tests/faults/audit_join.py" "${db[@]}" --credential="$cred" --sad="$sad" "$name.jsonl" \
     > "$name.join" || { cat "$name.join"; fail "$name: the audit trail does not account for what clients received"; }
-  echo "{\"phase\":\"$name\",\"load\":$(cat "$name.load"),\"join\":$(cat "$name.join")}"
+  python3 "$ROOT/tests/faults/audit_join.py" "${db[@]}" --credential="$xcred" --sad="$xsad" --allow 400 --require 400 \
+    "$name-x.jsonl" > "$name-x.join" || { cat "$name-x.join"; fail "$name: the exhausted SAD does not add up"; }
+  echo "{\"phase\":\"$name\",\"load\":$(cat "$name.load"),\"join\":$(cat "$name.join"),\"exhausted_sad\":$(cat "$name-x.join")}"
 }
 
 pg_url() { "$ROOT/tests/pg-cluster.sh" createdb "$SHOMEI_PG_PORT" "faults_$1_$$"; }
