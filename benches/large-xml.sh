@@ -34,15 +34,15 @@ for mb in "${sizes[@]}"; do
   "$TARGET/release/make-large-xml" "$DIR/doc.xml" "$mb" >/dev/null
   "$TARGET/release/make-large-xml" "$DIR/tmpl.xml" "$mb" --xmlsec-template >/dev/null
   echo "$(du -h "$DIR/doc.xml" | cut -f1) XML:"
-  bb_cpu=() bb_rss=() lta_cpu=() lta_rss=()
+  bb_cpu=() bb_user=() bb_rss=() lta_cpu=() lta_user=() lta_rss=()
   for _ in 1 2 3; do
     measure "shomei sign xml (B-B)" "$BIN" sign xml "$DIR/doc.xml" -o "$DIR/signed.xml" \
         --key "$KEY" --cert "$CERT" "${CHAIN_ARGS[@]}"
-    bb_cpu+=("$MEASURED_CPU") bb_rss+=("$MEASURED_RSS")
+    bb_cpu+=("$MEASURED_CPU") bb_user+=("$MEASURED_USER") bb_rss+=("$MEASURED_RSS")
     if [ -n "${TSA_URL:-}" ]; then
       measure "shomei sign xml (B-LTA)" "$BIN" sign xml "$DIR/doc.xml" -o "$DIR/lta.xml" \
           --level B-LTA --tsa "$TSA_URL" --key "$KEY" --cert "$CERT" "${CHAIN_ARGS[@]}"
-      lta_cpu+=("$MEASURED_CPU") lta_rss+=("$MEASURED_RSS")
+      lta_cpu+=("$MEASURED_CPU") lta_user+=("$MEASURED_USER") lta_rss+=("$MEASURED_RSS")
     fi
     measure "xmlsec1 --sign" xmlsec1 --sign --privkey-pem "$KEY,$CERT" --output "$DIR/xmlsec.xml" "$DIR/tmpl.xml"
   done
@@ -56,8 +56,9 @@ for mb in "${sizes[@]}"; do
     verify "$DIR/lta.xml" B-LTA
     bc_=$(printf '%s\n' "${bb_cpu[@]}" | median) lc=$(printf '%s\n' "${lta_cpu[@]}" | median)
     br=$(printf '%s\n' "${bb_rss[@]}" | median) lr=$(printf '%s\n' "${lta_rss[@]}" | median)
-    printf '  B-LTA / B-B (medians): CPU %.2f s / %.2f s = %.2f, peak RSS %.1f / %.1f MiB = %.2f\n' \
-      "$lc" "$bc_" "$(echo "$lc / $bc_" | bc -l)" "$(echo "$lr/1024" | bc -l)" \
-      "$(echo "$br/1024" | bc -l)" "$(echo "$lr / $br" | bc -l)"
+    bu=$(printf '%s\n' "${bb_user[@]}" | median) lu=$(printf '%s\n' "${lta_user[@]}" | median)
+    printf '  B-LTA / B-B (medians): CPU %.2f s / %.2f s = %.2f (user alone %.2f / %.2f = %.2f), peak RSS %.1f / %.1f MiB = %.2f\n' \
+      "$lc" "$bc_" "$(echo "$lc / $bc_" | bc -l)" "$lu" "$bu" "$(echo "$lu / $bu" | bc -l)" \
+      "$(echo "$lr/1024" | bc -l)" "$(echo "$br/1024" | bc -l)" "$(echo "$lr / $br" | bc -l)"
   fi
 done
