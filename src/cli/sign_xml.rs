@@ -99,38 +99,28 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
         let options = options_for(input, output)?;
         let data = std::fs::read(input)
             .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", input.display())))?;
-        if level == Level::BB {
-            // Streamed to the output: a large document is held in memory once.
-            let mut out = AtomicOutput::create(output, input).map_err(|e| {
-                Failure::Input(format!("{}: cannot create output: {e}", output.display()))
-            })?;
-            let mut writer = std::io::BufWriter::with_capacity(1 << 20, out.file());
-            runtime
-                .block_on(shomei_xades::sign_xml_into(
-                    built.signer.as_ref(),
-                    &data,
-                    &options,
-                    &mut writer,
-                ))
-                .map_err(|e| xades_failure(input, e))?;
-            writer.flush().map_err(|e| {
-                Failure::Signing(format!("{}: cannot write: {e}", output.display()))
-            })?;
-            drop(writer);
-            out.commit(output).map_err(|e| {
-                Failure::Signing(format!("{}: cannot write: {e}", output.display()))
-            })?;
-        } else {
-            let signed = runtime
-                .block_on(shomei_xades::sign_at_level(
-                    built.signer.as_ref(),
-                    &data,
-                    &options,
-                    ltv,
-                ))
-                .map_err(|e| xades_failure(input, e))?;
-            write_output(output, input, &signed)?;
-        }
+        // Streamed to the output at every level: a large document is held in memory
+        // once, and read in one pass (the long-term properties are added to the new
+        // signature alone).
+        let mut out = AtomicOutput::create(output, input).map_err(|e| {
+            Failure::Input(format!("{}: cannot create output: {e}", output.display()))
+        })?;
+        let mut writer = std::io::BufWriter::with_capacity(1 << 20, out.file());
+        runtime
+            .block_on(shomei_xades::sign_at_level_into(
+                built.signer.as_ref(),
+                &data,
+                &options,
+                ltv,
+                &mut writer,
+            ))
+            .map_err(|e| xades_failure(input, e))?;
+        writer
+            .flush()
+            .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", output.display())))?;
+        drop(writer);
+        out.commit(output)
+            .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", output.display())))?;
         return Ok(format!(
             "signed {} -> {} (XAdES {level} {packaging}{}{})",
             input.display(),

@@ -11,11 +11,12 @@ use crate::unsigned::{
 use crate::uris::{DS_NS, XADES_NS};
 use crate::XadesError;
 use shomei_core::chain::ChainCert;
-use shomei_core::{Digest, DigestAlgorithm, Level};
+use shomei_core::{Digest, DigestAlgorithm, Hasher, Level};
 use shomei_levels::{
     add_chain, ExtendOptions, ExtensionReport, LtvServices, MissingData, Strictness, ValidationData,
 };
 use shomei_xml::{Document, NodeId, NodeKind};
+use std::io::Write;
 
 /// The result of an extension: the document and what was done (the same report as
 /// PAdES extension).
@@ -28,21 +29,30 @@ pub struct Extension {
     pub report: ExtensionReport,
 }
 
-/// The input of a new archive time-stamp (EN 319 132-1 5.5.2, the ArchiveTimeStamp to
-/// be appended as the last unsigned signature property): the references' data, the
-/// canonical SignedInfo, SignatureValue and KeyInfo, every unsigned signature property,
-/// and every ds:Object except the one with the qualifying properties.
-pub(crate) fn archive_input(
-    doc: &Document,
+/// The digest a new archive time-stamp covers (EN 319 132-1 5.5.2, the
+/// ArchiveTimeStamp to be appended as the last unsigned signature property): SHA-256
+/// over the references' data, the canonical SignedInfo, SignatureValue and KeyInfo,
+/// every unsigned signature property, and every ds:Object except the one with the
+/// qualifying properties. Hashed as it is produced, never held whole.
+pub(crate) fn archive_digest(
+    work: &Working,
     at: Located,
     resolver: &dyn DetachedResolver,
-) -> Result<Vec<u8>, XadesError> {
-    archive_input_before(doc, at, resolver, &exclusive(), None)
+) -> Result<Digest, XadesError> {
+    // The signature just made, extended alone: the first Reference's octets (the
+    // document or the detached data) were hashed while it was prepared.
+    let (mut hasher, skip) = match &work.first_reference {
+        Some(head) => (head.clone(), 1),
+        None => (Hasher::new(DigestAlgorithm::Sha256), 0),
+    };
+    let method = exclusive();
+    archive_input_into(&work.doc, at, resolver, &method, None, skip, &mut hasher)?;
+    Ok(hasher.finish())
 }
 
-/// [`archive_input`] canonicalized with `method`, and with the unsigned signature
-/// properties that precede `until` (an archive time-stamp being validated: it covers
-/// what came before it).
+/// The input of an archive time-stamp canonicalized with `method`, with the unsigned
+/// signature properties that precede `until` (an archive time-stamp being validated:
+/// it covers what came before it).
 pub(crate) fn archive_input_before(
     doc: &Document,
     at: Located,
@@ -50,16 +60,30 @@ pub(crate) fn archive_input_before(
     method: &shomei_xml::C14nMethod,
     until: Option<NodeId>,
 ) -> Result<Vec<u8>, XadesError> {
-    let method = method.clone();
     let mut out = Vec::new();
+    archive_input_into(doc, at, resolver, method, until, 0, &mut out)?;
+    Ok(out)
+}
+
+/// Writes the input of an archive time-stamp to `out` (see [`archive_digest`]), leaving
+/// out the octets of the first `skip` References (the caller wrote them already).
+fn archive_input_into(
+    doc: &Document,
+    at: Located,
+    resolver: &dyn DetachedResolver,
+    method: &shomei_xml::C14nMethod,
+    until: Option<NodeId>,
+    skip: usize,
+    out: &mut dyn Write,
+) -> Result<(), XadesError> {
     let signed_info = child(doc, at.sig, DS_NS, "SignedInfo")
         .ok_or_else(|| XadesError::Unsupported("ds:Signature without SignedInfo".into()))?;
-    for r in children_named(doc, signed_info, DS_NS, "Reference") {
-        out.extend(reference_octets(doc, at.sig, r, resolver, &method)?);
+    for r in children_named(doc, signed_info, DS_NS, "Reference").skip(skip) {
+        out.write_all(&reference_octets(doc, at.sig, r, resolver, method)?)?;
     }
     for name in ["SignedInfo", "SignatureValue", "KeyInfo"] {
         if let Some(e) = child(doc, at.sig, DS_NS, name) {
-            out.extend(canonical(doc, e, &method)?);
+            out.write_all(&canonical(doc, e, method)?)?;
         }
     }
     if let Some(usp) = at.usp(doc) {
@@ -67,15 +91,15 @@ pub(crate) fn archive_input_before(
             if Some(p) == until {
                 break;
             }
-            out.extend(canonical(doc, p, &method)?);
+            out.write_all(&canonical(doc, p, method)?)?;
         }
     }
     for o in children_named(doc, at.sig, DS_NS, "Object") {
         if child(doc, o, XADES_NS, "QualifyingProperties").is_none() {
-            out.extend(canonical(doc, o, &method)?);
+            out.write_all(&canonical(doc, o, method)?)?;
         }
     }
-    Ok(out)
+    Ok(())
 }
 
 /// Which signatures to extend.
@@ -177,10 +201,7 @@ pub(crate) async fn extend_with(
             }
         }));
     }
-    let mut work = Working {
-        bytes: xml.to_vec(),
-        doc,
-    };
+    let mut work = Working::whole(xml.to_vec(), doc);
     let mut ext = Extension {
         bytes: Vec::new(),
         report: ExtensionReport::default(),
@@ -272,7 +293,7 @@ pub(crate) async fn extend_one(
         let token = tsa
             .timestamp(&Digest::compute(DigestAlgorithm::Sha256, &value))
             .await?;
-        let id = new_id(&work.doc, at, "sigts")?;
+        let id = new_id(work, at, "sigts")?;
         let frag = timestamp_element(XADES_NS, "xades", "SignatureTimeStamp", &id, token.der());
         work.append(index, &frag, &id)?;
         ext.report
@@ -329,8 +350,8 @@ pub(crate) async fn extend_one(
         }
         ext.report.warnings.append(&mut data.warnings);
         let certs = data.without(&at.present(doc)?).certs;
-        let cv_id = new_id(doc, at, "certs")?;
-        let rv_id = new_id(doc, at, "revocation")?;
+        let cv_id = new_id(work, at, "certs")?;
+        let rv_id = new_id(work, at, "revocation")?;
         // An empty CertificateValues or RevocationValues would claim data that is not
         // there: an element is written only with content.
         let mut frag = String::new();
@@ -356,11 +377,10 @@ pub(crate) async fn extend_one(
 
     if level == Level::BLTA {
         let at = work.at(index)?;
-        let input = archive_input(&work.doc, at, cx.resolver)?;
         let token = tsa
-            .timestamp(&Digest::compute(DigestAlgorithm::Sha256, &input))
+            .timestamp(&archive_digest(work, at, cx.resolver)?)
             .await?;
-        let id = new_id(&work.doc, at, "archivets")?;
+        let id = new_id(work, at, "archivets")?;
         let frag = timestamp_element(
             XADES141_NS,
             "xades141",
@@ -392,7 +412,7 @@ pub(crate) async fn extend_one(
             ext.report.warnings.append(&mut data.warnings);
             let new = data.without(&at.present(doc)?);
             if !new.is_empty() {
-                let id = new_id(doc, at, "tsvd")?;
+                let id = new_id(work, at, "tsvd")?;
                 let mut inner = String::new();
                 if !new.certs.is_empty() {
                     inner.push_str(&certificate_values(None, &new.certs, false));

@@ -2,10 +2,13 @@
 //! the new signature, one `sign_digests` call for a whole batch.
 
 use crate::extension::{extend_with, ExtendContext, Target};
-use crate::resolver::{DetachedResolver, InMemoryData, NoDetachedData};
+use crate::own::{finish_own, Surroundings};
+use crate::pipeline::{prepare_in, surroundings};
+use crate::resolver::NoDetachedData;
 use crate::XadesError;
 use shomei_core::Level;
 use shomei_levels::{LtvServices, MissingData, Strictness, ValidationData};
+use std::io::Write;
 
 /// Signs `data` at `options.level`: B-B through [`crate::prepare`], then the long-term
 /// properties for the new signature only. At B-LT a revoked, expired or not-yet-valid
@@ -17,11 +20,42 @@ pub async fn sign_at_level(
     options: &crate::XadesOptions,
     services: Option<LtvServices<'_>>,
 ) -> Result<Vec<u8>, XadesError> {
-    let docs = [BatchDocument { data, options }];
-    let mut results = sign_batch_at_level(signer, &docs, services, &mut |_| {}).await?;
-    results
+    let mut out = Vec::with_capacity(data.len().saturating_add(64 << 10));
+    sign_at_level_into(signer, data, options, services, &mut out).await?;
+    Ok(out)
+}
+
+/// [`sign_at_level`] writing the signed document to `out`. An enveloped or detached
+/// document is read in one streaming pass (the one that digests it for B-B, which also
+/// starts the archive time-stamp's input at B-LTA) and never parsed as a tree: the
+/// long-term properties are added to the new `ds:Signature` alone, which is then
+/// written into the output with the document around it. A large document is held in
+/// memory once, as `data`. On error `out` may have received part of the document.
+pub async fn sign_at_level_into(
+    signer: &dyn shomei_core::RemoteSigner,
+    data: &[u8],
+    options: &crate::XadesOptions,
+    services: Option<LtvServices<'_>>,
+    out: &mut (dyn Write + Send),
+) -> Result<(), XadesError> {
+    let services =
+        shomei_levels::services_for_level(options.level, services).map_err(XadesError::Options)?;
+    let description = signer.describe().await?;
+    let (prepared, around) = prepare_in(data, &description, options)?;
+    // After the input is read and before anything is signed (see sign_batch_at_level).
+    let signer_data =
+        shomei_levels::new_signer_data(options.level, services.as_ref(), &description.chain)
+            .await?;
+    let value = shomei_levels::sign_prepared(signer, std::slice::from_ref(&prepared))
+        .await?
         .pop()
-        .unwrap_or_else(|| Err(XadesError::Unsupported("internal: no result".into())))
+        .ok_or_else(|| XadesError::Unsupported("internal: no signature value".into()))?;
+    let doc = BatchDocument { data, options };
+    let known = Known {
+        description: &description,
+        signer_data: &signer_data,
+    };
+    finish_and_extend_into(&prepared, around, &doc, &value, services, known, out).await
 }
 
 /// One document of a batch.
@@ -56,11 +90,13 @@ pub async fn sign_batch_at_level(
     let mut results: Vec<Result<Vec<u8>, XadesError>> = Vec::with_capacity(docs.len());
     let mut indices = Vec::new();
     let mut prepared = Vec::new();
+    let mut arounds = Vec::new();
     for (i, doc) in docs.iter().enumerate() {
-        match crate::prepare(doc.data, &description, doc.options) {
-            Ok(p) => {
+        match prepare_in(doc.data, &description, doc.options) {
+            Ok((p, around)) => {
                 indices.push(i);
                 prepared.push(p);
+                arounds.push(around);
                 results.push(Ok(Vec::new()));
             }
             Err(e) => {
@@ -78,10 +114,17 @@ pub async fn sign_batch_at_level(
     let signer_data =
         shomei_levels::new_signer_data(level, services.as_ref(), &description.chain).await?;
     let values = shomei_levels::sign_prepared(signer, &prepared).await?;
-    for ((i, p), value) in indices.into_iter().zip(&prepared).zip(values) {
+    let known = Known {
+        description: &description,
+        signer_data: &signer_data,
+    };
+    for (((i, p), around), value) in indices.into_iter().zip(&prepared).zip(arounds).zip(values) {
         let Some(doc) = docs.get(i) else { continue };
         let services = services.filter(|_| doc.options.level > Level::BB);
-        let outcome = finish_and_extend(p, doc, &value, services, &description, &signer_data).await;
+        let mut bytes = Vec::new();
+        let outcome = finish_and_extend_into(p, around, doc, &value, services, known, &mut bytes)
+            .await
+            .map(|()| bytes);
         if let Some(slot) = results.get_mut(i) {
             *slot = outcome;
         }
@@ -90,48 +133,55 @@ pub async fn sign_batch_at_level(
     Ok(results)
 }
 
-pub(crate) async fn finish_and_extend(
+/// What is known of the signer before its documents are finished.
+#[derive(Clone, Copy)]
+pub(crate) struct Known<'a> {
+    description: &'a shomei_core::SignerDescription,
+    /// The signer's chain and revocation data (B-LT and up), gathered before signing.
+    signer_data: &'a ValidationData,
+}
+
+/// Writes the document signed with `value` to `out`, with the long-term properties of
+/// its level when `services` are given. `around` is what preparing the document learnt
+/// of it (`None` for enveloping).
+pub(crate) async fn finish_and_extend_into(
     prepared: &crate::Prepared,
+    around: Option<Surroundings>,
     doc: &BatchDocument<'_>,
     value: &shomei_core::SignatureValue,
     services: Option<LtvServices<'_>>,
-    description: &shomei_core::SignerDescription,
-    signer_data: &ValidationData,
-) -> Result<Vec<u8>, XadesError> {
-    let signed = prepared.finish(doc.data, value)?;
+    known: Known<'_>,
+    out: &mut (dyn Write + Send),
+) -> Result<(), XadesError> {
     let Some(services) = services else {
-        return Ok(signed);
-    };
-    let in_memory;
-    let resolver: &dyn DetachedResolver = match &doc.options.packaging {
-        crate::Packaging::Detached { uri } => {
-            in_memory = InMemoryData {
-                uri: uri.clone(),
-                data: doc.data.to_vec(),
-            };
-            &in_memory
-        }
-        _ => &NoDetachedData,
+        return prepared.write_signed(doc.data, value, out);
     };
     let cx = ExtendContext {
         services,
-        resolver,
-        extra_certs: description.chain.certs(),
+        // Enveloped and detached signatures are extended without their data (its
+        // octets were hashed while preparing); an enveloping one carries its data.
+        resolver: &NoDetachedData,
+        extra_certs: known.description.chain.certs(),
         strictness: Strictness::NewSignature,
-        signer_data: Some(signer_data),
+        signer_data: Some(known.signer_data),
         missing: MissingData::Refuse,
         force: false,
         // The signature value was verified before it was embedded.
         check_first: false,
     };
-    Ok(extend_with(
-        &signed,
-        doc.options.level,
-        Target::Id(prepared.signature_id()),
-        cx,
-    )
-    .await?
-    .bytes)
+    let level = doc.options.level;
+    match around {
+        Some(around) => {
+            finish_own(prepared, doc.data, value, level, around, cx, out).await?;
+        }
+        None => {
+            // Enveloping: the signature is the whole document, parsed either way.
+            let signed = prepared.finish(doc.data, value)?;
+            let target = Target::Id(prepared.signature_id());
+            out.write_all(&extend_with(&signed, level, target, cx).await?.bytes)?;
+        }
+    }
+    Ok(())
 }
 
 /// A signature approved later (a web flow, CSC `signDoc`): [`crate::prepare`] at upload
@@ -195,14 +245,18 @@ impl<'a> Deferred<'a> {
         }
         let doc = BatchDocument { data, options };
         let services = self.services.filter(|_| options.level > Level::BB);
-        finish_and_extend(
-            prepared,
-            &doc,
-            value,
-            services,
-            &self.description,
-            &self.signer_data,
-        )
-        .await
+        // Prepared earlier, maybe by another process: what the long-term properties
+        // need of the document is read again, in one streaming pass.
+        let around = match services {
+            Some(_) => surroundings(data, &options.packaging, options.level)?,
+            None => None,
+        };
+        let known = Known {
+            description: &self.description,
+            signer_data: &self.signer_data,
+        };
+        let mut out = Vec::with_capacity(data.len().saturating_add(64 << 10));
+        finish_and_extend_into(prepared, around, &doc, value, services, known, &mut out).await?;
+        Ok(out)
     }
 }

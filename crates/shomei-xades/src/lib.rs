@@ -9,6 +9,7 @@ mod level;
 mod located;
 pub mod ltv;
 mod options;
+mod own;
 mod pipeline;
 mod references;
 mod resolver;
@@ -18,8 +19,8 @@ pub mod uris;
 
 pub use error::XadesError;
 pub use ltv::{
-    extend, sign_at_level, sign_batch_at_level, BatchDocument, DetachedResolver, ExtendOptions,
-    Extension, ExtensionReport, MissingData,
+    extend, sign_at_level, sign_at_level_into, sign_batch_at_level, BatchDocument,
+    DetachedResolver, ExtendOptions, Extension, ExtensionReport, MissingData,
 };
 pub use options::{Packaging, XadesOptions};
 pub use pipeline::{prepare, sign_xml, sign_xml_into, Prepared};

@@ -12,7 +12,9 @@
 //! caller's [`DetachedResolver`].
 
 pub use crate::extension::{check_signatures, extend, Extension};
-pub use crate::level::{sign_at_level, sign_batch_at_level, BatchDocument, Deferred};
+pub use crate::level::{
+    sign_at_level, sign_at_level_into, sign_batch_at_level, BatchDocument, Deferred,
+};
 pub use crate::pipeline::check_relative_uri;
 pub use crate::resolver::{DetachedResolver, GivenData, InMemoryData, NoDetachedData};
 pub use crate::unsigned::XADES141_NS;

@@ -1,6 +1,7 @@
 //! The staged signing pipeline: [`prepare`] → [`Prepared::digest_to_sign`] → remote
 //! signature → [`Prepared::finish`].
 
+use crate::own::Surroundings;
 use crate::splice::{check_encoding, find_insertion, Insertion, RootFacts};
 use crate::uris::{digest_uri, signature_uri, DS_NS, EXC_C14N, SIGNED_PROPERTIES_TYPE, XADES_NS};
 use crate::{Packaging, XadesError, XadesOptions};
@@ -259,7 +260,47 @@ struct DataObject {
     embedded: Option<String>,
     /// For enveloped and detached: the digest of the data (after the transforms).
     digest: Option<Digest>,
+    /// For enveloped and detached, when asked for: SHA-256 over the same octets, not
+    /// finished (the start of an archive time-stamp's input).
+    archive_head: Option<Hasher>,
     mime: &'static str,
+}
+
+/// Feeds two hashers at once: the data Reference's digest and the archive time-stamp's
+/// SHA-256, when the Reference uses another digest, from one pass over the document.
+struct Both<'a>(&'a mut Hasher, &'a mut Hasher);
+
+impl Write for Both<'_> {
+    fn write(&mut self, buf: &[u8]) -> std::io::Result<usize> {
+        self.0.update(buf);
+        self.1.update(buf);
+        Ok(buf.len())
+    }
+    fn flush(&mut self) -> std::io::Result<()> {
+        Ok(())
+    }
+}
+
+/// Hashes what `feed` writes with `digest` and, when `archive` is set, with SHA-256 as
+/// well (the same hasher when the digest is SHA-256): one pass either way.
+fn hash_twice<T>(
+    digest: DigestAlgorithm,
+    archive: bool,
+    feed: impl FnOnce(&mut dyn Write) -> Result<T, XadesError>,
+) -> Result<(T, Digest, Option<Hasher>), XadesError> {
+    let mut hasher = Hasher::new(digest);
+    let (value, head) = match (archive, digest) {
+        (false, _) => (feed(&mut hasher)?, None),
+        (true, DigestAlgorithm::Sha256) => {
+            let value = feed(&mut hasher)?;
+            (value, Some(hasher.clone()))
+        }
+        (true, _) => {
+            let mut head = Hasher::new(DigestAlgorithm::Sha256);
+            (feed(&mut Both(&mut hasher, &mut head))?, Some(head))
+        }
+    };
+    Ok((value, hasher.finish(), head))
 }
 
 /// `text/xml` for well-formed XML (checked in one streaming pass, without building a
@@ -275,18 +316,27 @@ fn guess_mime(data: &[u8]) -> &'static str {
     }
 }
 
+/// What the data Reference covers and how; `archive` also keeps the SHA-256 state of
+/// the Reference's octets (enveloped and detached), for a B-LTA signature.
 fn data_object(
     data: &[u8],
     packaging: &Packaging,
     digest: DigestAlgorithm,
+    archive: bool,
 ) -> Result<DataObject, XadesError> {
     match packaging {
         Packaging::Enveloped => {
             // One streaming pass, no tree: the enveloped-signature transform removes the
             // signature, which does not exist yet, so the reference covers the original
             // document as it is.
-            let mut hasher = Hasher::new(digest);
-            let summary = canonicalize_stream(data, &Limits::default(), &exclusive(), &mut hasher)?;
+            let (summary, data_digest, archive_head) = hash_twice(digest, archive, |sink| {
+                Ok(canonicalize_stream(
+                    data,
+                    &Limits::default(),
+                    &exclusive(),
+                    sink,
+                )?)
+            })?;
             check_encoding(summary.declared_encoding.as_deref())?;
             let insertion = find_insertion(
                 data,
@@ -301,7 +351,8 @@ fn data_object(
             Ok(DataObject {
                 uri: String::new(),
                 transforms: ENVELOPED_TRANSFORMS,
-                digest: Some(hasher.finish()),
+                digest: Some(data_digest),
+                archive_head,
                 ids: Some(summary.ids),
                 insertion: Some(insertion),
                 embedded: None,
@@ -326,6 +377,7 @@ fn data_object(
                 uri: String::new(),
                 transforms: EXCLUSIVE_TRANSFORM,
                 digest: None,
+                archive_head: None,
                 ids: Some(doc.id_values()),
                 insertion: None,
                 embedded: Some(content),
@@ -334,10 +386,13 @@ fn data_object(
         }
         Packaging::Detached { uri } => {
             check_relative_uri(uri)?;
+            let ((), data_digest, archive_head) =
+                hash_twice(digest, archive, |sink| Ok(sink.write_all(data)?))?;
             Ok(DataObject {
                 uri: escape(uri),
                 transforms: "",
-                digest: Some(Digest::compute(digest, data)),
+                digest: Some(data_digest),
+                archive_head,
                 mime: guess_mime(data),
                 ids: None,
                 insertion: None,
@@ -345,6 +400,39 @@ fn data_object(
             })
         }
     }
+}
+
+/// What [`prepare_in`] learns about the document around a signature, gathered again
+/// (one streaming pass for enveloped, a hash of the data for detached at B-LTA) for a
+/// signature prepared earlier by [`prepare`]. `None` for enveloping, whose signature
+/// is the whole output.
+pub(crate) fn surroundings(
+    data: &[u8],
+    packaging: &Packaging,
+    level: shomei_core::Level,
+) -> Result<Option<Surroundings>, XadesError> {
+    let archive = level == shomei_core::Level::BLTA;
+    Ok(match packaging {
+        Packaging::Enveloping => None,
+        Packaging::Enveloped => {
+            let mut hasher = Hasher::new(DigestAlgorithm::Sha256);
+            let mut nothing = std::io::sink();
+            let sink: &mut dyn Write = if archive { &mut hasher } else { &mut nothing };
+            let summary = canonicalize_stream(data, &Limits::default(), &exclusive(), sink)?;
+            Some(Surroundings {
+                ids: summary.ids,
+                data_octets: archive.then_some(hasher),
+            })
+        }
+        Packaging::Detached { .. } => Some(Surroundings {
+            ids: HashSet::new(),
+            data_octets: archive.then(|| {
+                let mut hasher = Hasher::new(DigestAlgorithm::Sha256);
+                hasher.update(data);
+                hasher
+            }),
+        }),
+    })
 }
 
 /// Refuses an enveloped signature that would break a signature already in `data` (see
@@ -403,6 +491,16 @@ pub fn prepare(
     description: &SignerDescription,
     options: &XadesOptions,
 ) -> Result<Prepared, XadesError> {
+    Ok(prepare_in(data, description, options)?.0)
+}
+
+/// [`prepare`], with what the same pass learnt about the document around the new
+/// signature (enveloped and detached), which its long-term levels need.
+pub(crate) fn prepare_in(
+    data: &[u8],
+    description: &SignerDescription,
+    options: &XadesOptions,
+) -> Result<(Prepared, Option<Surroundings>), XadesError> {
     let algorithm = description
         .choose_algorithm(options.digest, options.rsa_pss)
         .map_err(XadesError::Options)?;
@@ -411,7 +509,12 @@ pub fn prepare(
         .ok_or_else(|| XadesError::Options(format!("no XMLDSig URI for {algorithm}")))?;
     let time = UtcTime::from_system_time(options.signing_time)
         .ok_or_else(|| XadesError::Options("signing time out of range".into()))?;
-    let object = data_object(data, &options.packaging, digest)?;
+    let mut object = data_object(
+        data,
+        &options.packaging,
+        digest,
+        options.level == shomei_core::Level::BLTA,
+    )?;
     let layout = match &object.insertion {
         Some(insertion) => Layout::Splice {
             insertion: insertion.clone(),
@@ -497,7 +600,14 @@ pub fn prepare(
     })?;
     let to_sign = Digest::compute(digest, &signed_info);
     let (head, tail) = template.split(&props_digest);
-    Ok(Prepared {
+    let surroundings = match options.packaging {
+        Packaging::Enveloping => None,
+        _ => Some(Surroundings {
+            ids: object.ids.take().unwrap_or_default(),
+            data_octets: object.archive_head.take(),
+        }),
+    };
+    let prepared = Prepared {
         layout,
         head,
         tail,
@@ -505,7 +615,8 @@ pub fn prepare(
         algorithm,
         to_sign,
         signature_id: template.ids.signature,
-    })
+    };
+    Ok((prepared, surroundings))
 }
 
 impl Prepared {
@@ -546,6 +657,13 @@ impl Prepared {
         value: &SignatureValue,
         out: &mut dyn Write,
     ) -> Result<(), XadesError> {
+        let signature = self.signature_text(value)?;
+        self.write_around(original, signature.as_bytes(), out)
+    }
+
+    /// The `ds:Signature` element (a whole document for enveloping and detached) with
+    /// `value`, once it verifies against the signing certificate (ECDSA as `r‖s`).
+    pub(crate) fn signature_text(&self, value: &SignatureValue) -> Result<String, XadesError> {
         let cert = self.chain.signing_cert();
         let cms = value
             .to_cms()
@@ -560,17 +678,23 @@ impl Prepared {
             .to_xmldsig(field_len)
             .ok_or(shomei_core::verify::VerifyError::Invalid)?;
         let value_b64 = b64(&raw);
-        let signature = [
-            self.head.as_bytes(),
-            value_b64.as_bytes(),
-            self.tail.as_bytes(),
-        ];
+        let mut text = String::with_capacity(self.head.len() + value_b64.len() + self.tail.len());
+        for part in [&self.head, &value_b64, &self.tail] {
+            text.push_str(part);
+        }
+        Ok(text)
+    }
+
+    /// Writes the output document: `signature` (from [`Prepared::signature_text`],
+    /// possibly with unsigned properties added) alone, or spliced into `original`.
+    pub(crate) fn write_around(
+        &self,
+        original: &[u8],
+        signature: &[u8],
+        out: &mut dyn Write,
+    ) -> Result<(), XadesError> {
         match &self.layout {
-            Layout::Standalone => {
-                for part in signature {
-                    out.write_all(part)?;
-                }
-            }
+            Layout::Standalone => out.write_all(signature)?,
             Layout::Splice {
                 insertion,
                 original_len,
@@ -589,9 +713,7 @@ impl Prepared {
                 };
                 out.write_all(prefix)?;
                 out.write_all(insertion.open.as_bytes())?;
-                for part in signature {
-                    out.write_all(part)?;
-                }
+                out.write_all(signature)?;
                 out.write_all(insertion.close.as_bytes())?;
                 out.write_all(suffix)?;
             }

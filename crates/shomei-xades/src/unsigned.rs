@@ -7,9 +7,10 @@ use crate::pipeline::b64;
 use crate::references::child;
 use crate::uris::{DS_NS, XADES_NS};
 use crate::XadesError;
-use shomei_core::{Digest, DigestAlgorithm};
+use shomei_core::{Digest, DigestAlgorithm, Hasher};
 use shomei_levels::ValidationData;
 use shomei_xml::{Document, NodeId, NodeKind};
+use std::collections::HashSet;
 
 /// The XAdES 1.4.1 namespace (`ArchiveTimeStamp`, `TimeStampValidationData`).
 pub const XADES141_NS: &str = "http://uri.etsi.org/01903/v1.4.1#";
@@ -90,13 +91,32 @@ pub(crate) fn end_tag_offset(
 }
 
 /// The document being extended, with its parse: every splice re-parses once, and that
-/// parse both checks the splice and serves the next step.
+/// parse both checks the splice and serves the next step. For the signature just made,
+/// `bytes` is that `ds:Signature` alone (see [`crate::own`]), and what lies outside it
+/// comes with it.
 pub(crate) struct Working {
     pub(crate) bytes: Vec<u8>,
     pub(crate) doc: Document,
+    /// The Id values of the document around `bytes` (empty when `bytes` is the whole
+    /// document): new Ids must not clash with them either.
+    pub(crate) outside_ids: HashSet<String>,
+    /// SHA-256 over the octets of the first Reference, not finished, when `bytes` does
+    /// not hold the data it covers (the signature just made, alone): archive time-stamp
+    /// inputs start from it. `None`: every Reference is dereferenced in `doc`.
+    pub(crate) first_reference: Option<Hasher>,
 }
 
 impl Working {
+    /// The whole document `bytes`, parsed.
+    pub(crate) fn whole(bytes: Vec<u8>, doc: Document) -> Self {
+        Self {
+            bytes,
+            doc,
+            outside_ids: HashSet::new(),
+            first_reference: None,
+        }
+    }
+
     /// XAdES signature `index` of the current document.
     pub(crate) fn at(&self, index: usize) -> Result<Located, XadesError> {
         xades_signatures(&self.doc)
@@ -153,7 +173,8 @@ impl Working {
 }
 
 /// A fresh Id for a new property of the signature.
-pub(crate) fn new_id(doc: &Document, at: Located, kind: &str) -> Result<String, XadesError> {
+pub(crate) fn new_id(work: &Working, at: Located, kind: &str) -> Result<String, XadesError> {
+    let doc = &work.doc;
     let seed = at.seed(doc);
     for n in 0u32..64 {
         let h = Digest::compute(
@@ -162,7 +183,7 @@ pub(crate) fn new_id(doc: &Document, at: Located, kind: &str) -> Result<String, 
         )
         .to_hex();
         let id = format!("id-{kind}-{}", h.get(..16).unwrap_or(&h));
-        if doc.find_by_id(&id)?.is_none() {
+        if doc.find_by_id(&id)?.is_none() && !work.outside_ids.contains(&id) {
             return Ok(id);
         }
     }

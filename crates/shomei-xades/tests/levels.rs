@@ -487,3 +487,109 @@ async fn issue9_broken_signatures_are_not_extended_and_enveloped_does_not_break_
         "only the intact and the forced file were time-stamped"
     );
 }
+
+/// Every time-stamp of every signature of `signed` covers what a validator computes
+/// from the whole document (the tree-based inspection): the signature time-stamps the
+/// canonical SignatureValue, the archive time-stamps their EN 319 132-1 input.
+fn assert_timestamps_cover(signed: &[u8], resolver: &dyn DetachedResolver, what: &str) {
+    let inspected = shomei_xades::inspect::inspect(signed, resolver).unwrap();
+    assert_eq!(inspected.len(), 1, "{what}");
+    for sig in &inspected {
+        for stamp in sig
+            .signature_timestamps
+            .iter()
+            .chain(&sig.archive_timestamps)
+        {
+            let token = stamp.token.as_ref().unwrap();
+            let covered = stamp.covered.as_ref().unwrap();
+            token
+                .verify(&Digest::compute(DigestAlgorithm::Sha256, covered))
+                .unwrap_or_else(|e| panic!("{what}: {e}"));
+        }
+    }
+}
+
+/// Issue 13: the signature just made is raised to its level on its own (the document
+/// is read in one streaming pass, never parsed as a tree), and the result is byte for
+/// byte what the extension of any producer's signature makes of the same B-B file with
+/// the same (deterministic, in-process) services. A validator's view of the time-stamps
+/// agrees, and a signature finished later (`Deferred`) gets the same bytes. With
+/// SHA-384/512 References the archive input's SHA-256 is taken in the same pass.
+#[tokio::test]
+async fn issue13_own_signature_levels_equal_the_extension_of_the_document() {
+    let data = b"bytes of a detached file".to_vec();
+    let detached = Packaging::Detached {
+        uri: "data.bin".into(),
+    };
+    for (packaging, digest) in [
+        (Packaging::Enveloped, None),
+        (Packaging::Enveloped, Some(DigestAlgorithm::Sha384)),
+        (detached.clone(), None),
+        (detached, Some(DigestAlgorithm::Sha512)),
+    ] {
+        let doc: &[u8] = match packaging {
+            Packaging::Enveloped => DOC.as_bytes(),
+            _ => &data,
+        };
+        let resolver = InMemoryData {
+            uri: "data.bin".into(),
+            data: data.clone(),
+        };
+        for level in [Level::BT, Level::BLT, Level::BLTA] {
+            let what = format!("{packaging:?} {digest:?} {level}");
+            // Fresh services for each run: the same requests get the same answers.
+            let fresh = || (InProcessTsa::new(), InProcessRevocation::new());
+            let (tsa, rev) = fresh();
+            let clock = rev.clock();
+            let mut opts = at(&frozen_options(&rev, packaging.clone()), level);
+            opts.digest = digest;
+            let signer = test_signer("signer-rsa");
+            let own = sign_at_level(
+                &signer,
+                doc,
+                &opts,
+                Some(services(&tsa, &rev, clock.as_ref())),
+            )
+            .await
+            .unwrap_or_else(|e| panic!("{what}: {e}"));
+
+            let (tsa, rev) = fresh();
+            let bb = sign_xml(&signer, doc, &at(&opts, Level::BB)).await.unwrap();
+            let cx = Cx::new(services(&tsa, &rev, clock.as_ref()), &resolver);
+            let extended = extend_to(&bb, level, cx).await.unwrap();
+            assert_eq!(
+                String::from_utf8_lossy(&own),
+                String::from_utf8_lossy(&extended.bytes),
+                "{what}"
+            );
+
+            let (tsa, rev) = fresh();
+            let description = signer.describe().await.unwrap();
+            let prepared = shomei_xades::prepare(doc, &description, &opts).unwrap();
+            let deferred = shomei_xades::ltv::Deferred::start(
+                &description.chain,
+                level,
+                Some(services(&tsa, &rev, clock.as_ref())),
+            )
+            .await
+            .unwrap();
+            let value = signer
+                .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
+                .await
+                .unwrap();
+            let later = deferred
+                .finish(&prepared, doc, &opts, &value)
+                .await
+                .unwrap();
+            assert_eq!(later, own, "{what}: deferred");
+
+            assert_timestamps_cover(&own, &resolver, &what);
+            let dir = tempfile::tempdir().unwrap();
+            std::fs::write(dir.path().join("data.bin"), &data).unwrap();
+            let path = dir.path().join("signed.xml");
+            std::fs::write(&path, &own).unwrap();
+            let (ok, log) = xmlsec1_verify_file(&path);
+            assert!(ok, "{what}: {log}");
+        }
+    }
+}
