@@ -157,7 +157,9 @@ pg_restart_phase() {
 soak_phase() {
   local cred secret token sad pid
   read -r cred secret < <(provision soak 1000000000 --data-dir soak-data)
-  start_node soak "$PORT0" --data-dir soak-data; pid=$NODE_PID
+  # One SAD for the whole soak: it must outlive it (the default lives 5 minutes).
+  printf '[policy]\nsad_ttl_seconds = %d\n' $((SOAK + 120)) > soak.toml
+  start_node soak "$PORT0" --data-dir soak-data --config soak.toml; pid=$NODE_PID
   read -r token sad < <(authorize "$PORT0" soak "$cred" "$secret" 1000000000)
   local rate
   rate="$("$LOAD" "http://127.0.0.1:$PORT0" "$token" "$cred" "$sad" 1 32 5 \
