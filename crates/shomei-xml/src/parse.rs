@@ -316,14 +316,28 @@ fn starts_at(s: &str, at: usize, pat: &str) -> bool {
         .all(|(i, p)| b.get(at + i) == Some(&p))
 }
 
-/// The first occurrence of `pat` (non-empty, ASCII) in `hay`: a `memchr` search for its
-/// first byte, then a check of the rest.
+/// Below this many bytes a plain loop finds a byte faster than `memchr`, whose setup
+/// dominated profiles: most names, attribute values and text nodes are that short.
+const SHORT: usize = 32;
+
+/// The first `needle` in `hay`: a plain loop over the first [`SHORT`] bytes, then a
+/// vectorized search.
+pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    let (head, tail) = hay.split_at(hay.len().min(SHORT));
+    if let Some(i) = head.iter().position(|b| *b == needle) {
+        return Some(i);
+    }
+    memchr::memchr(needle, tail).map(|i| i + head.len())
+}
+
+/// The first occurrence of `pat` (non-empty, ASCII) in `hay`: a search for its first
+/// byte, then a check of the rest.
 fn find_pat(hay: &str, pat: &str) -> Option<usize> {
     let first = *pat.as_bytes().first()?;
     let bytes = hay.as_bytes();
     let mut from = 0;
     loop {
-        let i = from + memchr::memchr(first, bytes.get(from..)?)?;
+        let i = from + find_byte(first, bytes.get(from..)?)?;
         if starts_at(hay, i, pat) {
             return Some(i);
         }
@@ -333,11 +347,11 @@ fn find_pat(hay: &str, pat: &str) -> Option<usize> {
 
 /// Splits a QName into (prefix, local); `None` when it is not a valid QName.
 pub(crate) fn split_qname(q: &str) -> Option<(Option<&str>, &str)> {
-    match memchr::memchr(b':', q.as_bytes()) {
+    match q.bytes().position(|b| b == b':') {
         None => Some((None, q)),
         Some(i) => {
             let (p, l) = (q.get(..i)?, q.get(i + 1..)?);
-            if !p.is_empty() && !l.is_empty() && memchr::memchr(b':', l.as_bytes()).is_none() {
+            if !p.is_empty() && !l.is_empty() && !l.bytes().any(|b| b == b':') {
                 Some((Some(p), l))
             } else {
                 None
@@ -543,7 +557,7 @@ impl<'a, 'h, H: Handler> Parser<'a, 'h, H> {
     /// Advances past the byte `q`, returning the text before it.
     fn until_byte(&mut self, q: u8, what: &str) -> Result<&'a str, XmlError> {
         let rest = self.rest();
-        match memchr::memchr(q, rest.as_bytes()) {
+        match find_byte(q, rest.as_bytes()) {
             Some(i) => {
                 self.pos += i + 1;
                 Ok(rest.get(..i).unwrap_or(""))
@@ -839,7 +853,7 @@ impl<'a, 'h, H: Handler> Parser<'a, 'h, H> {
                 rest.iter()
                     .position(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
             } else {
-                memchr::memchr(b'&', rest)
+                find_byte(b'&', rest)
             };
             k.map(|k| from + k)
         };
@@ -855,7 +869,7 @@ impl<'a, 'h, H: Handler> Parser<'a, 'h, H> {
             match bytes.get(j) {
                 Some(b'&') => {
                     let rest = bytes.get(j + 1..).unwrap_or_default();
-                    let end = memchr::memchr(b';', rest)
+                    let end = find_byte(b';', rest)
                         .ok_or_else(|| self.syntax_at(base + j, "unterminated reference"))?;
                     let name = raw.get(j + 1..j + 1 + end).unwrap_or("");
                     out.push(self.reference(name, base + j)?);
@@ -1161,7 +1175,7 @@ impl<'a, 'h, H: Handler> Parser<'a, 'h, H> {
     fn text(&mut self) -> Result<(), XmlError> {
         let start = self.pos;
         let rest = self.rest();
-        let complete = memchr::memchr(b'<', rest.as_bytes());
+        let complete = find_byte(b'<', rest.as_bytes());
         let end = match complete {
             Some(end) => end,
             None if self.eof => {
