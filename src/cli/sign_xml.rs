@@ -97,18 +97,23 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
 
     if let [(input, output)] = plan.as_slice() {
         let options = options_for(input, output)?;
-        let data = std::fs::read(input)
-            .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", input.display())))?;
+        let cannot_read =
+            |e: std::io::Error| Failure::Input(format!("{}: cannot read: {e}", input.display()));
         if level == Level::BB {
-            // Streamed to the output: a large document is held in memory once.
+            // Read from the file and streamed to the output: an enveloped signature of a
+            // large document does not hold it in memory.
+            let mut file = std::fs::File::open(input).map_err(cannot_read)?;
+            // A first read refuses what opens but cannot be read (a directory) with the
+            // same message as before; the signing reads from the start again.
+            std::io::Read::read(&mut file, &mut [0u8; 1]).map_err(cannot_read)?;
             let mut out = AtomicOutput::create(output, input).map_err(|e| {
                 Failure::Input(format!("{}: cannot create output: {e}", output.display()))
             })?;
             let mut writer = std::io::BufWriter::with_capacity(1 << 20, out.file());
             runtime
-                .block_on(shomei_xades::sign_xml_into(
+                .block_on(shomei_xades::sign_xml_from(
                     built.signer.as_ref(),
-                    &data,
+                    &mut file,
                     &options,
                     &mut writer,
                 ))
@@ -121,6 +126,7 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
                 Failure::Signing(format!("{}: cannot write: {e}", output.display()))
             })?;
         } else {
+            let data = std::fs::read(input).map_err(cannot_read)?;
             let signed = runtime
                 .block_on(shomei_xades::sign_at_level(
                     built.signer.as_ref(),
