@@ -62,7 +62,7 @@ pub(crate) fn prepare<'b>(bytes: &'b [u8], limits: &Limits) -> Result<Decoded<'b
         });
     }
     let mut decoded = decode(bytes)?;
-    if decoded.text.contains('\r') {
+    if memchr::memchr(b'\r', decoded.text.as_bytes()).is_some() {
         decoded.text = Cow::Owned(decoded.text.replace("\r\n", "\n").replace('\r', "\n"));
     }
     Ok(decoded)

@@ -231,10 +231,11 @@ fn first_invalid_char(s: &str) -> Option<usize> {
     // that need the exact check.
     const BLOCK: usize = 64;
     for (n, block) in b.chunks(BLOCK).enumerate() {
-        let suspect = block.iter().fold(false, |acc, &c| {
-            acc | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r')) | (c == 0xEF)
+        let suspect = block.iter().fold(0u8, |acc, &c| {
+            acc | u8::from((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
+                | u8::from(c == 0xEF)
         });
-        if suspect {
+        if suspect != 0 {
             let base = n * BLOCK;
             if let Some(i) = block
                 .iter()
