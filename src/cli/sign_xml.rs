@@ -105,7 +105,8 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
             let mut file = std::fs::File::open(input).map_err(cannot_read)?;
             // A first read refuses what opens but cannot be read (a directory) with the
             // same message as before; the signing reads from the start again.
-            std::io::Read::read(&mut file, &mut [0u8; 1]).map_err(cannot_read)?;
+            std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, 1), &mut Vec::new())
+                .map_err(cannot_read)?;
             let mut out = AtomicOutput::create(output, input).map_err(|e| {
                 Failure::Input(format!("{}: cannot create output: {e}", output.display()))
             })?;
