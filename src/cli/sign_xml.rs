@@ -67,6 +67,14 @@ fn write_output(output: &Path, input: &Path, bytes: &[u8]) -> Result<(), Failure
         .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", output.display())))
 }
 
+/// Where a single document is signed from.
+enum Source {
+    /// Read from the file as it is signed (B-B).
+    File(std::fs::File),
+    /// Read into memory first (B-T and above).
+    Memory(Vec<u8>),
+}
+
 pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
     let level: Level = args.level.parse().map_err(Failure::Input)?;
     let runtime = runtime()?;
@@ -97,24 +105,41 @@ pub(crate) fn run(args: &SignXmlArgs) -> Result<String, Failure> {
 
     if let [(input, output)] = plan.as_slice() {
         let options = options_for(input, output)?;
-        let data = std::fs::read(input)
-            .map_err(|e| Failure::Input(format!("{}: cannot read: {e}", input.display())))?;
-        // Streamed to the output at every level: a large document is held in memory
-        // once, and read in one pass (the long-term properties are added to the new
-        // signature alone).
+        let cannot_read =
+            |e: std::io::Error| Failure::Input(format!("{}: cannot read: {e}", input.display()));
+        // B-B reads from the file and streams to the output: an enveloped signature of a
+        // large document does not hold it in memory. The higher levels hold it once and
+        // read it in one pass (the long-term properties go to the new signature alone).
+        let mut source = if level == Level::BB {
+            let mut file = std::fs::File::open(input).map_err(cannot_read)?;
+            // A first read refuses what opens but cannot be read (a directory) with the
+            // same message as before; the signing reads from the start again.
+            std::io::Read::read_to_end(&mut std::io::Read::take(&mut file, 1), &mut Vec::new())
+                .map_err(cannot_read)?;
+            Source::File(file)
+        } else {
+            Source::Memory(std::fs::read(input).map_err(cannot_read)?)
+        };
         let mut out = AtomicOutput::create(output, input).map_err(|e| {
             Failure::Input(format!("{}: cannot create output: {e}", output.display()))
         })?;
         let mut writer = std::io::BufWriter::with_capacity(1 << 20, out.file());
-        runtime
-            .block_on(shomei_xades::sign_at_level_into(
+        let signed = match &mut source {
+            Source::File(file) => runtime.block_on(shomei_xades::sign_xml_from(
                 built.signer.as_ref(),
-                &data,
+                file,
+                &options,
+                &mut writer,
+            )),
+            Source::Memory(data) => runtime.block_on(shomei_xades::sign_at_level_into(
+                built.signer.as_ref(),
+                data,
                 &options,
                 ltv,
                 &mut writer,
-            ))
-            .map_err(|e| xades_failure(input, e))?;
+            )),
+        };
+        signed.map_err(|e| xades_failure(input, e))?;
         writer
             .flush()
             .map_err(|e| Failure::Signing(format!("{}: cannot write: {e}", output.display())))?;

@@ -23,5 +23,5 @@ pub use ltv::{
     DetachedResolver, ExtendOptions, Extension, ExtensionReport, MissingData,
 };
 pub use options::{Packaging, XadesOptions};
-pub use pipeline::{prepare, sign_xml, sign_xml_into, Prepared};
+pub use pipeline::{prepare, prepare_from, sign_xml, sign_xml_from, sign_xml_into, Prepared};
 pub use shomei_core::Level;

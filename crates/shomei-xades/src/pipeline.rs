@@ -13,9 +13,11 @@ use shomei_core::{
     CertificateChain, Digest, DigestAlgorithm, Hasher, KeyKind, RemoteSigner, SignatureAlgorithm,
     SignatureValue, SignerDescription, UtcTime,
 };
-use shomei_xml::{canonicalize, canonicalize_stream, C14nMethod, Document, Limits};
+use shomei_xml::{
+    canonicalize, canonicalize_reader, canonicalize_stream, C14nMethod, Document, IdValues, Limits,
+};
 use std::collections::HashSet;
-use std::io::Write;
+use std::io::{Read, Seek, SeekFrom, Write};
 use x509_cert::ext::pkix::name::GeneralName;
 
 /// Hashed and ready to be signed. Serializable: store it, sign elsewhere, resume with
@@ -73,8 +75,12 @@ pub(crate) fn escape(s: &str) -> String {
     out
 }
 
+/// How every generated Id starts: only document Ids with this prefix can clash.
+const GENERATED_ID_PREFIX: &str = "id-";
+
 /// The Ids of one signature: unpredictable-looking (derived from the document digest,
-/// the time and the certificate) but reproducible for the same input.
+/// the time and the certificate) but reproducible for the same input. All start with
+/// [`GENERATED_ID_PREFIX`].
 struct Ids {
     signature: String,
     data_ref: String,
@@ -455,6 +461,133 @@ fn refuse_breaking_existing_signatures(data: &[u8]) -> Result<(), XadesError> {
     )))
 }
 
+/// [`data_object`] for an enveloped signature of a document read from `input`, in
+/// bounded memory: one canonicalizing pass (noting whether the XMLDSig namespace occurs,
+/// as [`refuse_breaking_existing_signatures`] needs), then the end of the input for the
+/// insertion point. Only the document Ids that could clash with generated ones are kept.
+/// Returns the object and the input's length.
+fn enveloped_object_from<R: Read + Seek>(
+    input: &mut R,
+    digest: DigestAlgorithm,
+) -> Result<(DataObject, usize), XadesError> {
+    input.seek(SeekFrom::Start(0))?;
+    let mut hasher = Hasher::new(digest);
+    let mut scan = FindWhileReading::new(&mut *input, DS_NS.as_bytes());
+    let ids = IdValues::StartingWith(GENERATED_ID_PREFIX.into());
+    let summary = canonicalize_reader(
+        &mut scan,
+        &Limits::default(),
+        &exclusive(),
+        &ids,
+        &mut hasher,
+    )?;
+    let has_ds_namespace = scan.found;
+    check_encoding(summary.declared_encoding.as_deref())?;
+    let end = input.seek(SeekFrom::End(0))?;
+    let len = usize::try_from(end)
+        .map_err(|_| XadesError::Unsupported("a document larger than memory can address".into()))?;
+    let insertion = find_insertion_from(
+        input,
+        len,
+        &RootFacts {
+            prefix: summary.root_prefix.as_deref(),
+            local_name: &summary.root_local_name,
+            has_children: !summary.root_is_empty,
+            declared_encoding: summary.declared_encoding.as_deref(),
+        },
+    )?;
+    if has_ds_namespace {
+        // A document that already carries signatures: the check needs its tree.
+        input.seek(SeekFrom::Start(0))?;
+        let mut data = Vec::new();
+        input.read_to_end(&mut data)?;
+        refuse_breaking_existing_signatures(&data)?;
+    }
+    let object = DataObject {
+        uri: String::new(),
+        transforms: ENVELOPED_TRANSFORMS,
+        digest: Some(hasher.finish()),
+        archive_head: None,
+        ids: Some(summary.ids),
+        insertion: Some(insertion),
+        embedded: None,
+        mime: "text/xml",
+    };
+    Ok((object, len))
+}
+
+/// [`find_insertion`] on the end of `input` (of `len` bytes): the last 64 KiB, or more
+/// when the document element's end tag and what follows it do not fit in that. A scan
+/// that succeeds in a final part of the input gives what a scan of all of it gives, since
+/// it looks backwards for the last occurrences only.
+fn find_insertion_from<R: Read + Seek>(
+    input: &mut R,
+    len: usize,
+    root: &RootFacts<'_>,
+) -> Result<Insertion, XadesError> {
+    let mut take = 64 * 1024;
+    loop {
+        let take_now = take.min(len);
+        let start = len - take_now;
+        input.seek(SeekFrom::Start(u64::try_from(start).unwrap_or(u64::MAX)))?;
+        let mut tail = vec![0; take_now];
+        input.read_exact(&mut tail)?;
+        match find_insertion(&tail, root) {
+            Ok(mut insertion) => {
+                insertion.prefix_end += start;
+                insertion.suffix_start += start;
+                return Ok(insertion);
+            }
+            Err(_) if take_now < len => take = take.saturating_mul(4),
+            Err(e) => return Err(e),
+        }
+    }
+}
+
+/// Passes reads through and notes whether `needle` occurs in what was read (also across
+/// two reads).
+struct FindWhileReading<'r, R> {
+    inner: &'r mut R,
+    finder: memchr::memmem::Finder<'static>,
+    /// The last bytes read, fewer than the needle's length.
+    carry: Vec<u8>,
+    found: bool,
+}
+
+impl<'r, R: Read> FindWhileReading<'r, R> {
+    fn new(inner: &'r mut R, needle: &'static [u8]) -> Self {
+        Self {
+            inner,
+            finder: memchr::memmem::Finder::new(needle),
+            carry: Vec::new(),
+            found: false,
+        }
+    }
+}
+
+impl<R: Read> Read for FindWhileReading<'_, R> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let n = self.inner.read(buf)?;
+        let got = buf.get(..n).unwrap_or_default();
+        if !self.found && n > 0 {
+            let keep = self.finder.needle().len().saturating_sub(1);
+            // An occurrence across the two reads lies in the carry plus the first bytes.
+            self.carry
+                .extend_from_slice(got.get(..keep.min(n)).unwrap_or_default());
+            self.found = self.finder.find(&self.carry).is_some() || self.finder.find(got).is_some();
+            if n >= keep {
+                self.carry.clear();
+                self.carry
+                    .extend_from_slice(got.get(n - keep..).unwrap_or_default());
+            } else {
+                let drop = self.carry.len().saturating_sub(keep);
+                self.carry.drain(..drop);
+            }
+        }
+        Ok(n)
+    }
+}
+
 const ENVELOPED_TRANSFORMS: &str = "<ds:Transforms>\
     <ds:Transform Algorithm=\"http://www.w3.org/2000/09/xmldsig#enveloped-signature\"></ds:Transform>\
     <ds:Transform Algorithm=\"http://www.w3.org/2001/10/xml-exc-c14n#\"></ds:Transform>\
@@ -484,6 +617,28 @@ pub fn check_relative_uri(uri: &str) -> Result<(), XadesError> {
     Ok(())
 }
 
+/// The choices [`prepare`] makes before it reads the data.
+struct Choice {
+    algorithm: SignatureAlgorithm,
+    signature_method: &'static str,
+    time: UtcTime,
+}
+
+fn choose(description: &SignerDescription, options: &XadesOptions) -> Result<Choice, XadesError> {
+    let algorithm = description
+        .choose_algorithm(options.digest, options.rsa_pss)
+        .map_err(XadesError::Options)?;
+    let signature_method = signature_uri(algorithm)
+        .ok_or_else(|| XadesError::Options(format!("no XMLDSig URI for {algorithm}")))?;
+    let time = UtcTime::from_system_time(options.signing_time)
+        .ok_or_else(|| XadesError::Options("signing time out of range".into()))?;
+    Ok(Choice {
+        algorithm,
+        signature_method,
+        time,
+    })
+}
+
 /// Stage 1: parses the document (or reads the detached data), digests it and builds the
 /// SignedInfo to be signed.
 pub fn prepare(
@@ -501,35 +656,75 @@ pub(crate) fn prepare_in(
     description: &SignerDescription,
     options: &XadesOptions,
 ) -> Result<(Prepared, Option<Surroundings>), XadesError> {
-    let algorithm = description
-        .choose_algorithm(options.digest, options.rsa_pss)
-        .map_err(XadesError::Options)?;
-    let digest = algorithm.digest();
-    let signature_method = signature_uri(algorithm)
-        .ok_or_else(|| XadesError::Options(format!("no XMLDSig URI for {algorithm}")))?;
-    let time = UtcTime::from_system_time(options.signing_time)
-        .ok_or_else(|| XadesError::Options("signing time out of range".into()))?;
-    let mut object = data_object(
+    let choice = choose(description, options)?;
+    let digest = choice.algorithm.digest();
+    let object = data_object(
         data,
         &options.packaging,
         digest,
         options.level == shomei_core::Level::BLTA,
     )?;
+    let seed = object
+        .digest
+        .as_ref()
+        .map_or_else(|| Digest::compute(digest, data), Clone::clone);
+    assemble(choice, object, &seed, data.len(), description, options)
+}
+
+/// [`prepare`] for a document read from `input` (from its start) rather than held in
+/// memory. An enveloped signature reads it twice in blocks of 64 KiB (the canonical
+/// digest in one pass, then the end of the document element from the end of the input),
+/// so memory does not grow with the document; [`Prepared::write_signed_from`] then copies
+/// it around the signature. Enveloping and detached signatures read the whole input into
+/// memory, as [`prepare`] needs it.
+pub fn prepare_from<R: Read + Seek>(
+    input: &mut R,
+    description: &SignerDescription,
+    options: &XadesOptions,
+) -> Result<Prepared, XadesError> {
+    if !matches!(options.packaging, Packaging::Enveloped) {
+        input.seek(SeekFrom::Start(0))?;
+        let mut data = Vec::new();
+        input.read_to_end(&mut data)?;
+        return prepare(&data, description, options);
+    }
+    let choice = choose(description, options)?;
+    let digest = choice.algorithm.digest();
+    let (object, len) = enveloped_object_from(input, digest)?;
+    let seed = object.digest.clone().ok_or_else(|| {
+        XadesError::Unsupported("internal: enveloped data without a digest".into())
+    })?;
+    Ok(assemble(choice, object, &seed, len, description, options)?.0)
+}
+
+/// The rest of stage 1, once the data is known: Ids, the signature text and the digest
+/// to be signed, and the [`Surroundings`] the data object carries (enveloped and
+/// detached). `seed` (the digest of the data) makes the Ids; `len` is the length of the
+/// original document.
+fn assemble(
+    choice: Choice,
+    mut object: DataObject,
+    seed: &Digest,
+    len: usize,
+    description: &SignerDescription,
+    options: &XadesOptions,
+) -> Result<(Prepared, Option<Surroundings>), XadesError> {
+    let Choice {
+        algorithm,
+        signature_method,
+        time,
+    } = choice;
+    let digest = algorithm.digest();
     let layout = match &object.insertion {
         Some(insertion) => Layout::Splice {
             insertion: insertion.clone(),
-            original_len: data.len(),
+            original_len: len,
         },
         None => Layout::Standalone,
     };
 
     let chain = description.chain.clone();
-    let mut seed = object
-        .digest
-        .as_ref()
-        .map_or_else(|| Digest::compute(digest, data), Clone::clone)
-        .as_bytes()
-        .to_vec();
+    let mut seed = seed.as_bytes().to_vec();
     seed.extend_from_slice(time.to_xml_datetime().as_bytes());
     seed.extend_from_slice(chain.signing_cert().der());
     let ids = Ids::new(object.ids.as_ref(), &seed)?;
@@ -664,20 +859,7 @@ impl Prepared {
     /// The `ds:Signature` element (a whole document for enveloping and detached) with
     /// `value`, once it verifies against the signing certificate (ECDSA as `r‖s`).
     pub(crate) fn signature_text(&self, value: &SignatureValue) -> Result<String, XadesError> {
-        let cert = self.chain.signing_cert();
-        let cms = value
-            .to_cms()
-            .ok_or(shomei_core::verify::VerifyError::Invalid)?;
-        shomei_core::verify::verify_digest_signature(cert, self.algorithm, &self.to_sign, &cms)?;
-        let field_len = match cert.key_kind()? {
-            KeyKind::EcP256 => 32,
-            KeyKind::EcP384 => 48,
-            _ => 0,
-        };
-        let raw = value
-            .to_xmldsig(field_len)
-            .ok_or(shomei_core::verify::VerifyError::Invalid)?;
-        let value_b64 = b64(&raw);
+        let value_b64 = self.checked_value(value)?;
         let mut text = String::with_capacity(self.head.len() + value_b64.len() + self.tail.len());
         for part in [&self.head, &value_b64, &self.tail] {
             text.push_str(part);
@@ -721,6 +903,74 @@ impl Prepared {
         Ok(())
     }
 
+    /// [`Prepared::write_signed`] copying the original document from `original` (the
+    /// input given to [`prepare_from`], read from its start) in blocks of 64 KiB rather
+    /// than from memory.
+    pub fn write_signed_from<R: Read + Seek>(
+        &self,
+        original: &mut R,
+        value: &SignatureValue,
+        out: &mut dyn Write,
+    ) -> Result<(), XadesError> {
+        let Layout::Splice {
+            insertion,
+            original_len,
+        } = &self.layout
+        else {
+            return self.write_signed(&[], value, out);
+        };
+        let value_b64 = self.checked_value(value)?;
+        let len = original.seek(SeekFrom::End(0))?;
+        if usize::try_from(len).ok() != Some(*original_len)
+            || insertion.prefix_end > insertion.suffix_start
+            || insertion.suffix_start > *original_len
+        {
+            return Err(XadesError::Options(
+                "finish was given another document than prepare".into(),
+            ));
+        }
+        let mut buf = vec![0; 64 * 1024];
+        original.seek(SeekFrom::Start(0))?;
+        copy_exactly(original, insertion.prefix_end, &mut buf, out)?;
+        out.write_all(insertion.open.as_bytes())?;
+        for part in [
+            self.head.as_bytes(),
+            value_b64.as_bytes(),
+            self.tail.as_bytes(),
+        ] {
+            out.write_all(part)?;
+        }
+        out.write_all(insertion.close.as_bytes())?;
+        let skip = insertion.suffix_start - insertion.prefix_end;
+        original.seek(SeekFrom::Current(i64::try_from(skip).unwrap_or(i64::MAX)))?;
+        copy_exactly(
+            original,
+            *original_len - insertion.suffix_start,
+            &mut buf,
+            out,
+        )?;
+        Ok(())
+    }
+
+    /// Verifies `value` against the signing certificate and gives the content of
+    /// `ds:SignatureValue` (ECDSA as `r‖s`).
+    fn checked_value(&self, value: &SignatureValue) -> Result<String, XadesError> {
+        let cert = self.chain.signing_cert();
+        let cms = value
+            .to_cms()
+            .ok_or(shomei_core::verify::VerifyError::Invalid)?;
+        shomei_core::verify::verify_digest_signature(cert, self.algorithm, &self.to_sign, &cms)?;
+        let field_len = match cert.key_kind()? {
+            KeyKind::EcP256 => 32,
+            KeyKind::EcP384 => 48,
+            _ => 0,
+        };
+        let raw = value
+            .to_xmldsig(field_len)
+            .ok_or(shomei_core::verify::VerifyError::Invalid)?;
+        Ok(b64(&raw))
+    }
+
     /// [`Prepared::write_signed`] into a buffer.
     pub fn finish(&self, original: &[u8], value: &SignatureValue) -> Result<Vec<u8>, XadesError> {
         let extra = self.head.len() + self.tail.len() + 1024;
@@ -759,6 +1009,50 @@ pub async fn sign_xml_into(
         .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
         .await?;
     prepared.write_signed(data, &value, out)
+}
+
+/// Copies exactly `n` bytes from `from` to `to` through `buf`; input that ends sooner
+/// is an error (the document changed between the two passes).
+fn copy_exactly(
+    from: &mut dyn Read,
+    mut n: usize,
+    buf: &mut [u8],
+    to: &mut dyn Write,
+) -> Result<(), XadesError> {
+    while n > 0 {
+        let want = n.min(buf.len());
+        let chunk = buf.get_mut(..want).unwrap_or_default();
+        let got = match from.read(chunk) {
+            Ok(0) => {
+                return Err(XadesError::Options(
+                    "the document became shorter while it was signed".into(),
+                ))
+            }
+            Ok(got) => got.min(want),
+            Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
+            Err(e) => return Err(e.into()),
+        };
+        to.write_all(chunk.get(..got).unwrap_or_default())?;
+        n -= got;
+    }
+    Ok(())
+}
+
+/// [`sign_xml_into`] for a document read from `input` (a file, typically): an enveloped
+/// signature is made in memory that does not grow with the document (see
+/// [`prepare_from`] and [`Prepared::write_signed_from`]).
+pub async fn sign_xml_from<R: Read + Seek>(
+    signer: &dyn RemoteSigner,
+    input: &mut R,
+    options: &XadesOptions,
+    out: &mut dyn Write,
+) -> Result<(), XadesError> {
+    let description = signer.describe().await?;
+    let prepared = prepare_from(input, &description, options)?;
+    let value = signer
+        .sign_digest(prepared.signature_algorithm(), &prepared.digest_to_sign())
+        .await?;
+    prepared.write_signed_from(input, &value, out)
 }
 
 impl shomei_levels::ToBeSigned for Prepared {

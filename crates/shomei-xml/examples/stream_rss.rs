@@ -1,5 +1,6 @@
 //! Canonicalizes a generated ~50 MB document once, for measuring peak memory:
-//! `/usr/bin/time -v target/release/examples/stream_rss [stream|tree]`.
+//! `/usr/bin/time -v target/release/examples/stream_rss [stream|tree] [SIZE_MB]` (default 50;
+//! a few MB are enough under `valgrind --tool=callgrind`).
 #![allow(clippy::unwrap_used, clippy::as_conversions)] // a measuring tool: byte counts shown as f64
 
 use std::io::Write;
@@ -25,7 +26,11 @@ impl Write for Count {
 
 fn main() {
     let mode = std::env::args().nth(1).unwrap_or_else(|| "stream".into());
-    let doc = big_doc::big_document(50 * 1000 * 1000).into_bytes();
+    let mb: usize = std::env::args()
+        .nth(2)
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(50);
+    let doc = big_doc::big_document(mb * 1000 * 1000).into_bytes();
     let method = C14nMethod::Exclusive {
         comments: false,
         inclusive_prefixes: vec![],

@@ -1,7 +1,5 @@
 //! Canonical XML 1.0, Canonical XML 1.1 and Exclusive XML Canonicalization 1.0.
 
-use std::borrow::Cow;
-
 use crate::canon::{CanonElement, CanonWriter};
 use crate::error::XmlError;
 use crate::tree::{Attr, Data, Document, NodeId, XML_NS};
@@ -135,8 +133,8 @@ pub fn canonicalize_excluding_all(
         .rev()
         .filter_map(|a| doc.element(*a))
         .flat_map(|e| e.ns_decls.iter())
-        .filter(|(p, _)| p != "xml")
-        .map(|(p, u)| (p.as_str(), Cow::Borrowed(u.as_str())))
+        .filter(|(p, _)| &**p != "xml")
+        .cloned()
         .collect();
     let inherited = inherited_xml_attrs(doc, method, &anc)?;
     let mut w = CanonWriter::new(method, false, in_scope);
@@ -150,16 +148,15 @@ enum Step {
 
 /// Feeds the node `start`, its descendants minus the subtrees in `exclude`, to the writer in document order.
 /// `inherited` are attributes for `start` from outside the node-set.
-fn walk<'d>(
-    doc: &'d Document,
+fn walk(
+    doc: &Document,
     start: usize,
     exclude: &[usize],
     inherited: &[Attr],
-    w: &mut CanonWriter<'d, '_>,
+    w: &mut CanonWriter<'_>,
     out: &mut Vec<u8>,
 ) -> Result<(), XmlError> {
     let mut stack = vec![Step::Enter(start)];
-    let mut decls = Vec::new();
     while let Some(step) = stack.pop() {
         match step {
             Step::Leave(id) => {
@@ -179,16 +176,10 @@ fn walk<'d>(
                         stack.extend(node.children.iter().rev().map(|c| Step::Enter(*c)));
                     }
                     Data::Element(e) => {
-                        decls.clear();
-                        decls.extend(
-                            e.ns_decls
-                                .iter()
-                                .map(|(p, u)| (p.as_str(), Cow::Borrowed(u.as_str()))),
-                        );
                         let element = CanonElement {
                             prefix: e.prefix.as_deref(),
                             local: &e.local,
-                            decls: &decls,
+                            decls: &e.ns_decls,
                             attrs: &e.attrs,
                             inherited: if id == start { inherited } else { &[] },
                         };

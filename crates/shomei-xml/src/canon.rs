@@ -3,7 +3,6 @@
 //! canonical form. Namespace rendering, attribute order, escaping and the line breaks
 //! around top-level comments and PIs are decided here and only here.
 
-use std::borrow::Cow;
 use std::cmp::Ordering;
 
 use crate::c14n::C14nMethod;
@@ -53,26 +52,40 @@ impl CanonAttr for Attribute<'_> {
 }
 
 /// An element's start tag as the writer sees it.
-pub(crate) struct CanonElement<'a, 'e, A> {
+pub(crate) struct CanonElement<'e, A> {
     /// Prefix as written.
     pub(crate) prefix: Option<&'e str>,
     /// Local name.
     pub(crate) local: &'e str,
     /// The element's own namespace declarations (`xml` ones included; they are ignored).
-    pub(crate) decls: &'e [NsDecl<'a>],
+    pub(crate) decls: &'e [NsDecl],
     /// Its attributes.
     pub(crate) attrs: &'e [A],
     /// Attributes inherited from outside the node-set (subtree apex, inclusive methods).
     pub(crate) inherited: &'e [A],
 }
 
-/// Writes `s` with the replacements in `table` (bytes to escape, and their escapes). The
-/// escaped characters are ASCII, so runs between them are copied whole.
-fn escape(s: &str, out: &mut Vec<u8>, table: &[(u8, &[u8])]) {
-    let bytes = s.as_bytes();
+/// The escape of a byte in character data or in an attribute value (`None` for bytes
+/// written as they are).
+fn escape_of(b: u8, attr: bool) -> Option<&'static [u8]> {
+    Some(match b {
+        b'&' => b"&amp;",
+        b'<' => b"&lt;",
+        b'>' if !attr => b"&gt;",
+        b'"' if attr => b"&quot;",
+        b'\t' if attr => b"&#x9;",
+        b'\n' if attr => b"&#xA;",
+        b'\r' => b"&#xD;",
+        _ => return None,
+    })
+}
+
+/// Writes `bytes` with the escapes of the bytes at `at` (found by the caller, in order).
+/// The escaped characters are ASCII, so the runs between them are copied whole.
+fn escape_at(bytes: &[u8], at: impl Iterator<Item = usize>, attr: bool, out: &mut Vec<u8>) {
     let mut start = 0;
-    for (i, b) in bytes.iter().enumerate() {
-        if let Some((_, rep)) = table.iter().find(|(c, _)| c == b) {
+    for i in at {
+        if let Some(rep) = bytes.get(i).and_then(|b| escape_of(*b, attr)) {
             out.extend_from_slice(bytes.get(start..i).unwrap_or_default());
             out.extend_from_slice(rep);
             start = i + 1;
@@ -81,28 +94,37 @@ fn escape(s: &str, out: &mut Vec<u8>, table: &[(u8, &[u8])]) {
     out.extend_from_slice(bytes.get(start..).unwrap_or_default());
 }
 
-/// Escapes character data.
+/// Escapes character data. A carriage return can only come from a character reference,
+/// so the common case looks for three bytes, with a vectorized search.
 pub(crate) fn escape_text(s: &str, out: &mut Vec<u8>) {
-    const TEXT: &[(u8, &[u8])] = &[
-        (b'&', b"&amp;"),
-        (b'<', b"&lt;"),
-        (b'>', b"&gt;"),
-        (b'\r', b"&#xD;"),
-    ];
-    escape(s, out, TEXT);
+    let bytes = s.as_bytes();
+    // Short runs (most text nodes) are looked at byte by byte: cheaper than two searches.
+    if bytes.len() > 64 && memchr::memchr(b'\r', bytes).is_none() {
+        escape_at(
+            bytes,
+            memchr::memchr3_iter(b'&', b'<', b'>', bytes),
+            false,
+            out,
+        );
+    } else {
+        let at = bytes
+            .iter()
+            .enumerate()
+            .filter(|(_, b)| matches!(b, b'&' | b'<' | b'>' | b'\r'))
+            .map(|(i, _)| i);
+        escape_at(bytes, at, false, out);
+    }
 }
 
 /// Escapes an attribute value (or namespace URI).
 pub(crate) fn escape_attr(s: &str, out: &mut Vec<u8>) {
-    const ATTR: &[(u8, &[u8])] = &[
-        (b'&', b"&amp;"),
-        (b'<', b"&lt;"),
-        (b'"', b"&quot;"),
-        (b'\t', b"&#x9;"),
-        (b'\n', b"&#xA;"),
-        (b'\r', b"&#xD;"),
-    ];
-    escape(s, out, ATTR);
+    let bytes = s.as_bytes();
+    let at = bytes
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| matches!(b, b'&' | b'<' | b'"' | b'\t' | b'\n' | b'\r'))
+        .map(|(i, _)| i);
+    escape_at(bytes, at, true, out);
 }
 
 fn write_qname(prefix: Option<&str>, local: &str, out: &mut Vec<u8>) {
@@ -113,20 +135,14 @@ fn write_qname(prefix: Option<&str>, local: &str, out: &mut Vec<u8>) {
     out.extend_from_slice(local.as_bytes());
 }
 
-/// The latest binding of `prefix` in a stack of bindings; the default namespace is `""`
-/// when nothing binds it.
-fn latest<'s, 'a>(stack: &'s [NsDecl<'a>], prefix: &str) -> Option<&'s Cow<'a, str>> {
-    const EMPTY: &Cow<'static, str> = &Cow::Borrowed("");
-    match stack.iter().rev().find(|(p, _)| same_str(p, prefix)) {
-        Some((_, u)) => Some(u),
-        None if prefix.is_empty() => Some(EMPTY),
-        None => None,
-    }
+/// The latest binding of `prefix` in a stack of bindings.
+fn latest<'s>(stack: &'s [NsDecl], prefix: &str) -> Option<&'s NsDecl> {
+    stack.iter().rev().find(|(p, _)| same_str(p, prefix))
 }
 
 /// Canonicalizes a node-set that is an element subtree (or the whole document), minus
 /// whatever the caller leaves out, fed in document order.
-pub(crate) struct CanonWriter<'a, 'm> {
+pub(crate) struct CanonWriter<'m> {
     method: &'m C14nMethod,
     /// Whether the document node is in the node-set (line breaks around top-level nodes).
     whole: bool,
@@ -135,21 +151,21 @@ pub(crate) struct CanonWriter<'a, 'm> {
     /// No element written yet: the first one renders every namespace in scope.
     first: bool,
     /// Namespace bindings in scope (without `xml`), innermost last.
-    in_scope: Vec<NsDecl<'a>>,
+    in_scope: Vec<NsDecl>,
     in_scope_marks: Vec<usize>,
     /// Namespace declarations rendered on output ancestors, innermost last.
-    rendered: Vec<NsDecl<'a>>,
+    rendered: Vec<NsDecl>,
     rendered_marks: Vec<usize>,
     /// Scratch: the declarations to render on the current element.
-    emit: Vec<NsDecl<'a>>,
+    emit: Vec<NsDecl>,
     /// Scratch: the attribute order of the current element.
     order: Vec<usize>,
 }
 
-impl<'a, 'm> CanonWriter<'a, 'm> {
+impl<'m> CanonWriter<'m> {
     /// A writer for the whole document (`whole`) or a subtree whose apex has the
     /// namespace bindings `in_scope` from its ancestors.
-    pub(crate) fn new(method: &'m C14nMethod, whole: bool, in_scope: Vec<NsDecl<'a>>) -> Self {
+    pub(crate) fn new(method: &'m C14nMethod, whole: bool, in_scope: Vec<NsDecl>) -> Self {
         Self {
             method,
             whole,
@@ -172,32 +188,32 @@ impl<'a, 'm> CanonWriter<'a, 'm> {
         if self.emit.iter().any(|(p, _)| same_str(p, prefix)) {
             return;
         }
-        let Some(uri) = latest(&self.in_scope, prefix) else {
+        // Without a binding the prefix is unbound, or it is the default namespace with
+        // the empty URI, which no output ancestor has rendered otherwise: nothing to render.
+        let Some(binding) = latest(&self.in_scope, prefix) else {
             return;
         };
-        if !latest(&self.rendered, prefix).is_some_and(|r| same_str(r, uri)) {
-            // Take the prefix from the binding so it lives as long as the writer.
-            let p = self
-                .in_scope
-                .iter()
-                .rev()
-                .find(|(p, _)| same_str(p, prefix))
-                .map_or("", |(p, _)| *p);
-            self.emit.push((p, uri.clone()));
+        let uri = &binding.1;
+        let same = match latest(&self.rendered, prefix) {
+            Some((_, r)) => same_str(r, uri),
+            None => prefix.is_empty() && uri.is_empty(),
+        };
+        if !same {
+            self.emit.push(binding.clone());
         }
     }
 
     /// Writes a start tag.
     pub(crate) fn start_element<A: CanonAttr>(
         &mut self,
-        e: &CanonElement<'a, '_, A>,
+        e: &CanonElement<'_, A>,
         out: &mut Vec<u8>,
     ) {
         self.in_scope_marks.push(self.in_scope.len());
         let own = self.in_scope.len();
-        for (p, u) in e.decls {
-            if *p != "xml" {
-                self.in_scope.push((p, u.clone()));
+        for d in e.decls {
+            if &*d.0 != "xml" {
+                self.in_scope.push(d.clone());
             }
         }
         self.emit.clear();
@@ -210,8 +226,8 @@ impl<'a, 'm> CanonWriter<'a, 'm> {
                 let mut i = self.in_scope.len();
                 while i > from {
                     i -= 1;
-                    if let Some(&(p, _)) = self.in_scope.get(i) {
-                        self.consider(p);
+                    if let Some(p) = self.in_scope.get(i).map(|(p, _)| p.clone()) {
+                        self.consider(&p);
                     }
                 }
                 self.consider("");
@@ -230,7 +246,7 @@ impl<'a, 'm> CanonWriter<'a, 'm> {
                 }
             }
         }
-        self.emit.sort_unstable_by(|a, b| a.0.cmp(b.0));
+        self.emit.sort_unstable_by(|a, b| a.0.cmp(&b.0));
 
         out.push(b'<');
         write_qname(e.prefix, e.local, out);

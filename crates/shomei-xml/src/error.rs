@@ -137,8 +137,9 @@ pub enum XmlError {
         /// What is unsupported.
         what: &'static str,
     },
-    /// The sink given to [`crate::canonicalize_stream`] failed.
-    #[error("writing the canonical form failed: {0}")]
+    /// The sink given to [`crate::canonicalize_stream`] (or the reader given to
+    /// [`crate::canonicalize_reader`]) failed.
+    #[error("reading the document or writing the canonical form failed: {0}")]
     Io(#[from] std::io::Error),
     /// API misuse, never caused by untrusted data: e.g. a [`crate::NodeId`] that is not an
     /// element of this document.

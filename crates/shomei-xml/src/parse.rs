@@ -1,11 +1,18 @@
 //! A small, strict, non-validating XML 1.0 + Namespaces parser over decoded text.
 //!
 //! The parser does not build anything: it reports what it reads to a [`Handler`] (the tree
-//! builder in `tree.rs`, the streaming canonicalizer in `stream.rs`), borrowing from the
-//! input wherever it can. Every safety rule and [`Limits`] check lives here, so both
-//! consumers refuse exactly the same documents.
+//! builder in `tree.rs`, the streaming canonicalizer in `stream.rs`). Every safety rule and
+//! [`Limits`] check lives here, so both consumers refuse exactly the same documents.
+//!
+//! The text comes either whole ([`parse`]) or from a [`Source`] in windows of bounded size
+//! ([`parse_source`]): the parser reads one token (tag, comment, PI, run of character
+//! data) at a time, and a token that runs past the end of the window is read again from
+//! its start once the window holds more text. State that outlives a token (open element
+//! names, namespace bindings) is owned by [`State`], never borrowed from the window.
 
 use std::borrow::Cow;
+use std::cell::Cell;
+use std::sync::Arc;
 
 use crate::error::{LimitKind, Position, XmlError};
 use crate::limits::Limits;
@@ -20,15 +27,15 @@ pub(crate) struct Attribute<'a> {
     pub(crate) prefix: Option<&'a str>,
     /// Local name.
     pub(crate) local: &'a str,
-    /// Namespace URI (`None` for unprefixed attributes).
-    pub(crate) ns: Option<Cow<'a, str>>,
+    /// Namespace URI (`None` for unprefixed attributes), shared with its binding.
+    pub(crate) ns: Option<Arc<str>>,
     /// Normalized value (references resolved, whitespace characters as spaces).
     pub(crate) value: Cow<'a, str>,
 }
 
 /// A namespace declaration: (prefix, `""` for the default namespace; URI, `""` for
-/// `xmlns=""`).
-pub(crate) type NsDecl<'a> = (&'a str, Cow<'a, str>);
+/// `xmlns=""`). Shared, so that scopes and writers copy it without allocating.
+pub(crate) type NsDecl = (Arc<str>, Arc<str>);
 
 /// A start tag whose names are resolved.
 pub(crate) struct StartTag<'a, 'p> {
@@ -41,23 +48,32 @@ pub(crate) struct StartTag<'a, 'p> {
     /// Attributes in document order.
     pub(crate) attrs: &'p [Attribute<'a>],
     /// Namespace declarations on this element, in document order.
-    pub(crate) decls: &'p [NsDecl<'a>],
+    pub(crate) decls: &'p [NsDecl],
 }
 
 /// Receives the parse events. Every element, text node (adjacent character data and CDATA
-/// sections may arrive as several calls), comment and PI is reported in document order; an
-/// empty-element tag gives a start and an end. An error from the handler stops the parse.
-pub(crate) trait Handler<'a> {
+/// sections may arrive as several calls, and so may a long run of character data read from
+/// a [`Source`]), comment and PI is reported in document order; an empty-element tag gives
+/// a start and an end. An error from the handler stops the parse. The strings passed live
+/// only for the call.
+pub(crate) trait Handler {
     /// A start tag.
-    fn start_element(&mut self, tag: &StartTag<'a, '_>) -> Result<(), XmlError>;
+    fn start_element(&mut self, tag: &StartTag<'_, '_>) -> Result<(), XmlError>;
     /// The end of the innermost open element, whose name as written is `qname`.
-    fn end_element(&mut self, qname: &'a str) -> Result<(), XmlError>;
-    /// Character data (never empty). It may live in a scratch buffer of the parser.
+    fn end_element(&mut self, qname: &str) -> Result<(), XmlError>;
+    /// Character data (never empty).
     fn text(&mut self, text: &str) -> Result<(), XmlError>;
     /// A comment.
-    fn comment(&mut self, body: &'a str) -> Result<(), XmlError>;
+    fn comment(&mut self, body: &str) -> Result<(), XmlError>;
     /// A processing instruction.
-    fn pi(&mut self, target: &'a str, data: &'a str) -> Result<(), XmlError>;
+    fn pi(&mut self, target: &str, data: &str) -> Result<(), XmlError>;
+}
+
+/// Decoded, line-end-normalized text read piece by piece (see `encoding::ReaderSource`).
+pub(crate) trait Source {
+    /// Appends the text of one read of up to `want` input bytes to `buf` (at least one
+    /// character unless the input is exhausted); returns false once the input is exhausted.
+    fn fill(&mut self, buf: &mut String, want: usize) -> Result<bool, XmlError>;
 }
 
 /// Facts the handler does not see.
@@ -66,28 +82,134 @@ pub(crate) struct Parsed {
     pub(crate) has_doctype: bool,
 }
 
-struct Parser<'a, 'h, H> {
-    s: &'a str,
-    pos: usize,
-    limits: &'h Limits,
-    handler: &'h mut H,
+/// Where the parse is in the document.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// At the start, where an XML declaration may be.
+    Start,
+    /// Before the document element.
+    Prolog,
+    /// Inside the document element.
+    Content,
+    /// After the document element.
+    Epilog,
+}
+
+/// Parser state that outlives one window of text.
+struct State {
+    phase: Phase,
     /// Nodes reported so far, counting the document node (as the tree would hold them).
     nodes: usize,
     /// Whether the last node reported was text, which a tree merges with the next text.
     after_text: bool,
-    /// Qualified names of the open elements.
-    open: Vec<&'a str>,
+    /// Qualified names of the open elements, one after the other.
+    open_names: String,
+    /// End of each open element's name in `open_names`.
+    open_ends: Vec<usize>,
     /// In-scope namespace bindings (prefix, URI), innermost last.
-    bindings: Vec<NsDecl<'a>>,
+    bindings: Vec<NsDecl>,
     /// Number of bindings in `bindings` before each open element's own declarations.
     scopes: Vec<usize>,
+    /// The URI of the `xml` prefix, for attributes in that namespace.
+    xml_ns: Arc<str>,
+    /// Scratch for character data with references in it.
+    text_buf: String,
+    has_doctype: bool,
+    /// Offset in the decoded text of the window's first byte.
+    base_offset: usize,
+    /// Line breaks before the window.
+    base_lines: usize,
+    /// Characters between the last line break before the window and the window.
+    base_column: usize,
+}
+
+impl State {
+    fn new() -> Self {
+        Self {
+            phase: Phase::Start,
+            nodes: 1,
+            after_text: false,
+            open_names: String::new(),
+            open_ends: Vec::new(),
+            bindings: Vec::new(),
+            scopes: Vec::new(),
+            xml_ns: Arc::from(XML_NS),
+            text_buf: String::new(),
+            has_doctype: false,
+            base_offset: 0,
+            base_lines: 0,
+            base_column: 0,
+        }
+    }
+
+    /// The name of the innermost open element.
+    fn open_top(&self) -> Option<&str> {
+        let end = *self.open_ends.last()?;
+        let start = match self.open_ends.len().checked_sub(2) {
+            Some(i) => self.open_ends.get(i).copied().unwrap_or(0),
+            None => 0,
+        };
+        self.open_names.get(start..end)
+    }
+
+    fn open_pop(&mut self) {
+        self.open_ends.pop();
+        let keep = self.open_ends.last().copied().unwrap_or(0);
+        self.open_names.truncate(keep);
+    }
+
+    /// Notes that `gone`, the start of the window, is dropped from it.
+    fn advance(&mut self, gone: &str) {
+        self.base_offset += gone.len();
+        let lines = memchr::memchr_iter(b'\n', gone.as_bytes()).count();
+        match memchr::memrchr(b'\n', gone.as_bytes()) {
+            Some(i) => {
+                self.base_lines += lines;
+                self.base_column = gone.get(i + 1..).map_or(0, |t| t.chars().count());
+            }
+            None => self.base_column += gone.chars().count(),
+        }
+    }
+
+    /// The position of byte `offset` of `window`.
+    fn position(&self, window: &str, offset: usize) -> Position {
+        let before = window.get(..offset).unwrap_or(window);
+        let line = self.base_lines + memchr::memchr_iter(b'\n', before.as_bytes()).count() + 1;
+        let column = match memchr::memrchr(b'\n', before.as_bytes()) {
+            Some(i) => before.get(i + 1..).map_or(0, |l| l.chars().count()),
+            None => self.base_column + before.chars().count(),
+        } + 1;
+        Position {
+            offset: self.base_offset + offset,
+            line,
+            column,
+        }
+    }
+}
+
+/// The error a step returns when it needs text beyond the window; never seen outside.
+fn need_more() -> XmlError {
+    XmlError::ApiMisuse {
+        what: "internal: more input needed",
+    }
+}
+
+struct Parser<'a, 'h, H> {
+    /// The window: all of the text, or the part of it read so far and not yet consumed.
+    s: &'a str,
+    pos: usize,
+    /// Whether `s` ends where the text ends.
+    eof: bool,
+    /// Whether the current step looked at the end of the window (and might decide
+    /// differently with more text).
+    hit_end: Cell<bool>,
+    limits: &'h Limits,
+    handler: &'h mut H,
+    st: &'h mut State,
     /// Scratch for one start tag: (name, value, offset), reused to avoid allocations.
     raw: Vec<(&'a str, Cow<'a, str>, usize)>,
     /// Scratch for one start tag's attributes.
     attrs: Vec<Attribute<'a>>,
-    /// Scratch for character data with references in it.
-    text_buf: String,
-    has_doctype: bool,
 }
 
 fn is_xml_char(c: char) -> bool {
@@ -109,10 +231,11 @@ fn first_invalid_char(s: &str) -> Option<usize> {
     // that need the exact check.
     const BLOCK: usize = 64;
     for (n, block) in b.chunks(BLOCK).enumerate() {
-        let suspect = block.iter().fold(false, |acc, &c| {
-            acc | ((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r')) | (c == 0xEF)
+        let suspect = block.iter().fold(0u8, |acc, &c| {
+            acc | u8::from((c < 0x20) & (c != b'\t') & (c != b'\n') & (c != b'\r'))
+                | u8::from(c == 0xEF)
         });
-        if suspect {
+        if suspect != 0 {
             let base = n * BLOCK;
             if let Some(i) = block
                 .iter()
@@ -149,12 +272,28 @@ fn is_name_char(c: char) -> bool {
         || matches!(c, '\u{B7}' | '\u{300}'..='\u{36F}' | '\u{203F}'..='\u{2040}')
 }
 
+/// Classes of ASCII bytes in names: bit 0 may start a name, bit 1 may continue one.
+// Evaluated at compile time, where an index out of range is an error, not a panic.
+#[allow(clippy::indexing_slicing, clippy::as_conversions)]
+const NAME_BYTE: [u8; 128] = {
+    let mut t = [0u8; 128];
+    let mut b = 0;
+    while b < 128 {
+        let c = b as u8;
+        if c.is_ascii_alphabetic() || c == b'_' || c == b':' {
+            t[b] = 3;
+        } else if c.is_ascii_digit() || c == b'-' || c == b'.' {
+            t[b] = 2;
+        }
+        b += 1;
+    }
+    t
+};
+
 /// ASCII name characters, decided on the byte (the hot path: almost all names are ASCII).
 fn is_ascii_name_byte(b: u8, first: bool) -> bool {
-    b.is_ascii_alphabetic()
-        || b == b'_'
-        || b == b':'
-        || (!first && (b.is_ascii_digit() || b == b'-' || b == b'.'))
+    let class = NAME_BYTE.get(usize::from(b)).copied().unwrap_or(0);
+    class & if first { 1 } else { 2 } != 0
 }
 
 fn is_ws(b: u8) -> bool {
@@ -178,14 +317,28 @@ fn starts_at(s: &str, at: usize, pat: &str) -> bool {
         .all(|(i, p)| b.get(at + i) == Some(&p))
 }
 
-/// The first occurrence of `pat` (non-empty, ASCII) in `hay`: a `memchr`-style search for
-/// its first byte, then a check of the rest.
+/// Below this many bytes a plain loop finds a byte faster than `memchr`, whose setup
+/// dominated profiles: most names, attribute values and text nodes are that short.
+const SHORT: usize = 32;
+
+/// The first `needle` in `hay`: a plain loop over the first [`SHORT`] bytes, then a
+/// vectorized search.
+pub(crate) fn find_byte(needle: u8, hay: &[u8]) -> Option<usize> {
+    let (head, tail) = hay.split_at(hay.len().min(SHORT));
+    if let Some(i) = head.iter().position(|b| *b == needle) {
+        return Some(i);
+    }
+    memchr::memchr(needle, tail).map(|i| i + head.len())
+}
+
+/// The first occurrence of `pat` (non-empty, ASCII) in `hay`: a search for its first
+/// byte, then a check of the rest.
 fn find_pat(hay: &str, pat: &str) -> Option<usize> {
-    let first = char::from(*pat.as_bytes().first()?);
+    let first = *pat.as_bytes().first()?;
+    let bytes = hay.as_bytes();
     let mut from = 0;
     loop {
-        // `from` follows an ASCII byte, so it is a character boundary.
-        let i = from + hay.get(from..)?.find(first)?;
+        let i = from + find_byte(first, bytes.get(from..)?)?;
         if starts_at(hay, i, pat) {
             return Some(i);
         }
@@ -195,54 +348,126 @@ fn find_pat(hay: &str, pat: &str) -> Option<usize> {
 
 /// Splits a QName into (prefix, local); `None` when it is not a valid QName.
 pub(crate) fn split_qname(q: &str) -> Option<(Option<&str>, &str)> {
-    match q.split_once(':') {
+    match q.bytes().position(|b| b == b':') {
         None => Some((None, q)),
-        Some((p, l)) if !p.is_empty() && !l.is_empty() && !l.contains(':') => Some((Some(p), l)),
-        Some(_) => None,
+        Some(i) => {
+            let (p, l) = (q.get(..i)?, q.get(i + 1..)?);
+            if !p.is_empty() && !l.is_empty() && !l.bytes().any(|b| b == b':') {
+                Some((Some(p), l))
+            } else {
+                None
+            }
+        }
     }
 }
 
 /// Parses the decoded, line-end-normalized text `s`, reporting to `handler`.
-pub(crate) fn parse<'a, H: Handler<'a>>(
-    s: &'a str,
+pub(crate) fn parse<H: Handler>(
+    s: &str,
     limits: &Limits,
     handler: &mut H,
 ) -> Result<Parsed, XmlError> {
-    let mut p = Parser {
-        s,
-        pos: 0,
-        limits,
-        handler,
-        nodes: 1,
-        after_text: false,
-        open: Vec::new(),
-        bindings: Vec::new(),
-        scopes: Vec::new(),
-        raw: Vec::new(),
-        attrs: Vec::new(),
-        text_buf: String::new(),
-        has_doctype: false,
-    };
+    let mut st = State::new();
     if let Some(i) = first_invalid_char(s) {
-        return Err(p.syntax_at(i, "character not allowed in XML"));
+        return Err(XmlError::Syntax {
+            message: "character not allowed in XML".into(),
+            position: st.position(s, i),
+        });
     }
-    p.document()?;
+    let mut p = Parser::new(s, 0, true, limits, handler, &mut st);
+    while !p.step()? {}
     Ok(Parsed {
-        has_doctype: p.has_doctype,
+        has_doctype: st.has_doctype,
     })
 }
 
-impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
-    fn position(&self, offset: usize) -> Position {
-        let before = self.s.get(..offset).unwrap_or(self.s);
-        let line = before.bytes().filter(|b| *b == b'\n').count() + 1;
-        let line_start = before.rfind('\n').map_or(0, |i| i + 1);
-        let column = before.get(line_start..).map_or(0, |l| l.chars().count()) + 1;
-        Position {
-            offset,
-            line,
-            column,
+/// Input asked for per read.
+const WINDOW: usize = 64 * 1024;
+
+/// Parses the text `source` gives, holding a window of it: one read of up to 64 KiB, or
+/// more while a single token (a start tag, comment, PI or DOCTYPE) is longer than that.
+/// Character data is reported in pieces. A document with several faults may be refused for another one
+/// of them than [`parse`] would name first (this reads the text in order, where `parse`
+/// checks every character first).
+pub(crate) fn parse_source<H: Handler>(
+    source: &mut dyn Source,
+    limits: &Limits,
+    handler: &mut H,
+) -> Result<Parsed, XmlError> {
+    let mut st = State::new();
+    let mut buf = String::new();
+    let mut start = 0;
+    // Text to add to the window before parsing on.
+    let mut need = 1;
+    let mut eof = false;
+    loop {
+        if !eof {
+            if start > 0 {
+                st.advance(buf.get(..start).unwrap_or(""));
+                buf.drain(..start);
+                start = 0;
+            }
+            let old = buf.len();
+            while !eof && buf.len() - old < need {
+                eof = !source.fill(&mut buf, WINDOW)?;
+            }
+            if let Some(i) = buf.get(old..).and_then(first_invalid_char) {
+                return Err(XmlError::Syntax {
+                    message: "character not allowed in XML".into(),
+                    position: st.position(&buf, old + i),
+                });
+            }
         }
+        let mut p = Parser::new(&buf, start, eof, limits, handler, &mut st);
+        let done = loop {
+            let at = p.pos;
+            p.hit_end.set(false);
+            match p.step() {
+                Ok(true) => break true,
+                Ok(false) => {}
+                Err(_) if p.hit_end.get() && !eof => {
+                    p.pos = at;
+                    break false;
+                }
+                Err(e) => return Err(e),
+            }
+        };
+        if done {
+            return Ok(Parsed {
+                has_doctype: st.has_doctype,
+            });
+        }
+        start = p.pos;
+        // The token at `start` needs more text: at least as much again as is left of the
+        // window, so that a long token is read again only a logarithmic number of times.
+        need = (buf.len() - start).max(1);
+    }
+}
+
+impl<'a, 'h, H: Handler> Parser<'a, 'h, H> {
+    fn new(
+        s: &'a str,
+        pos: usize,
+        eof: bool,
+        limits: &'h Limits,
+        handler: &'h mut H,
+        st: &'h mut State,
+    ) -> Self {
+        Self {
+            s,
+            pos,
+            eof,
+            hit_end: Cell::new(false),
+            limits,
+            handler,
+            st,
+            raw: Vec::new(),
+            attrs: Vec::new(),
+        }
+    }
+
+    fn position(&self, offset: usize) -> Position {
+        self.st.position(self.s, offset)
     }
 
     fn syntax_at(&self, offset: usize, message: impl Into<String>) -> XmlError {
@@ -260,12 +485,42 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
         self.s.get(self.pos..).unwrap_or("")
     }
 
+    /// The byte at `at`, noting a look past the end of the window.
+    fn byte(&self, at: usize) -> Option<u8> {
+        let b = self.s.as_bytes().get(at).copied();
+        if b.is_none() {
+            self.hit_end.set(true);
+        }
+        b
+    }
+
     fn starts(&self, pat: &str) -> bool {
-        starts_at(self.s, self.pos, pat)
+        let b = self.s.as_bytes();
+        for (i, p) in pat.bytes().enumerate() {
+            match b.get(self.pos + i) {
+                Some(c) if *c == p => {}
+                Some(_) => return false,
+                None => {
+                    self.hit_end.set(true);
+                    return false;
+                }
+            }
+        }
+        true
     }
 
     fn peek(&self) -> Option<u8> {
-        self.s.as_bytes().get(self.pos).copied()
+        self.byte(self.pos)
+    }
+
+    /// Before the first effect of a step (a handler call, a change of state): a step that
+    /// looked past the end of the window stops here and is read again with more text.
+    fn commit(&self) -> Result<(), XmlError> {
+        if self.hit_end.get() && !self.eof {
+            Err(need_more())
+        } else {
+            Ok(())
+        }
     }
 
     fn skip_ws(&mut self) -> bool {
@@ -287,13 +542,31 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
 
     /// Advances past `pat`, returning the text before it.
     fn until(&mut self, pat: &str, what: &str) -> Result<&'a str, XmlError> {
-        match find_pat(self.rest(), pat) {
+        let rest = self.rest();
+        match find_pat(rest, pat) {
             Some(i) => {
-                let t = self.rest().get(..i).unwrap_or("");
                 self.pos += i + pat.len();
-                Ok(t)
+                Ok(rest.get(..i).unwrap_or(""))
             }
-            None => Err(self.syntax(format!("unterminated {what}"))),
+            None => {
+                self.hit_end.set(true);
+                Err(self.syntax(format!("unterminated {what}")))
+            }
+        }
+    }
+
+    /// Advances past the byte `q`, returning the text before it.
+    fn until_byte(&mut self, q: u8, what: &str) -> Result<&'a str, XmlError> {
+        let rest = self.rest();
+        match find_byte(q, rest.as_bytes()) {
+            Some(i) => {
+                self.pos += i + 1;
+                Ok(rest.get(..i).unwrap_or(""))
+            }
+            None => {
+                self.hit_end.set(true);
+                Err(self.syntax(format!("unterminated {what}")))
+            }
         }
     }
 
@@ -302,11 +575,14 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
         let rest = self.rest();
         let bytes = rest.as_bytes();
         // ASCII fast path; the first non-ASCII byte hands over to the full character check.
-        let mut end = bytes
-            .iter()
-            .enumerate()
-            .position(|(i, b)| !is_ascii_name_byte(*b, i == 0))
-            .unwrap_or(bytes.len());
+        let mut end = match bytes.first() {
+            Some(b) if is_ascii_name_byte(*b, true) => bytes
+                .iter()
+                .skip(1)
+                .position(|b| !is_ascii_name_byte(*b, false))
+                .map_or(bytes.len(), |i| i + 1),
+            _ => 0,
+        };
         if bytes.get(end).is_some_and(|b| !b.is_ascii()) {
             let ascii = end;
             for (i, c) in rest.get(ascii..).unwrap_or("").char_indices() {
@@ -320,6 +596,10 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
                 }
                 end = ascii + i + c.len_utf8();
             }
+        }
+        if end == bytes.len() {
+            // The name may go on in the next window.
+            self.hit_end.set(true);
         }
         if end == 0 {
             return Err(self.syntax("expected a name"));
@@ -338,50 +618,67 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
 
     /// Counts one more node against [`Limits::max_nodes`], as the tree would allocate it.
     fn count_node(&mut self) -> Result<(), XmlError> {
-        if self.nodes >= self.limits.max_nodes {
+        if self.st.nodes >= self.limits.max_nodes {
             return Err(XmlError::Limit {
                 kind: LimitKind::Nodes,
-                value: self.nodes + 1,
+                value: self.st.nodes + 1,
                 max: self.limits.max_nodes,
                 position: Some(self.position(self.pos)),
             });
         }
-        self.nodes += 1;
-        self.after_text = false;
+        self.st.nodes += 1;
+        self.st.after_text = false;
         Ok(())
     }
 
-    fn document(&mut self) -> Result<(), XmlError> {
-        if self.starts("<?xml") && self.rest().as_bytes().get(5).is_some_and(|b| is_ws(*b)) {
-            self.until("?>", "XML declaration")?;
-        }
-        let mut seen_root = false;
-        loop {
-            self.skip_ws();
-            if self.pos >= self.s.len() {
-                break;
-            }
-            if self.starts("<!--") {
-                self.comment()?;
-            } else if self.starts("<?") {
-                self.pi()?;
-            } else if self.starts("<!DOCTYPE") {
-                if self.has_doctype || seen_root {
-                    return Err(self.syntax("misplaced DOCTYPE"));
+    /// Reads one token; returns true when the document is complete.
+    fn step(&mut self) -> Result<bool, XmlError> {
+        match self.st.phase {
+            Phase::Start => {
+                if self.starts("<?xml") && self.byte(self.pos + 5).is_some_and(is_ws) {
+                    self.until("?>", "XML declaration")?;
                 }
-                self.doctype()?;
-            } else if self.starts("<") && !seen_root {
-                self.element_tree()?;
-                seen_root = true;
-            } else {
-                return Err(self.syntax("content not allowed outside the document element"));
+                self.commit()?;
+                self.st.phase = Phase::Prolog;
+                Ok(false)
+            }
+            Phase::Prolog | Phase::Epilog => self.misc(),
+            Phase::Content => {
+                self.content()?;
+                Ok(false)
             }
         }
-        if seen_root {
-            Ok(())
-        } else {
-            Err(self.syntax("no document element"))
+    }
+
+    /// One token before or after the document element.
+    fn misc(&mut self) -> Result<bool, XmlError> {
+        let seen_root = self.st.phase == Phase::Epilog;
+        self.skip_ws();
+        if self.pos >= self.s.len() {
+            self.hit_end.set(true);
+            self.commit()?;
+            return if seen_root {
+                Ok(true)
+            } else {
+                Err(self.syntax("no document element"))
+            };
         }
+        if self.starts("<!--") {
+            self.comment()?;
+        } else if self.starts("<?") {
+            self.pi()?;
+        } else if self.starts("<!DOCTYPE") {
+            if self.st.has_doctype || seen_root {
+                return Err(self.syntax("misplaced DOCTYPE"));
+            }
+            self.doctype()?;
+        } else if self.starts("<") && !seen_root {
+            let empty = self.start_tag()?;
+            self.st.phase = if empty { Phase::Epilog } else { Phase::Content };
+        } else {
+            return Err(self.syntax("content not allowed outside the document element"));
+        }
+        Ok(false)
     }
 
     fn comment(&mut self) -> Result<(), XmlError> {
@@ -391,6 +688,7 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
         if body.contains("--") || body.ends_with('-') {
             return Err(self.syntax_at(start, "`--` inside a comment"));
         }
+        self.commit()?;
         self.count_node()?;
         self.handler.comment(body)
     }
@@ -414,18 +712,19 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
             }
             self.until("?>", "processing instruction")?
         };
+        self.commit()?;
         self.count_node()?;
         self.handler.pi(target, data)
     }
 
     fn skip_quoted(&mut self) -> Result<(), XmlError> {
         let q = match self.peek() {
-            Some(b'"') => "\"",
-            Some(b'\'') => "'",
+            Some(b'"') => b'"',
+            Some(b'\'') => b'\'',
             _ => return Err(self.syntax("expected a quoted literal")),
         };
         self.pos += 1;
-        self.until(q, "literal")?;
+        self.until_byte(q, "literal")?;
         Ok(())
     }
 
@@ -455,7 +754,8 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
                 _ => return Err(self.syntax("malformed DOCTYPE")),
             }
         }
-        self.has_doctype = true;
+        self.commit()?;
+        self.st.has_doctype = true;
         Ok(())
     }
 
@@ -544,9 +844,21 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
         attr: bool,
         out: &mut String,
     ) -> Result<bool, XmlError> {
-        let special = |b: &u8| *b == b'&' || (attr && matches!(b, b'<' | b'\t' | b'\n' | b'\r'));
         let bytes = raw.as_bytes();
-        let Some(first) = bytes.iter().position(special) else {
+        // Character data only changes at `&`; attribute values also at `<` (an error) and
+        // at literal white space other than the space (carriage returns are gone already,
+        // but a tree built from other text must not depend on that).
+        let find = |from: usize| -> Option<usize> {
+            let rest = bytes.get(from..)?;
+            let k = if attr {
+                rest.iter()
+                    .position(|b| matches!(b, b'&' | b'<' | b'\t' | b'\n' | b'\r'))
+            } else {
+                find_byte(b'&', rest)
+            };
+            k.map(|k| from + k)
+        };
+        let Some(first) = find(0) else {
             return Ok(false);
         };
         out.reserve(raw.len());
@@ -557,11 +869,10 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
             out.push_str(raw.get(i..j).unwrap_or(""));
             match bytes.get(j) {
                 Some(b'&') => {
-                    let rest = raw.get(j + 1..).unwrap_or("");
-                    let end = rest
-                        .find(';')
+                    let rest = bytes.get(j + 1..).unwrap_or_default();
+                    let end = find_byte(b';', rest)
                         .ok_or_else(|| self.syntax_at(base + j, "unterminated reference"))?;
-                    let name = rest.get(..end).unwrap_or("");
+                    let name = raw.get(j + 1..j + 1 + end).unwrap_or("");
                     out.push(self.reference(name, base + j)?);
                     i = j + end + 2;
                 }
@@ -571,10 +882,7 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
                     i = j + 1;
                 }
             }
-            next = bytes
-                .get(i..)
-                .and_then(|r| r.iter().position(special))
-                .map(|k| i + k);
+            next = find(i);
         }
         out.push_str(raw.get(i..).unwrap_or(""));
         Ok(true)
@@ -613,9 +921,9 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
         if text.is_empty() {
             return Ok(());
         }
-        if !self.after_text {
+        if !self.st.after_text {
             self.count_node()?;
-            self.after_text = true;
+            self.st.after_text = true;
         }
         self.handler.text(text)
     }
@@ -636,13 +944,16 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
         raw.clear();
         let empty = loop {
             let ws = self.skip_ws();
-            if self.starts("/>") {
-                self.pos += 2;
-                break true;
-            }
-            if self.starts(">") {
-                self.pos += 1;
-                break false;
+            match self.peek() {
+                Some(b'/') if self.starts("/>") => {
+                    self.pos += 2;
+                    break true;
+                }
+                Some(b'>') => {
+                    self.pos += 1;
+                    break false;
+                }
+                _ => {}
             }
             if !ws {
                 return Err(self.syntax("expected whitespace between attributes"));
@@ -653,13 +964,13 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
             self.expect("=")?;
             self.skip_ws();
             let q = match self.peek() {
-                Some(b'"') => "\"",
-                Some(b'\'') => "'",
+                Some(b'"') => b'"',
+                Some(b'\'') => b'\'',
                 _ => return Err(self.syntax("expected a quoted attribute value")),
             };
             self.pos += 1;
             let vstart = self.pos;
-            let rawv = self.until(q, "attribute value")?;
+            let rawv = self.until_byte(q, "attribute value")?;
             if rawv.len() > self.limits.max_attribute_bytes {
                 return Err(XmlError::Limit {
                     kind: LimitKind::AttributeBytes,
@@ -682,24 +993,28 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
             }
             raw.push((name, value, at));
         };
-        if self.open.len() >= self.limits.max_depth {
+        self.commit()?;
+        if self.st.open_ends.len() >= self.limits.max_depth {
             return Err(XmlError::Limit {
                 kind: LimitKind::Depth,
-                value: self.open.len() + 1,
+                value: self.st.open_ends.len() + 1,
                 max: self.limits.max_depth,
                 position: Some(self.position(start)),
             });
         }
         // Namespace declarations go straight into the bindings; they are checked first.
-        let scope = self.bindings.len();
-        self.scopes.push(scope);
+        let scope = self.st.bindings.len();
+        self.st.scopes.push(scope);
         for (name, value, at) in &raw {
             let (name, at) = (*name, *at);
+            if !is_xmlns(name) {
+                continue;
+            }
             if name == "xmlns" {
                 if value == XML_NS || value == XMLNS_NS {
                     return Err(self.ns_err(at, "reserved namespace bound to the default prefix"));
                 }
-                self.bindings.push(("", value.clone()));
+                self.st.bindings.push((Arc::from(""), Arc::from(&**value)));
             } else if let Some(p) = name.strip_prefix("xmlns:") {
                 if p == "xmlns" || (p == "xml") != (value == XML_NS) || value == XMLNS_NS {
                     return Err(self.ns_err(at, format!("illegal declaration of prefix `{p}`")));
@@ -710,7 +1025,7 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
                 if p.contains(':') {
                     return Err(self.ns_err(at, "colon in namespace prefix"));
                 }
-                self.bindings.push((p, value.clone()));
+                self.st.bindings.push((Arc::from(p), Arc::from(&**value)));
             }
         }
         let (prefix, local) =
@@ -758,7 +1073,7 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
         self.count_node()?;
         let ns = match ns_index {
             Some(XML_BINDING) => Some(XML_NS),
-            Some(i) => self.bindings.get(i).map(|(_, u)| &**u),
+            Some(i) => self.st.bindings.get(i).map(|(_, u)| &**u),
             None => None,
         };
         let tag = StartTag {
@@ -766,7 +1081,7 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
             local,
             ns,
             attrs: &attrs,
-            decls: self.bindings.get(scope..).unwrap_or_default(),
+            decls: self.st.bindings.get(scope..).unwrap_or_default(),
         };
         let r = self.handler.start_element(&tag);
         self.attrs = attrs;
@@ -775,7 +1090,8 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
             self.pop_scope();
             self.handler.end_element(qname)?;
         } else {
-            self.open.push(qname);
+            self.st.open_names.push_str(qname);
+            self.st.open_ends.push(self.st.open_names.len());
         }
         Ok(empty)
     }
@@ -785,75 +1101,126 @@ impl<'a, H: Handler<'a>> Parser<'a, '_, H> {
         if prefix == "xml" {
             return Some(XML_BINDING);
         }
-        self.bindings.iter().rposition(|(p, _)| same_str(p, prefix))
+        self.st
+            .bindings
+            .iter()
+            .rposition(|(p, _)| same_str(p, prefix))
     }
 
-    fn uri(&self, binding: usize) -> Option<&Cow<'a, str>> {
+    fn uri(&self, binding: usize) -> Option<&Arc<str>> {
         if binding == XML_BINDING {
-            return Some(&XML_NS_COW);
+            return Some(&self.st.xml_ns);
         }
-        self.bindings.get(binding).map(|(_, u)| u)
+        self.st.bindings.get(binding).map(|(_, u)| u)
     }
 
     fn pop_scope(&mut self) {
-        if let Some(n) = self.scopes.pop() {
-            self.bindings.truncate(n);
+        if let Some(n) = self.st.scopes.pop() {
+            self.st.bindings.truncate(n);
         }
     }
 
-    /// Parses the document element and its content, iteratively.
-    fn element_tree(&mut self) -> Result<(), XmlError> {
-        if self.start_tag()? {
-            return Ok(());
+    /// One token of the document element's content.
+    fn content(&mut self) -> Result<(), XmlError> {
+        match self.peek() {
+            Some(b'<') => {}
+            Some(_) => return self.text(),
+            None => {
+                self.commit()?;
+                return Err(self.syntax("unexpected end of input inside an element"));
+            }
         }
-        while let Some(&qname) = self.open.last() {
-            if self.starts("</") {
+        match self.byte(self.pos + 1) {
+            Some(b'/') => {
                 self.pos += 2;
                 let name = self.name()?;
+                let Some(qname) = self.st.open_top() else {
+                    return Err(self.syntax("end tag outside the document element"));
+                };
                 if !same_str(name, qname) {
                     return Err(self.syntax(format!("end tag `{name}` does not match `{qname}`")));
                 }
                 self.skip_ws();
                 self.expect(">")?;
-                self.open.pop();
+                self.commit()?;
                 self.pop_scope();
-                self.after_text = false;
-                self.handler.end_element(qname)?;
-            } else if self.starts("<!--") {
-                self.comment()?;
-            } else if self.starts("<![CDATA[") {
-                self.pos += "<![CDATA[".len();
-                let t = self.until("]]>", "CDATA section")?;
-                self.push_text(t)?;
-            } else if self.starts("<?") {
-                self.pi()?;
-            } else if self.starts("<!") {
-                return Err(self.syntax("unexpected markup declaration in content"));
-            } else if self.starts("<") {
-                self.start_tag()?;
-            } else {
-                let start = self.pos;
-                let rest = self.rest();
-                let Some(end) = rest.find('<') else {
-                    return Err(self.syntax("unexpected end of input inside an element"));
+                self.st.after_text = false;
+                let r = match self.st.open_top() {
+                    Some(q) => self.handler.end_element(q),
+                    None => Ok(()),
                 };
-                let raw = rest.get(..end).unwrap_or("");
-                if let Some(i) = find_pat(raw, "]]>") {
-                    return Err(self.syntax_at(start + i, "`]]>` in content"));
+                self.st.open_pop();
+                if self.st.open_ends.is_empty() {
+                    self.st.phase = Phase::Epilog;
                 }
-                let mut buf = std::mem::take(&mut self.text_buf);
-                buf.clear();
-                let changed = self.unescape_into(raw, start, false, &mut buf)?;
-                self.pos += end;
-                let r = self.push_text(if changed { &buf } else { raw });
-                self.text_buf = buf;
-                r?;
+                r
             }
+            Some(b'!') => {
+                if self.starts("<!--") {
+                    self.comment()
+                } else if self.starts("<![CDATA[") {
+                    self.pos += "<![CDATA[".len();
+                    let t = self.until("]]>", "CDATA section")?;
+                    self.commit()?;
+                    self.push_text(t)
+                } else {
+                    Err(self.syntax("unexpected markup declaration in content"))
+                }
+            }
+            Some(b'?') => self.pi(),
+            _ => self.start_tag().map(|_| ()),
         }
-        Ok(())
+    }
+
+    /// Character data up to the next `<`, or as much of it as the window holds.
+    fn text(&mut self) -> Result<(), XmlError> {
+        let start = self.pos;
+        let rest = self.rest();
+        let complete = find_byte(b'<', rest.as_bytes());
+        let end = match complete {
+            Some(end) => end,
+            None if self.eof => {
+                return Err(self.syntax("unexpected end of input inside an element"));
+            }
+            None => {
+                // Keep back the last two bytes (a `]]>` may straddle the window's end) and
+                // a reference not yet terminated.
+                let mut cut = rest.len().saturating_sub(2);
+                while !rest.is_char_boundary(cut) {
+                    cut -= 1;
+                }
+                let head = rest.get(..cut).unwrap_or("");
+                if let Some(amp) = memchr::memrchr(b'&', head.as_bytes()) {
+                    if memchr::memchr(b';', head.as_bytes().get(amp..).unwrap_or_default())
+                        .is_none()
+                    {
+                        cut = amp;
+                    }
+                }
+                if cut == 0 {
+                    self.hit_end.set(true);
+                    return Err(need_more());
+                }
+                cut
+            }
+        };
+        let raw = rest.get(..end).unwrap_or("");
+        // Checked over the whole window's text even when only part of it is reported now.
+        let scanned = if complete.is_some() { raw } else { rest };
+        if let Some(i) = find_pat(scanned, "]]>") {
+            return Err(self.syntax_at(start + i, "`]]>` in content"));
+        }
+        let mut buf = std::mem::take(&mut self.st.text_buf);
+        buf.clear();
+        let changed = self.unescape_into(raw, start, false, &mut buf);
+        let r = changed.and_then(|changed| {
+            self.pos += end;
+            self.push_text(if changed { &buf } else { raw })
+        });
+        self.st.text_buf = buf;
+        r
     }
 }
 
 /// The pseudo binding index of the `xml` prefix.
 const XML_BINDING: usize = usize::MAX;
-static XML_NS_COW: Cow<'static, str> = Cow::Borrowed(XML_NS);

@@ -2,7 +2,7 @@
 
 use crate::error::XmlError;
 use crate::limits::Limits;
-use crate::parse::{Handler, StartTag};
+use crate::parse::{Handler, NsDecl, StartTag};
 
 /// The namespace bound to the `xml` prefix.
 pub const XML_NS: &str = "http://www.w3.org/XML/1998/namespace";
@@ -26,7 +26,7 @@ pub(crate) struct Element {
     pub(crate) ns: Option<String>,
     pub(crate) attrs: Vec<Attr>,
     /// Declarations on this element: (prefix, "" for default; URI, "" for `xmlns=""`).
-    pub(crate) ns_decls: Vec<(String, String)>,
+    pub(crate) ns_decls: Vec<NsDecl>,
 }
 
 #[derive(Debug, Clone)]
@@ -204,8 +204,8 @@ impl Document {
         let mut at = Some(id.0);
         while let Some(i) = at {
             if let Some(e) = self.element(i) {
-                if let Some((_, uri)) = e.ns_decls.iter().find(|(p, _)| p == prefix) {
-                    return (!uri.is_empty()).then_some(uri.as_str());
+                if let Some((_, uri)) = e.ns_decls.iter().find(|(p, _)| &**p == prefix) {
+                    return (!uri.is_empty()).then_some(&**uri);
                 }
             }
             at = self.nodes.get(i).and_then(|n| n.parent);
@@ -313,8 +313,8 @@ impl TreeBuilder {
     }
 }
 
-impl<'a> Handler<'a> for TreeBuilder {
-    fn start_element(&mut self, tag: &StartTag<'a, '_>) -> Result<(), XmlError> {
+impl Handler for TreeBuilder {
+    fn start_element(&mut self, tag: &StartTag<'_, '_>) -> Result<(), XmlError> {
         let element = Element {
             prefix: tag.prefix.map(str::to_owned),
             local: tag.local.to_owned(),
@@ -329,18 +329,14 @@ impl<'a> Handler<'a> for TreeBuilder {
                     value: a.value.clone().into_owned(),
                 })
                 .collect(),
-            ns_decls: tag
-                .decls
-                .iter()
-                .map(|(p, u)| ((*p).to_owned(), u.clone().into_owned()))
-                .collect(),
+            ns_decls: tag.decls.to_vec(),
         };
         let id = self.add(Data::Element(element));
         self.open.push(id);
         Ok(())
     }
 
-    fn end_element(&mut self, _qname: &'a str) -> Result<(), XmlError> {
+    fn end_element(&mut self, _qname: &str) -> Result<(), XmlError> {
         self.open.pop();
         Ok(())
     }
@@ -362,12 +358,12 @@ impl<'a> Handler<'a> for TreeBuilder {
         Ok(())
     }
 
-    fn comment(&mut self, body: &'a str) -> Result<(), XmlError> {
+    fn comment(&mut self, body: &str) -> Result<(), XmlError> {
         self.add(Data::Comment(body.to_owned()));
         Ok(())
     }
 
-    fn pi(&mut self, target: &'a str, data: &'a str) -> Result<(), XmlError> {
+    fn pi(&mut self, target: &str, data: &str) -> Result<(), XmlError> {
         self.add(Data::Pi {
             target: target.to_owned(),
             data: data.to_owned(),

@@ -5,13 +5,13 @@
 #![allow(clippy::unwrap_used, clippy::expect_used, clippy::indexing_slicing)] // test helpers, not only #[test] fns
 
 mod common;
-use std::io::Write;
+use std::io::{Read, Write};
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 
 use shomei_xml::{
-    canonicalize_excluding, canonicalize_stream, C14nMethod, Document, LimitKind, Limits, NodeKind,
-    StreamSummary, XmlError,
+    canonicalize_excluding, canonicalize_reader, canonicalize_stream, C14nMethod, Document,
+    IdValues, LimitKind, Limits, NodeKind, StreamSummary, XmlError,
 };
 
 /// Every method, including an exclusive PrefixList naming the default namespace and
@@ -53,11 +53,74 @@ fn stream(
     Ok((out, s))
 }
 
+/// A reader that hands out its bytes a few at a time, in read sizes that cycle through
+/// `sizes`, so that reads (and the parser's window) end at every kind of place: inside
+/// names, references, multi-byte characters, CR LF pairs, `]]>`.
+struct Trickle<'a> {
+    data: &'a [u8],
+    sizes: &'a [usize],
+    n: usize,
+}
+
+impl Read for Trickle<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        let size = self.sizes[self.n % self.sizes.len()];
+        self.n += 1;
+        let k = size.min(buf.len()).min(self.data.len());
+        buf[..k].copy_from_slice(&self.data[..k]);
+        self.data = &self.data[k..];
+        Ok(k)
+    }
+}
+
+/// Read sizes for [`Trickle`]: one byte at a time, small primes, and large reads.
+const READ_SIZES: &[&[usize]] = &[&[1], &[2, 3, 5, 7, 11, 13], &[4096, 17, 65536]];
+
+fn reader(
+    bytes: &[u8],
+    sizes: &[usize],
+    limits: &Limits,
+    method: &C14nMethod,
+) -> Result<(Vec<u8>, StreamSummary), XmlError> {
+    let mut out = Vec::new();
+    let mut r = Trickle {
+        data: bytes,
+        sizes,
+        n: 0,
+    };
+    let s = canonicalize_reader(&mut r, limits, method, &IdValues::All, &mut out)?;
+    Ok((out, s))
+}
+
+/// The reader path agrees with the slice path: the same output and summary, or an error
+/// of the same kind (which fault is named first and where may differ, as documented).
+fn same_through_reader(name: &str, bytes: &[u8], limits: &Limits, m: &C14nMethod) {
+    let s = stream(bytes, limits, m);
+    for sizes in READ_SIZES {
+        let r = reader(bytes, sizes, limits, m);
+        match (&s, &r) {
+            (Ok(s), Ok(r)) => {
+                assert!(
+                    s.0 == r.0,
+                    "{name} {m:?} {sizes:?}: outputs differ\n--- slice\n{}\n--- reader\n{}",
+                    String::from_utf8_lossy(&s.0),
+                    String::from_utf8_lossy(&r.0)
+                );
+                assert_eq!(s.1, r.1, "{name} {m:?} {sizes:?}: summaries differ");
+            }
+            (Err(_), Err(_)) => {}
+            _ => panic!("{name} {m:?} {sizes:?}: slice {s:?} but reader {r:?}"),
+        }
+    }
+}
+
 /// Asserts that both paths agree on `bytes` (output, or error text including its position)
-/// for every method; returns whether the document was accepted.
+/// for every method, and that the reader path agrees with them; returns whether the
+/// document was accepted.
 fn same(name: &str, bytes: &[u8], limits: &Limits) -> bool {
     let mut accepted = None;
     for m in methods() {
+        same_through_reader(name, bytes, limits, &m);
         let t = tree(bytes, limits, &m);
         let s = stream(bytes, limits, &m);
         match (&t, &s) {
@@ -459,6 +522,8 @@ const TEXT: &[&str] = &[
     "text",
     " ",
     "\n",
+    "\r\n",
+    "\r",
     "\t",
     "&amp;",
     "&lt;",
@@ -478,8 +543,8 @@ const TEXT: &[&str] = &[
     "&#x10000;",
 ];
 const ATTR_TEXT: &[&str] = &[
-    "v", " ", "\n", "\t", "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#xD;", "&#xA;", "&#9;",
-    "é", ">", "日",
+    "v", " ", "\n", "\r\n", "\r", "\t", "&amp;", "&lt;", "&gt;", "&quot;", "&apos;", "&#xD;",
+    "&#xA;", "&#9;", "é", ">", "日",
 ];
 
 fn gen_text(r: &mut Rng, pieces: &[&str], n: usize) -> String {
@@ -696,5 +761,148 @@ fn generated_documents_match_xmllint() {
             );
         }
         compared += 1;
+    }
+}
+
+// ---- the reader path: chunk boundaries, Id selection, reader errors ----
+
+/// Every read size from 1 to 40 bytes over documents whose tokens straddle reads in every
+/// way: a long text run, references and character references, CR LF pairs, attribute
+/// value normalization, `]]` next to `>`, multi-byte characters, a long comment and PI.
+#[test]
+fn reader_splits_anywhere_like_the_slice() {
+    let long_text = "plain text run ".repeat(40);
+    let docs = [
+        format!("<a>{long_text}&amp;&#x65E5;&#233;&lt;x&gt;]]&gt;]]</a>"),
+        "<?xml version=\"1.0\"?>\r\n<a b=\"x\r\ny\tz&#xA;&#9;&amp;\" c='&quot;日本'>\r\nl1\r\rl2\r\n</a>\r\n"
+            .to_string(),
+        format!("<r xmlns='urn:x' xmlns:p='urn:p'><!--{long_text}--><?pi {long_text}?><p:e p:a='1'>é日本語🙂</p:e><![CDATA[c]]d]]></r>"),
+    ];
+    let m = C14nMethod::Exclusive {
+        comments: true,
+        inclusive_prefixes: vec![],
+    };
+    for doc in &docs {
+        let (want, _) = stream(doc.as_bytes(), &Limits::default(), &m).unwrap();
+        for size in 1..=40 {
+            let (got, _) = reader(doc.as_bytes(), &[size], &Limits::default(), &m).unwrap();
+            assert!(
+                want == got,
+                "read size {size}: {}",
+                String::from_utf8_lossy(&got)
+            );
+        }
+    }
+    // `]]>` split across reads is still refused.
+    for size in 1..=8 {
+        let e = reader(b"<a>xx]]>yy</a>", &[size], &Limits::default(), &m).unwrap_err();
+        assert!(e.to_string().contains("`]]>` in content"), "{e}");
+    }
+}
+
+#[test]
+fn reader_collects_the_ids_asked_for() {
+    let doc = br#"<r Id="id-1"><a id="x"/><b ID="id-2"/><c Id="id-1"/><d id="y"/><e id="x"/></r>"#;
+    let m = C14nMethod::Exclusive {
+        comments: false,
+        inclusive_prefixes: vec![],
+    };
+    let mut out = Vec::new();
+    let only = IdValues::StartingWith("id-".into());
+    let s = canonicalize_reader(&mut &doc[..], &Limits::default(), &m, &only, &mut out).unwrap();
+    let mut ids: Vec<_> = s.ids.iter().cloned().collect();
+    ids.sort();
+    assert_eq!(ids, ["id-1", "id-2"]);
+    assert_eq!(s.duplicate_id.as_deref(), Some("id-1"));
+    let all = canonicalize_reader(
+        &mut &doc[..],
+        &Limits::default(),
+        &m,
+        &IdValues::All,
+        &mut out,
+    )
+    .unwrap();
+    assert_eq!(all.ids.len(), 4);
+    assert_eq!(all.duplicate_id.as_deref(), Some("id-1"));
+}
+
+/// Fails after handing out `ok` bytes.
+struct FailingReader<'a> {
+    data: &'a [u8],
+}
+
+impl Read for FailingReader<'_> {
+    fn read(&mut self, buf: &mut [u8]) -> std::io::Result<usize> {
+        if self.data.is_empty() {
+            return Err(std::io::Error::other("disk on fire"));
+        }
+        let k = buf.len().min(self.data.len()).min(3);
+        buf[..k].copy_from_slice(&self.data[..k]);
+        self.data = &self.data[k..];
+        Ok(k)
+    }
+}
+
+#[test]
+fn reader_errors_and_input_limit() {
+    let m = C14nMethod::Inclusive10 { comments: false };
+    let mut r = FailingReader {
+        data: b"<a>some text</a",
+    };
+    let e = canonicalize_reader(
+        &mut r,
+        &Limits::default(),
+        &m,
+        &IdValues::All,
+        &mut Vec::new(),
+    )
+    .unwrap_err();
+    assert!(matches!(e, XmlError::Io(_)), "{e:?}");
+    let mut limits = Limits::default();
+    limits.max_input_bytes = 100;
+    let doc = format!("<a>{}</a>", "x".repeat(200));
+    let e = reader(doc.as_bytes(), &[7], &limits, &m).unwrap_err();
+    assert_eq!(limit_kind(&e), Some(LimitKind::InputBytes), "{e:?}");
+    // Truncated and malformed input is refused as by the slice path.
+    for bad in [
+        &b"<a>text"[..],
+        b"<a><b></a>",
+        b"<a>\xff</a>",
+        b"\xef\xbb\xbf<a>\xe6\x97</a>",
+    ] {
+        for size in [1, 2, 5] {
+            assert!(reader(bad, &[size], &Limits::default(), &m).is_err());
+            assert!(stream(bad, &Limits::default(), &m).is_err());
+        }
+    }
+}
+
+/// Issue 13: character data is escaped by a byte loop when short and by vectorized
+/// searches when long (with a separate path when a character reference put a carriage
+/// return in it); every path agrees with libxml2.
+#[test]
+fn escaping_of_short_and_long_text_matches_xmllint() {
+    let long = "a long run of plain text without anything to escape in it at all ".repeat(3);
+    let docs = [
+        "<a>x &amp; &lt; &gt; y</a>".to_string(),
+        format!("<a>{long}&amp;{long}&lt;{long}&gt;</a>"),
+        format!("<a>{long}&#xD;&amp;{long}&#13;&gt;\r\n{long}</a>"),
+        format!("<a b=\"{long}&#xD;&#x9;&#xA;&quot;&lt;&amp;\">&#xD;</a>"),
+        format!("<a>]]&gt;{long}é日本🙂&#x10000;</a>"),
+    ];
+    let m = C14nMethod::Exclusive {
+        comments: true,
+        inclusive_prefixes: vec![],
+    };
+    for doc in &docs {
+        let (ours, _) = stream(doc.as_bytes(), &Limits::default(), &m).unwrap();
+        let theirs = xmllint_stdin("--exc-c14n", doc.as_bytes());
+        assert!(
+            ours == theirs,
+            "{doc}\n--- ours\n{}\n--- xmllint\n{}",
+            String::from_utf8_lossy(&ours),
+            String::from_utf8_lossy(&theirs)
+        );
+        same(doc, doc.as_bytes(), &Limits::default());
     }
 }
