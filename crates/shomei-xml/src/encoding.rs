@@ -104,14 +104,7 @@ fn decode(bytes: &[u8]) -> Result<Decoded<'_>, XmlError> {
             utf8(bytes)?
         }
         Some(label) => {
-            let enc = encoding_rs::Encoding::for_label(label.as_bytes())
-                .ok_or_else(|| enc_err(format!("unsupported encoding `{label}`")))?;
-            if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-                return Err(enc_err("UTF-16 declared but no byte order mark"));
-            }
-            if enc == encoding_rs::REPLACEMENT {
-                return Err(enc_err(format!("unsupported encoding `{label}`")));
-            }
+            let enc = encoding_for_label(label)?;
             enc.decode_without_bom_handling_and_without_replacement(bytes)
                 .ok_or_else(|| enc_err(format!("malformed {} input", enc.name())))?
         }
@@ -248,14 +241,7 @@ impl<'r> ReaderSource<'r> {
                 ) => Decoder::Latin1,
                 Some("us-ascii" | "ascii") => Decoder::Ascii { done: 0 },
                 Some(label) => {
-                    let enc = encoding_rs::Encoding::for_label(label.as_bytes())
-                        .ok_or_else(|| enc_err(format!("unsupported encoding `{label}`")))?;
-                    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
-                        return Err(enc_err("UTF-16 declared but no byte order mark"));
-                    }
-                    if enc == encoding_rs::REPLACEMENT {
-                        return Err(enc_err(format!("unsupported encoding `{label}`")));
-                    }
+                    let enc = encoding_for_label(label)?;
                     Decoder::Other {
                         decoder: enc.new_decoder_without_bom_handling(),
                         bom: false,
@@ -386,4 +372,19 @@ impl crate::parse::Source for ReaderSource<'_> {
             }
         }
     }
+}
+
+/// The encoding an XML declaration names (other than UTF-8, Latin-1 and US-ASCII,
+/// which are handled directly): UTF-16 without a byte order mark and labels
+/// encoding_rs does not know (or maps to its replacement decoder) are refused.
+fn encoding_for_label(label: &str) -> Result<&'static encoding_rs::Encoding, XmlError> {
+    let enc = encoding_rs::Encoding::for_label(label.as_bytes())
+        .ok_or_else(|| enc_err(format!("unsupported encoding `{label}`")))?;
+    if enc == encoding_rs::UTF_16LE || enc == encoding_rs::UTF_16BE {
+        return Err(enc_err("UTF-16 declared but no byte order mark"));
+    }
+    if enc == encoding_rs::REPLACEMENT {
+        return Err(enc_err(format!("unsupported encoding `{label}`")));
+    }
+    Ok(enc)
 }
