@@ -226,11 +226,12 @@ for path in sys.argv[2:]:
         continue
     data = open(path, "rb").read(); searched += len(data)
     for s in secrets:
-        # Digits-only secrets (PIN, OTP) count only where no digit or hex letter touches
-        # them: a 6-digit code inside a timestamp or a hex digest is not a leak.
+        # Digits-only secrets (PIN, OTP) count where they stand as a string value
+        # ("123456", '123456', =123456): six digits inside a timestamp's fraction, a
+        # number column of a dump or a hex digest are not a leak.
         pat = re.escape(s.encode())
         if s.isdigit():
-            pat = rb"(?<![0-9A-Fa-f])" + pat + rb"(?![0-9A-Fa-f])"
+            pat = rb"(?<=[\"'=])" + pat + rb"(?![0-9A-Za-z.])"
         for m in re.finditer(pat, data):
             found.append(f"{path}: {s[:4]}... at byte {m.start()}")
 print('{"phase":"secrets","secrets":%d,"bytes_searched":%d,"found":%d}' % (len(secrets), searched, len(found)))
